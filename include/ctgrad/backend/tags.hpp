@@ -1,0 +1,29 @@
+#pragma once
+// Backends are chosen by tag. A backend says what it can do by specialising `executor`:
+//   reduce<Grad, Targets>(e, ctx, n)          -> kernel::totals   (the one fused pass)
+//   assign(e, ctx, n, out)                    element-wise values into out[0, n)
+//   scatter<Targets>(e, ctx, n, adjoints, outs) per-element gradients of array variables
+//   array<S>(shape)                           a container for results that are arrays
+//   space                                     the memory the backend reads (host or device)
+// CPU: ctgrad/backend/cpu.hpp (exec::simd, exec::scalar). Thrust: ctgrad/backend/thrust.hpp
+// (any Thrust execution policy: thrust::omp::par, thrust::device, ...).
+namespace ctgrad::expr {
+
+namespace exec {
+struct simd_t {};
+struct scalar_t {};
+// One loop over xsimd batches (the widest the compiler flags allow) and a scalar tail.
+inline constexpr simd_t simd{};
+// A plain scalar loop: the reference the SIMD and Thrust paths are tested against.
+inline constexpr scalar_t scalar{};
+}  // namespace exec
+
+template <class Policy, class Enable = void>
+struct executor {
+    static constexpr bool known = false;
+};
+
+template <class P>
+concept execution_backend = executor<std::remove_cvref_t<P>>::known;
+
+}  // namespace ctgrad::expr

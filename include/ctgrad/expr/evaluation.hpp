@@ -1,0 +1,349 @@
+#pragma once
+// The user's entry points: eval, value_and_grad and assign. They check the call (at compile
+// time where the types tell, at run time for shapes), gather the bound values into a context
+// and hand the loops to a backend (backend/tags.hpp). Nothing is written before every check
+// has passed.
+#include <boost/hana/for_each.hpp>
+#include <boost/hana/tuple.hpp>
+#include <string>
+#include <tuple>
+#include <type_traits>
+
+#include "../backend/kernels.hpp"
+#include "../backend/tags.hpp"
+#include "binding.hpp"
+
+namespace ctgrad::expr {
+
+namespace detail {
+using ctgrad::detail::index_in_v;
+using ctgrad::detail::type_list;
+
+// Compile errors name what is wrong through these types (a static_assert message cannot print
+// a name or a number): the failing assertion shows e.g. variable_is_not_bound<var<"x">>.
+template <class Var> struct variable_is_not_bound : std::false_type {};
+template <class Var> struct variable_is_bound_twice : std::false_type {};
+template <class Shape1, class Shape2> struct fixed_shapes_disagree : std::false_type {};
+template <class T1, class T2> struct array_element_types_disagree : std::false_type {};
+template <class Var> struct array_variable_outside_a_reduction : std::false_type {};
+template <class Var> struct array_in_the_wrong_memory_for_this_backend : std::false_type {};
+
+// Variables read outside any sum()/mean(): in a scalar-valued expression these must be scalars.
+template <class E> struct outer_variables_of { using type = type_list<>; };
+template <class E> requires is_var_v<E> struct outer_variables_of<E> { using type = type_list<E>; };
+template <class E> requires is_unary_v<E> struct outer_variables_of<E> {
+    using type = typename outer_variables_of<decltype(E::a)>::type;
+};
+template <class E> requires is_binary_v<E> struct outer_variables_of<E> {
+    using type = typename ctgrad::detail::merge_unique<typename outer_variables_of<decltype(E::a)>::type,
+                                                       typename outer_variables_of<decltype(E::b)>::type>::type;
+};
+
+template <class B> using bound_t = std::remove_cvref_t<typename B::value_type>;
+template <class B> inline constexpr bool is_array_binding_v = array_like<bound_t<B>>;
+
+template <class... Bs> struct first_array_element { using type = void; };
+template <class B, class... Bs> struct first_array_element<B, Bs...> {
+    using type = std::conditional_t<is_array_binding_v<B>, typename traits_of<bound_t<B>>::value_type,
+                                    typename first_array_element<Bs...>::type>;
+};
+
+// The element type of an evaluation: that of the bound arrays, else the common type of the
+// bound numbers (double when they are all integers).
+template <class... Bs>
+struct element_type {
+    using first_array = typename first_array_element<Bs...>::type;
+    using scalars = std::common_type_t<double, typename traits_of<bound_t<Bs>>::value_type...>;
+    using common = std::conditional_t<(std::is_floating_point_v<typename traits_of<bound_t<Bs>>::value_type> || ...),
+                                      std::common_type_t<float, typename traits_of<bound_t<Bs>>::value_type...>, scalars>;
+    using type = std::conditional_t<std::is_void_v<first_array>, common, first_array>;
+};
+template <> struct element_type<> { using type = double; };
+
+template <class S, class B>
+using source_t = std::conditional_t<is_array_binding_v<B>, kernel::array_source<S>, kernel::scalar_source<S>>;
+
+template <class S, class B>
+auto make_source(const B& b) {
+    if constexpr (is_array_binding_v<B>) return kernel::array_source<S>{traits_of<bound_t<B>>::data(b.value)};
+    else return kernel::scalar_source<S>{static_cast<S>(b.value)};
+}
+
+template <class B>
+constexpr auto bound_var_name() {
+    return B::var_type::name.view();
+}
+
+template <class Exec, class E, class... Bs>
+struct call {
+    using vars = type_list<typename Bs::var_type...>;
+    using S = typename element_type<Bs...>::type;
+    static constexpr std::size_t R = static_cast<std::size_t>(reduction_count_v<E>);
+    using sources = ctgrad::detail::tuple<source_t<S, Bs>...>;
+    using context = kernel::context<vars, sources, S, R>;
+    using exec = executor<std::remove_cvref_t<Exec>>;
+    static constexpr bool has_arrays = (is_array_binding_v<Bs> || ...);
+
+    template <class V>
+    static constexpr bool is_array_var = [] {
+        constexpr int i = index_in_v<V, vars>;
+        if constexpr (i < 0) return false;
+        else return is_array_binding_v<std::tuple_element_t<static_cast<std::size_t>(i), std::tuple<Bs...>>>;
+    }();
+
+    template <class V>
+    static constexpr void check_bound() {
+        static_assert(index_in_v<V, vars> >= 0 || variable_is_not_bound<V>::value,
+                      "a variable of the expression has no binding: pass it as name = value (the variable is "
+                      "named in variable_is_not_bound<...> above)");
+    }
+    template <class... Vs>
+    static constexpr void check_all_bound(type_list<Vs...>) { (check_bound<Vs>(), ...); }
+
+    template <class B>
+    static constexpr void check_binding() {
+        using V = typename B::var_type;
+        static_assert(index_in_v<V, vars> == index_in_v<V, type_list<typename Bs::var_type...>> &&
+                          ((std::is_same_v<V, typename Bs::var_type> ? 1 : 0) + ...) == 1 ||
+                          variable_is_bound_twice<V>::value,
+                      "a variable is bound twice in one call (named in variable_is_bound_twice<...> above)");
+        if constexpr (is_array_binding_v<B>) {
+            using C = bound_t<B>;
+            using T = typename traits_of<C>::value_type;
+            static_assert(std::is_same_v<T, S> || array_element_types_disagree<T, S>::value,
+                          "the arrays bound in one call must share one element type (both are named in "
+                          "array_element_types_disagree<...> above)");
+            static_assert(traits_of<C>::space == exec::space || array_in_the_wrong_memory_for_this_backend<V>::value,
+                          "an array is in memory this backend cannot read: GPU arrays need a thrust::device "
+                          "policy, host arrays a CPU backend or a host policy");
+        }
+    }
+
+    template <class B1, class B2>
+    static constexpr void check_fixed_pair() {
+        if constexpr (has_fixed_shape<bound_t<B1>> && has_fixed_shape<bound_t<B2>>) {
+            using F1 = typename traits_of<bound_t<B1>>::fixed_shape_type;
+            using F2 = typename traits_of<bound_t<B2>>::fixed_shape_type;
+            static_assert(std::is_same_v<F1, F2> || fixed_shapes_disagree<F1, F2>::value,
+                          "two bound arrays have different fixed shapes (both are named in "
+                          "fixed_shapes_disagree<...> above)");
+        }
+    }
+    template <class B1>
+    static constexpr void check_fixed_against_all() { (check_fixed_pair<B1, Bs>(), ...); }
+
+    static constexpr bool check() {
+        static_assert(exec::known, "the first argument is not a backend: use ctgrad::expr::exec::simd, "
+                                   "exec::scalar, or a Thrust execution policy (with ctgrad/backend/thrust.hpp)");
+        check_all_bound(variables_t<E>{});
+        (check_binding<Bs>(), ...);
+        (check_fixed_against_all<Bs>(), ...);
+        return true;
+    }
+
+    // The shape every bound array shares; throws ctgrad::Error naming two arrays that differ.
+    static shape_t domain(const char* op, const Bs&... bs) {
+        shape_t shape{};
+        std::string_view first_name;
+        bool seen = false;
+        auto visit = [&](const auto& b) {
+            using B = std::remove_cvref_t<decltype(b)>;
+            if constexpr (is_array_binding_v<B>) {
+                const shape_t s = traits_of<bound_t<B>>::shape(b.value);
+                if (!seen) {
+                    shape = s;
+                    first_name = bound_var_name<B>();
+                    seen = true;
+                } else if (!(s == shape)) {
+                    throw Error(std::string(op) + ": bound arrays have different shapes: " + std::string(first_name) +
+                                " has shape " + shape.str() + " but " + std::string(bound_var_name<B>()) +
+                                " has shape " + s.str());
+                }
+            }
+        };
+        (visit(bs), ...);
+        return shape;
+    }
+
+    static context make_context(const shape_t& shape, const Bs&... bs) {
+        return context{sources{make_source<S>(bs)...}, {}, 0, has_arrays ? shape.size() : 1};
+    }
+};
+
+template <class C, class V>
+constexpr void static_assert_scalar_outer() {
+    static_assert(!C::template is_array_var<V> || array_variable_outside_a_reduction<V>::value,
+                  "value_and_grad needs a scalar-valued expression: an array variable is used outside sum() or "
+                  "mean() (it is named in array_variable_outside_a_reduction<...> above); wrap the expression "
+                  "in sum(...) or mean(...)");
+}
+
+template <class C, bool Arrays, class... Ws>
+struct filter_targets {
+    using type = type_list<>;
+};
+template <class C, bool Arrays, class W, class... Ws>
+struct filter_targets<C, Arrays, W, Ws...> {
+    using rest = typename filter_targets<C, Arrays, Ws...>::type;
+    using type = std::conditional_t<C::template is_array_var<W> == Arrays,
+                                    typename ctgrad::detail::merge_unique<type_list<W>, rest>::type, rest>;
+};
+
+template <class C, class... Vs>
+auto make_array_grads(const shape_t& shape, type_list<Vs...>) {
+    return std::tuple{(static_cast<void>(Vs{}), C::exec::template make_array<typename C::S>(shape))...};
+}
+
+// Runs the reduction pass (values only) and stores each reduction's finished value in ctx.
+template <class Exec, class E, class... Bs>
+void reduce_into_context(const Exec& ex, const E& e, typename call<Exec, E, Bs...>::context& ctx) {
+    using C = call<Exec, E, Bs...>;
+    if constexpr (C::R > 0) {
+        const auto sums = C::exec::template reduce<false, type_list<>>(ex, e, ctx, ctx.count);
+        ctgrad::detail::array<typename C::S, C::R> scale{};
+        kernel::reduction_scales<typename C::S, 0, E>(ctx.count, scale);
+        for (std::size_t k = 0; k < C::R; ++k) ctx.reduced[k] = sums.value[k] * scale[k];
+    }
+}
+
+template <class Exec, class E, class Out, class... Bs>
+void assign_impl(const char* op, const Exec& ex, Out& out, const E& e, const Bs&... bs) {
+    using C = call<Exec, E, Bs...>;
+    static_assert(C::check());
+    static_assert(array_like<Out>, "assign(out, e, ...): out must be an array container (xt::xarray, "
+                                   "std::vector, std::span, a Thrust vector, ...)");
+    using T = typename traits_of<Out>::value_type;
+    static_assert(std::is_same_v<T, typename C::S> || array_element_types_disagree<T, typename C::S>::value,
+                  "assign(out, e, ...): out's element type differs from the bound arrays' (both named in "
+                  "array_element_types_disagree<...> above)");
+    shape_t shape = C::domain(op, bs...);
+    const shape_t out_shape = traits_of<Out>::shape(out);
+    if (!C::has_arrays) shape = out_shape;  // a scalar expression fills the whole output
+    if (!(shape == out_shape)) {
+        if constexpr (requires { traits_of<Out>::resize(out, shape); }) {
+            traits_of<Out>::resize(out, shape);
+        } else {
+            throw Error(std::string(op) + ": the output has shape " + out_shape.str() + " but the expression has shape " +
+                        shape.str());
+        }
+    }
+    typename C::context ctx = C::make_context(shape, bs...);
+    ctx.count = shape.size();
+    reduce_into_context<Exec, E, Bs...>(ex, e, ctx);
+    C::exec::assign(ex, e, ctx, ctx.count, traits_of<Out>::data(out));
+}
+
+template <class Exec, class E, class... Bs>
+auto eval_impl(const Exec& ex, const E& e, const Bs&... bs) {
+    using C = call<Exec, E, Bs...>;
+    static_assert(C::check());
+    using outer = typename outer_variables_of<E>::type;
+    constexpr bool elementwise = [] {
+        bool any = false;
+        [&]<class... Vs>(type_list<Vs...>) { any = (C::template is_array_var<Vs> || ...); }(outer{});
+        return any;
+    }();
+    if constexpr (elementwise) {
+        const shape_t shape = C::domain("ctgrad::expr::eval", bs...);
+        auto out = C::exec::template make_array<typename C::S>(shape);
+        assign_impl("ctgrad::expr::eval", ex, out, e, bs...);
+        return out;
+    } else {
+        const shape_t shape = C::domain("ctgrad::expr::eval", bs...);
+        typename C::context ctx = C::make_context(shape, bs...);
+        reduce_into_context<Exec, E, Bs...>(ex, e, ctx);
+        ctx.index = 0;
+        return kernel::evaluate<typename C::S, 0>(e, ctx);
+    }
+}
+
+template <class V, class G>
+struct value_and_grad_result {
+    V value;
+    G grads;
+};
+
+template <class Exec, class E, class... Ws, class... Bs>
+auto value_and_grad_impl(const Exec& ex, const E& e, wrt_list<Ws...>, const Bs&... bs) {
+    using C = call<Exec, E, Bs...>;
+    using S = typename C::S;
+    static_assert(C::check());
+    (C::template check_bound<Ws>(), ...);
+    [&]<class... Vs>(type_list<Vs...>) {
+        (static_assert_scalar_outer<C, Vs>(), ...);
+    }(typename outer_variables_of<E>::type{});
+
+    // Targets split by what they are bound to: scalars get one number, arrays one per element.
+    using scalar_targets = typename filter_targets<C, false, Ws...>::type;
+    using array_targets = typename filter_targets<C, true, Ws...>::type;
+    constexpr std::size_t R = C::R;
+
+    const shape_t shape = C::domain("ctgrad::expr::value_and_grad", bs...);
+    typename C::context ctx = C::make_context(shape, bs...);
+
+    // 1. The fused pass: every reduction's value and its partials for the scalar targets.
+    kernel::totals<S, R, scalar_targets::size> sums{};
+    ctgrad::detail::array<S, R> scale{};
+    if constexpr (R > 0) {
+        sums = C::exec::template reduce<true, scalar_targets>(ex, e, ctx, ctx.count);
+        kernel::reduction_scales<S, 0, E>(ctx.count, scale);
+        for (std::size_t k = 0; k < R; ++k) ctx.reduced[k] = sums.value[k] * scale[k];
+    }
+
+    // 2. The scalar expression around the reductions, forward and backward once.
+    ctx.index = 0;
+    const auto tape = kernel::forward<S, 0>(e, ctx);
+    kernel::sink<S, scalar_targets::size, R> outer{};
+    kernel::set_zero(outer);
+    kernel::backward<S, 0, scalar_targets>(e, tape, S(1), ctx, outer);
+    for (std::size_t j = 0; j < scalar_targets::size; ++j)
+        for (std::size_t k = 0; k < R; ++k) outer.partial[j] += outer.reduction[k] * sums.grads[k].partial[j];
+
+    // 3. Only when some target is an array: one more pass writing its gradient element by element.
+    auto array_grads = make_array_grads<C>(shape, array_targets{});
+    if constexpr (array_targets::size > 0) {
+        ctgrad::detail::array<S*, array_targets::size> outs{};
+        std::size_t j = 0;
+        std::apply([&](auto&... g) { ((outs[j++] = traits_of<std::remove_cvref_t<decltype(g)>>::data(g)), ...); },
+                   array_grads);
+        C::exec::template scatter<array_targets>(ex, e, ctx, ctx.count, outer.reduction, outs);
+    }
+
+    auto pick = [&]<class W>(W) {
+        if constexpr (index_in_v<W, scalar_targets> >= 0) return S(outer.partial[index_in_v<W, scalar_targets>]);
+        else return std::move(std::get<index_in_v<W, array_targets>>(array_grads));
+    };
+    return value_and_grad_result<S, std::tuple<decltype(pick(Ws{}))...>>{tape.value, {pick(Ws{})...}};
+}
+
+}  // namespace detail
+
+// eval(e, x = ..., ...): the value of e. A number when e is scalar-valued (every array is inside
+// a sum() or mean()); otherwise an array of the bound arrays' shape, made by the backend.
+// eval(backend, e, ...) picks the backend; the default is exec::simd.
+template <class First, class... Rest>
+auto eval(const First& first, const Rest&... rest) {
+    if constexpr (execution_backend<First>) return detail::eval_impl(first, rest...);
+    else return detail::eval_impl(exec::simd, first, rest...);
+}
+
+// value_and_grad(e, wrt(a, b, ...), x = ..., ...): the value of a scalar-valued e and its partial
+// derivatives, computed together: one fused pass over the data for the value and the partials of
+// every scalar variable, plus one pass writing the gradient of array variables if any are asked.
+// `auto [value, grads] = ...; std::get<i>(grads)` is the partial for the i-th variable of wrt.
+template <class First, class... Rest>
+auto value_and_grad(const First& first, const Rest&... rest) {
+    if constexpr (execution_backend<First>) return detail::value_and_grad_impl(first, rest...);
+    else return detail::value_and_grad_impl(exec::simd, first, rest...);
+}
+
+// assign(out, e, x = ..., ...): writes the element-wise expression e into out in one pass (plus
+// one pass first if e contains reductions). out is resized when it can be; otherwise its shape
+// must match, or ctgrad::Error is thrown before anything is written.
+template <class First, class Second, class... Rest>
+void assign(First&& first, Second&& second, Rest&&... rest) {
+    if constexpr (execution_backend<First>) detail::assign_impl("ctgrad::expr::assign", first, second, rest...);
+    else detail::assign_impl("ctgrad::expr::assign", exec::simd, first, second, rest...);
+}
+
+}  // namespace ctgrad::expr

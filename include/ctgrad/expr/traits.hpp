@@ -1,0 +1,53 @@
+#pragma once
+// Compile-time questions about an expression: which variables it reads, whether it depends on
+// some of them, how many reductions it holds.
+#include "../detail/type_list.hpp"
+#include "nodes.hpp"
+
+namespace ctgrad::expr {
+
+namespace detail {
+using ctgrad::detail::type_list;
+
+template <class E>
+struct variables_of {
+    using type = type_list<>;
+};
+template <class E> requires is_var_v<E>
+struct variables_of<E> {
+    using type = type_list<E>;
+};
+template <class E> requires(is_unary_v<E> || is_reduction_v<E>)
+struct variables_of<E> {
+    using type = typename variables_of<decltype(E::a)>::type;
+};
+template <class E> requires is_binary_v<E>
+struct variables_of<E> {
+    using type = typename ctgrad::detail::merge_unique<typename variables_of<decltype(E::a)>::type,
+                                                       typename variables_of<decltype(E::b)>::type>::type;
+};
+}  // namespace detail
+
+// The distinct variables of E, in order of first appearance.
+template <class E>
+using variables_t = typename detail::variables_of<E>::type;
+
+template <class E, class Vars> struct depends_on;
+template <class E, class... Vs> struct depends_on<E, detail::type_list<Vs...>> {
+    static constexpr bool value = (... || (ctgrad::detail::index_in_v<Vs, variables_t<E>> >= 0));
+};
+// Whether E reads any of the variables in the type_list Vars.
+template <class E, class Vars>
+inline constexpr bool depends_on_v = depends_on<E, Vars>::value;
+
+template <class E>
+constexpr int count_reductions() {
+    if constexpr (is_reduction_v<E>) return 1;
+    else if constexpr (is_unary_v<E>) return count_reductions<decltype(E::a)>();
+    else if constexpr (is_binary_v<E>) return count_reductions<decltype(E::a)>() + count_reductions<decltype(E::b)>();
+    else return 0;
+}
+template <class E>
+inline constexpr int reduction_count_v = count_reductions<E>();
+
+}  // namespace ctgrad::expr

@@ -7,7 +7,7 @@
 namespace ctgrad::expr {
 
 template <std::size_t N> struct fixed_string;
-template <fixed_string Name> struct var;
+template <char... Chars> struct variable;
 template <std::intmax_t Num, std::intmax_t Den> struct constant;
 template <class T> struct scalar;
 template <class Op, class A> struct unary;

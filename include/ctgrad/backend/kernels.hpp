@@ -46,23 +46,29 @@ struct totals {
 
 template <class T, std::size_t M, std::size_t R>
 CTGRAD_HOST_DEVICE void set_zero(sink<T, M, R>& s) {
-    for (std::size_t j = 0; j < M; ++j) s.partial[j] = T(scalar_type_t<T>(0));
-    for (std::size_t k = 0; k < R; ++k) s.reduction[k] = T(scalar_type_t<T>(0));
+    if constexpr (M > 0)
+        for (std::size_t j = 0; j < M; ++j) s.partial[j] = T(scalar_type_t<T>(0));
+    if constexpr (R > 0)
+        for (std::size_t k = 0; k < R; ++k) s.reduction[k] = T(scalar_type_t<T>(0));
 }
 template <class T, std::size_t R, std::size_t M>
 CTGRAD_HOST_DEVICE void set_zero(totals<T, R, M>& t) {
-    for (std::size_t k = 0; k < R; ++k) {
-        t.value[k] = T(scalar_type_t<T>(0));
-        set_zero(t.grads[k]);
-    }
+    if constexpr (R > 0)
+        for (std::size_t k = 0; k < R; ++k) {
+            t.value[k] = T(scalar_type_t<T>(0));
+            set_zero(t.grads[k]);
+        }
 }
 // into += lanes of from (summing SIMD lanes when T is a batch)
 template <class S, class T, std::size_t R, std::size_t M>
 CTGRAD_HOST_DEVICE void add_into(totals<S, R, M>& into, const totals<T, R, M>& from) {
-    for (std::size_t k = 0; k < R; ++k) {
-        into.value[k] += math<T>::sum_lanes(from.value[k]);
-        for (std::size_t j = 0; j < M; ++j) into.grads[k].partial[j] += math<T>::sum_lanes(from.grads[k].partial[j]);
-    }
+    if constexpr (R > 0)
+        for (std::size_t k = 0; k < R; ++k) {
+            into.value[k] += math<T>::sum_lanes(from.value[k]);
+            if constexpr (M > 0)
+                for (std::size_t j = 0; j < M; ++j)
+                    into.grads[k].partial[j] += math<T>::sum_lanes(from.grads[k].partial[j]);
+        }
 }
 
 template <class T, class Var, class Ctx>

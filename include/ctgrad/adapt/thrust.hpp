@@ -1,0 +1,31 @@
+#pragma once
+// Thrust vectors bind as one-dimensional arrays, in the memory of their system (GPU memory for
+// thrust::device_vector under CUDA; host memory under the OpenMP, TBB and CPP systems).
+#include <thrust/device_vector.h>
+#include <thrust/host_vector.h>
+#include <thrust/iterator/iterator_traits.h>
+
+#include "../backend/thrust/system.hpp"
+
+namespace ctgrad::expr {
+
+template <class T, class Alloc>
+struct container_traits<thrust::detail::vector_base<T, Alloc>, std::enable_if_t<std::is_arithmetic_v<T>>> {
+    using vector = thrust::detail::vector_base<T, Alloc>;
+    static constexpr bool known = true;
+    static constexpr bool is_array = true;
+    static constexpr memory_space space =
+        thrust_backend::space_of<typename thrust::iterator_system<typename vector::iterator>::type>();
+    using value_type = T;
+    static const T* data(const vector& c) { return thrust::raw_pointer_cast(c.data()); }
+    static T* data(vector& c) { return thrust::raw_pointer_cast(c.data()); }
+    static shape_t shape(const vector& c) { return shape_t{1, {c.size()}}; }
+    static void resize(vector& c, const shape_t& s) { c.resize(s.size()); }
+};
+
+template <class T, class Alloc>
+struct container_traits<thrust::host_vector<T, Alloc>> : container_traits<thrust::detail::vector_base<T, Alloc>> {};
+template <class T, class Alloc>
+struct container_traits<thrust::device_vector<T, Alloc>> : container_traits<thrust::detail::vector_base<T, Alloc>> {};
+
+}  // namespace ctgrad::expr

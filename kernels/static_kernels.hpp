@@ -1,0 +1,16 @@
+#pragma once
+// Host-callable entry points of the CUDA translation units in kernels/.
+#include <thrust/device_vector.h>
+
+namespace ctgrad::kernels {
+
+struct cubic_fit_result {
+    float loss;
+    float grads[4];  // d loss / d a, b, c, d
+};
+
+// sum((a + b x + c x^2 + d x^3 - y)^2) and its partials, in one kernel over device data.
+cubic_fit_result cubic_fit_value_and_grad(const thrust::device_vector<float>& xs, const thrust::device_vector<float>& ys,
+                                          const float (&coefficients)[4]);
+
+}  // namespace ctgrad::kernels

@@ -21,12 +21,13 @@ using ctgrad::detail::type_list;
 
 // Compile errors name what is wrong through these types (a static_assert message cannot print
 // a name or a number): the failing assertion shows e.g. variable_is_not_bound<var<"x">>.
-template <class Var> struct variable_is_not_bound : std::false_type {};
-template <class Var> struct variable_is_bound_twice : std::false_type {};
-template <class Shape1, class Shape2> struct fixed_shapes_disagree : std::false_type {};
-template <class T1, class T2> struct array_element_types_disagree : std::false_type {};
-template <class Var> struct array_variable_outside_a_reduction : std::false_type {};
-template <class Var> struct array_in_the_wrong_memory_for_this_backend : std::false_type {};
+// (A plain `value` member, not std::false_type, so that the compiler's note spells the type.)
+template <class Var> struct variable_is_not_bound { static constexpr bool value = false; };
+template <class Var> struct variable_is_bound_twice { static constexpr bool value = false; };
+template <class Shape1, class Shape2> struct fixed_shapes_disagree { static constexpr bool value = false; };
+template <class T1, class T2> struct array_element_types_disagree { static constexpr bool value = false; };
+template <class Var> struct array_variable_outside_a_reduction { static constexpr bool value = false; };
+template <class Var> struct array_in_the_wrong_memory_for_this_backend { static constexpr bool value = false; };
 
 // Variables read outside any sum()/mean(): in a scalar-valued expression these must be scalars.
 template <class E> struct outer_variables_of { using type = type_list<>; };
@@ -95,7 +96,7 @@ struct call {
     static constexpr void check_bound() {
         static_assert(index_in_v<V, vars> >= 0 || variable_is_not_bound<V>::value,
                       "a variable of the expression has no binding: pass it as name = value (the variable is "
-                      "named in variable_is_not_bound<...> above)");
+                      "named in variable_is_not_bound<...> in the compiler's note)");
     }
     template <class... Vs>
     static constexpr void check_all_bound(type_list<Vs...>) { (check_bound<Vs>(), ...); }
@@ -106,13 +107,13 @@ struct call {
         static_assert(index_in_v<V, vars> == index_in_v<V, type_list<typename Bs::var_type...>> &&
                           ((std::is_same_v<V, typename Bs::var_type> ? 1 : 0) + ...) == 1 ||
                           variable_is_bound_twice<V>::value,
-                      "a variable is bound twice in one call (named in variable_is_bound_twice<...> above)");
+                      "a variable is bound twice in one call (named in variable_is_bound_twice<...> in the compiler's note)");
         if constexpr (is_array_binding_v<B>) {
             using C = bound_t<B>;
             using T = typename traits_of<C>::value_type;
             static_assert(std::is_same_v<T, S> || array_element_types_disagree<T, S>::value,
                           "the arrays bound in one call must share one element type (both are named in "
-                          "array_element_types_disagree<...> above)");
+                          "array_element_types_disagree<...> in the compiler's note)");
             static_assert(traits_of<C>::space == exec::space || array_in_the_wrong_memory_for_this_backend<V>::value,
                           "an array is in memory this backend cannot read: GPU arrays need a thrust::device "
                           "policy, host arrays a CPU backend or a host policy");
@@ -126,11 +127,17 @@ struct call {
             using F2 = typename traits_of<bound_t<B2>>::fixed_shape_type;
             static_assert(std::is_same_v<F1, F2> || fixed_shapes_disagree<F1, F2>::value,
                           "two bound arrays have different fixed shapes (both are named in "
-                          "fixed_shapes_disagree<...> above)");
+                          "fixed_shapes_disagree<...> in the compiler's note)");
         }
     }
     template <class B1>
     static constexpr void check_fixed_against_all() { (check_fixed_pair<B1, Bs>(), ...); }
+
+    template <class... Vs>
+    static constexpr bool all_bound(type_list<Vs...>) { return ((index_in_v<Vs, vars> >= 0) && ...); }
+    // Whether the call can be compiled further; when not, check() has already said why and the
+    // entry points stop there instead of piling internal errors on top.
+    static constexpr bool valid = exec::known && all_bound(variables_t<E>{});
 
     static constexpr bool check() {
         static_assert(exec::known, "the first argument is not a backend: use ctgrad::expr::exec::simd, "
@@ -174,7 +181,7 @@ template <class C, class V>
 constexpr void static_assert_scalar_outer() {
     static_assert(!C::template is_array_var<V> || array_variable_outside_a_reduction<V>::value,
                   "value_and_grad needs a scalar-valued expression: an array variable is used outside sum() or "
-                  "mean() (it is named in array_variable_outside_a_reduction<...> above); wrap the expression "
+                  "mean() (it is named in array_variable_outside_a_reduction<...> in the compiler's note); wrap the expression "
                   "in sum(...) or mean(...)");
 }
 
@@ -207,15 +214,24 @@ void reduce_into_context(const Exec& ex, const E& e, typename call<Exec, E, Bs..
 }
 
 template <class Exec, class E, class Out, class... Bs>
+void assign_checked(const char* op, const Exec& ex, Out& out, const E& e, const Bs&... bs);
+
+template <class Exec, class E, class Out, class... Bs>
 void assign_impl(const char* op, const Exec& ex, Out& out, const E& e, const Bs&... bs) {
     using C = call<Exec, E, Bs...>;
     static_assert(C::check());
+    if constexpr (C::valid) assign_checked(op, ex, out, e, bs...);
+}
+
+template <class Exec, class E, class Out, class... Bs>
+void assign_checked(const char* op, const Exec& ex, Out& out, const E& e, const Bs&... bs) {
+    using C = call<Exec, E, Bs...>;
     static_assert(array_like<Out>, "assign(out, e, ...): out must be an array container (xt::xarray, "
                                    "std::vector, std::span, a Thrust vector, ...)");
     using T = typename traits_of<Out>::value_type;
     static_assert(std::is_same_v<T, typename C::S> || array_element_types_disagree<T, typename C::S>::value,
                   "assign(out, e, ...): out's element type differs from the bound arrays' (both named in "
-                  "array_element_types_disagree<...> above)");
+                  "array_element_types_disagree<...> in the compiler's note)");
     shape_t shape = C::domain(op, bs...);
     const shape_t out_shape = traits_of<Out>::shape(out);
     if (!C::has_arrays) shape = out_shape;  // a scalar expression fills the whole output
@@ -234,9 +250,19 @@ void assign_impl(const char* op, const Exec& ex, Out& out, const E& e, const Bs&
 }
 
 template <class Exec, class E, class... Bs>
+auto eval_checked(const Exec& ex, const E& e, const Bs&... bs);
+
+template <class Exec, class E, class... Bs>
 auto eval_impl(const Exec& ex, const E& e, const Bs&... bs) {
     using C = call<Exec, E, Bs...>;
     static_assert(C::check());
+    if constexpr (!C::valid) return typename C::S{};
+    else return eval_checked<Exec, E, Bs...>(ex, e, bs...);
+}
+
+template <class Exec, class E, class... Bs>
+auto eval_checked(const Exec& ex, const E& e, const Bs&... bs) {
+    using C = call<Exec, E, Bs...>;
     using outer = typename outer_variables_of<E>::type;
     constexpr bool elementwise = [] {
         bool any = false;
@@ -264,11 +290,23 @@ struct value_and_grad_result {
 };
 
 template <class Exec, class E, class... Ws, class... Bs>
+auto value_and_grad_checked(const Exec& ex, const E& e, wrt_list<Ws...>, const Bs&... bs);
+
+template <class Exec, class E, class... Ws, class... Bs>
 auto value_and_grad_impl(const Exec& ex, const E& e, wrt_list<Ws...>, const Bs&... bs) {
     using C = call<Exec, E, Bs...>;
     using S = typename C::S;
     static_assert(C::check());
     (C::template check_bound<Ws>(), ...);
+    if constexpr (!C::valid || !C::all_bound(type_list<Ws...>{}))
+        return value_and_grad_result<S, std::tuple<decltype(static_cast<void>(Ws{}), S{})...>>{};
+    else return value_and_grad_checked(ex, e, wrt_list<Ws...>{}, bs...);
+}
+
+template <class Exec, class E, class... Ws, class... Bs>
+auto value_and_grad_checked(const Exec& ex, const E& e, wrt_list<Ws...>, const Bs&... bs) {
+    using C = call<Exec, E, Bs...>;
+    using S = typename C::S;
     [&]<class... Vs>(type_list<Vs...>) {
         (static_assert_scalar_outer<C, Vs>(), ...);
     }(typename outer_variables_of<E>::type{});

@@ -7,6 +7,17 @@
 #define CTGRAD_HOST_DEVICE
 #endif
 
+// The per-element code of an expression is a deep tree of tiny functions; it is only fast when
+// all of it is inlined into the loop, so that values stay in registers. Every function on that
+// path is declared inline: GCC's inliner gives declared-inline functions a larger budget, and in
+// translation units with many instantiations that is what keeps the loop fused. (Forcing it with
+// always_inline measured slower: 12 ms instead of 1.8 ms for the cubic fit at N = 1e7.)
+#if defined(__CUDACC__)
+#define CTGRAD_INLINE __forceinline__
+#else
+#define CTGRAD_INLINE inline
+#endif
+
 #if defined(__CUDA_ARCH__)
 #define CTGRAD_DEVICE_PASS 1
 #else

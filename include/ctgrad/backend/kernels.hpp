@@ -45,14 +45,14 @@ struct totals {
 };
 
 template <class T, std::size_t M, std::size_t R>
-CTGRAD_HOST_DEVICE void set_zero(sink<T, M, R>& s) {
+CTGRAD_INLINE CTGRAD_HOST_DEVICE void set_zero(sink<T, M, R>& s) {
     if constexpr (M > 0)
         for (std::size_t j = 0; j < M; ++j) s.partial[j] = T(scalar_type_t<T>(0));
     if constexpr (R > 0)
         for (std::size_t k = 0; k < R; ++k) s.reduction[k] = T(scalar_type_t<T>(0));
 }
 template <class T, std::size_t R, std::size_t M>
-CTGRAD_HOST_DEVICE void set_zero(totals<T, R, M>& t) {
+CTGRAD_INLINE CTGRAD_HOST_DEVICE void set_zero(totals<T, R, M>& t) {
     if constexpr (R > 0)
         for (std::size_t k = 0; k < R; ++k) {
             t.value[k] = T(scalar_type_t<T>(0));
@@ -61,7 +61,7 @@ CTGRAD_HOST_DEVICE void set_zero(totals<T, R, M>& t) {
 }
 // into += lanes of from (summing SIMD lanes when T is a batch)
 template <class S, class T, std::size_t R, std::size_t M>
-CTGRAD_HOST_DEVICE void add_into(totals<S, R, M>& into, const totals<T, R, M>& from) {
+CTGRAD_INLINE CTGRAD_HOST_DEVICE void add_into(totals<S, R, M>& into, const totals<T, R, M>& from) {
     if constexpr (R > 0)
         for (std::size_t k = 0; k < R; ++k) {
             into.value[k] += math<T>::sum_lanes(from.value[k]);
@@ -72,7 +72,7 @@ CTGRAD_HOST_DEVICE void add_into(totals<S, R, M>& into, const totals<T, R, M>& f
 }
 
 template <class T, class Var, class Ctx>
-CTGRAD_HOST_DEVICE T load(const Ctx& ctx) {
+CTGRAD_INLINE CTGRAD_HOST_DEVICE T load(const Ctx& ctx) {
     constexpr int i = ctgrad::detail::index_in_v<Var, typename Ctx::vars>;
     static_assert(i >= 0, "internal: a variable reached evaluation without a binding");
     const auto& source = ctgrad::detail::get<static_cast<std::size_t>(i)>(ctx.sources);
@@ -84,7 +84,7 @@ CTGRAD_HOST_DEVICE T load(const Ctx& ctx) {
 }
 
 template <class T, int K, class E, class Ctx>
-CTGRAD_HOST_DEVICE T evaluate(const E& e, const Ctx& ctx) {
+CTGRAD_INLINE CTGRAD_HOST_DEVICE T evaluate(const E& e, const Ctx& ctx) {
     using S = scalar_type_t<T>;
     if constexpr (is_var_v<E>) return load<T, E>(ctx);
     else if constexpr (is_constant_v<E>) return T(E::template as<S>());
@@ -102,7 +102,7 @@ template <class T, class TA> struct unary_tape { T value; TA a; };
 template <class T, class TA, class TB> struct binary_tape { T value; TA a; TB b; };
 
 template <class T, int K, class E, class Ctx>
-CTGRAD_HOST_DEVICE auto forward(const E& e, const Ctx& ctx) {
+CTGRAD_INLINE CTGRAD_HOST_DEVICE auto forward(const E& e, const Ctx& ctx) {
     if constexpr (is_unary_v<E>) {
         auto ta = forward<T, K>(e.a, ctx);
         return unary_tape<T, decltype(ta)>{E::op::apply(ta.value), ta};
@@ -120,7 +120,7 @@ template <class E, class Targets>
 inline constexpr bool reaches_v = depends_on_v<E, Targets> || reduction_count_v<E> > 0;
 
 template <class T, int K, class Targets, class E, class Tape, class Ctx, std::size_t M, std::size_t R>
-CTGRAD_HOST_DEVICE void backward(const E& e, const Tape& tape, const T& adjoint, const Ctx& ctx, sink<T, M, R>& out) {
+CTGRAD_INLINE CTGRAD_HOST_DEVICE void backward(const E& e, const Tape& tape, const T& adjoint, const Ctx& ctx, sink<T, M, R>& out) {
     if constexpr (is_var_v<E>) {
         constexpr int j = ctgrad::detail::index_in_v<E, Targets>;
         if constexpr (j >= 0) out.partial[j] += adjoint;
@@ -150,7 +150,7 @@ struct nested_reductions_are_not_supported : std::false_type {};
 // One element's contribution to every reduction of E: its value and, with Grad, the partials of
 // the reduced expression with respect to the Targets (all from one forward and one backward walk).
 template <class T, int K, class Targets, bool Grad, class E, class Ctx, std::size_t R, std::size_t M>
-CTGRAD_HOST_DEVICE void accumulate(const E& e, const Ctx& ctx, totals<T, R, M>& acc) {
+CTGRAD_INLINE CTGRAD_HOST_DEVICE void accumulate(const E& e, const Ctx& ctx, totals<T, R, M>& acc) {
     if constexpr (is_reduction_v<E>) {
         using Inner = decltype(E::a);
         static_assert(reduction_count_v<Inner> == 0 || nested_reductions_are_not_supported<Inner>::value,
@@ -173,7 +173,7 @@ CTGRAD_HOST_DEVICE void accumulate(const E& e, const Ctx& ctx, totals<T, R, M>& 
 
 // One element's gradient with respect to array-valued Targets, given each reduction's adjoint.
 template <class T, int K, class Targets, class E, class Ctx, std::size_t R, std::size_t M>
-CTGRAD_HOST_DEVICE void scatter(const E& e, const Ctx& ctx, const array<scalar_type_t<T>, R>& adjoints,
+CTGRAD_INLINE CTGRAD_HOST_DEVICE void scatter(const E& e, const Ctx& ctx, const array<scalar_type_t<T>, R>& adjoints,
                                 sink<T, M, 0>& out) {
     if constexpr (is_reduction_v<E>) {
         if constexpr (depends_on_v<decltype(E::a), Targets>) {
@@ -190,7 +190,7 @@ CTGRAD_HOST_DEVICE void scatter(const E& e, const Ctx& ctx, const array<scalar_t
 
 // The scale of each reduction (1 for sum, 1/n for mean), in tree order.
 template <class S, int K, class E, std::size_t R>
-CTGRAD_HOST_DEVICE void reduction_scales(std::size_t n, array<S, R>& out) {
+CTGRAD_INLINE CTGRAD_HOST_DEVICE void reduction_scales(std::size_t n, array<S, R>& out) {
     if constexpr (is_reduction_v<E>) out[K] = E::op::template scale<S>(n);
     else if constexpr (is_unary_v<E>) reduction_scales<S, K, decltype(E::a)>(n, out);
     else if constexpr (is_binary_v<E>) {

@@ -17,7 +17,7 @@ struct constant {
     static constexpr std::intmax_t den = Den;
 
     template <class T>
-    CTGRAD_HOST_DEVICE static constexpr T as() {
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static constexpr T as() {
         if constexpr (Den == 1) return T(Num);
         else return T(Num) / T(Den);
     }

@@ -20,27 +20,27 @@ struct math<T, std::enable_if_t<std::is_floating_point_v<T>>> {
     static constexpr bool is_batch = false;
     static constexpr int width = 1;
 
-    CTGRAD_HOST_DEVICE static T load(const T* p) { return *p; }
-    CTGRAD_HOST_DEVICE static void store(T* p, T v) { *p = v; }
-    CTGRAD_HOST_DEVICE static T sum_lanes(T v) { return v; }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T load(const T* p) { return *p; }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static void store(T* p, T v) { *p = v; }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T sum_lanes(T v) { return v; }
 
-    CTGRAD_HOST_DEVICE static T sqrt(T a) { if constexpr (std::is_same_v<T, float>) return ::sqrtf(a); else return ::sqrt(a); }
-    CTGRAD_HOST_DEVICE static T exp(T a) { if constexpr (std::is_same_v<T, float>) return ::expf(a); else return ::exp(a); }
-    CTGRAD_HOST_DEVICE static T log(T a) { if constexpr (std::is_same_v<T, float>) return ::logf(a); else return ::log(a); }
-    CTGRAD_HOST_DEVICE static T sin(T a) { if constexpr (std::is_same_v<T, float>) return ::sinf(a); else return ::sin(a); }
-    CTGRAD_HOST_DEVICE static T cos(T a) { if constexpr (std::is_same_v<T, float>) return ::cosf(a); else return ::cos(a); }
-    CTGRAD_HOST_DEVICE static T tan(T a) { if constexpr (std::is_same_v<T, float>) return ::tanf(a); else return ::tan(a); }
-    CTGRAD_HOST_DEVICE static T tanh(T a) { if constexpr (std::is_same_v<T, float>) return ::tanhf(a); else return ::tanh(a); }
-    CTGRAD_HOST_DEVICE static T abs(T a) { if constexpr (std::is_same_v<T, float>) return ::fabsf(a); else return ::fabs(a); }
-    CTGRAD_HOST_DEVICE static T pow(T a, T b) { if constexpr (std::is_same_v<T, float>) return ::powf(a, b); else return ::pow(a, b); }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T sqrt(T a) { if constexpr (std::is_same_v<T, float>) return ::sqrtf(a); else return ::sqrt(a); }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T exp(T a) { if constexpr (std::is_same_v<T, float>) return ::expf(a); else return ::exp(a); }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T log(T a) { if constexpr (std::is_same_v<T, float>) return ::logf(a); else return ::log(a); }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T sin(T a) { if constexpr (std::is_same_v<T, float>) return ::sinf(a); else return ::sin(a); }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T cos(T a) { if constexpr (std::is_same_v<T, float>) return ::cosf(a); else return ::cos(a); }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T tan(T a) { if constexpr (std::is_same_v<T, float>) return ::tanf(a); else return ::tan(a); }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T tanh(T a) { if constexpr (std::is_same_v<T, float>) return ::tanhf(a); else return ::tanh(a); }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T abs(T a) { if constexpr (std::is_same_v<T, float>) return ::fabsf(a); else return ::fabs(a); }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T pow(T a, T b) { if constexpr (std::is_same_v<T, float>) return ::powf(a, b); else return ::pow(a, b); }
 
     // Comparisons follow PyTorch's conventions for NaN (it propagates through min/max/relu).
-    CTGRAD_HOST_DEVICE static T relu(T a) { return a < T(0) ? T(0) : a; }
-    CTGRAD_HOST_DEVICE static T heaviside(T a) { return a <= T(0) ? T(0) : T(1); }
-    CTGRAD_HOST_DEVICE static T sign(T a) { return T(a > T(0)) - T(a < T(0)); }
-    CTGRAD_HOST_DEVICE static T max(T a, T b) { return (a > b || a != a) ? a : b; }
-    CTGRAD_HOST_DEVICE static T min(T a, T b) { return (a < b || a != a) ? a : b; }
-    CTGRAD_HOST_DEVICE static T above(T a, T b) { return a > b ? T(1) : (a == b ? T(0.5) : T(0)); }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T relu(T a) { return a < T(0) ? T(0) : a; }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T heaviside(T a) { return a <= T(0) ? T(0) : T(1); }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T sign(T a) { return T(a > T(0)) - T(a < T(0)); }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T max(T a, T b) { return (a > b || a != a) ? a : b; }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T min(T a, T b) { return (a < b || a != a) ? a : b; }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T above(T a, T b) { return a > b ? T(1) : (a == b ? T(0.5) : T(0)); }
 };
 
 template <class T>
@@ -48,7 +48,7 @@ using scalar_type_t = typename math<T>::scalar_type;
 
 // a^N by repeated squaring, unrolled at compile time: N-1 multiplications at most, any value type.
 template <int N, class T>
-CTGRAD_HOST_DEVICE constexpr T ipow(const T& a) {
+CTGRAD_INLINE CTGRAD_HOST_DEVICE constexpr T ipow(const T& a) {
     if constexpr (N < 0) return T(scalar_type_t<T>(1)) / ipow<-N>(a);
     else if constexpr (N == 0) return T(scalar_type_t<T>(1));
     else if constexpr (N == 1) return a;

@@ -59,7 +59,7 @@ struct scalar {
 };
 
 template <class T>
-CTGRAD_HOST_DEVICE constexpr auto as_expr(const T& t) {
+CTGRAD_INLINE CTGRAD_HOST_DEVICE constexpr auto as_expr(const T& t) {
     if constexpr (expression<T>) return t;
     else return scalar<T>{t};
 }

@@ -65,13 +65,13 @@ inline constexpr bool is_ipow_v = [] {
 
 // a == c * base, with c a constant; c is 1 where there is no constant factor.
 template <class A>
-CTGRAD_HOST_DEVICE constexpr auto coefficient_of(const A&) {
+CTGRAD_INLINE CTGRAD_HOST_DEVICE constexpr auto coefficient_of(const A&) {
     if constexpr (detail::is_scaled_v<A>) return decltype(A::a){};
     else if constexpr (is_unary_op_v<A, neg_op>) return constant<-1, 1>{};
     else return one_t{};
 }
 template <class A>
-CTGRAD_HOST_DEVICE constexpr auto base_of(const A& a) {
+CTGRAD_INLINE CTGRAD_HOST_DEVICE constexpr auto base_of(const A& a) {
     if constexpr (detail::is_scaled_v<A>) return a.b;
     else if constexpr (is_unary_op_v<A, neg_op>) return a.a;
     else return a;
@@ -84,7 +84,7 @@ inline constexpr int power_of = [] {
     else return 1;
 }();
 template <class A>
-CTGRAD_HOST_DEVICE constexpr auto power_base_of(const A& a) {
+CTGRAD_INLINE CTGRAD_HOST_DEVICE constexpr auto power_base_of(const A& a) {
     if constexpr (is_ipow_v<A>) return a.a;
     else return a;
 }
@@ -92,7 +92,7 @@ CTGRAD_HOST_DEVICE constexpr auto power_base_of(const A& a) {
 }  // namespace detail
 
 template <class A>
-CTGRAD_HOST_DEVICE constexpr auto make_neg(const A& a) {
+CTGRAD_INLINE CTGRAD_HOST_DEVICE constexpr auto make_neg(const A& a) {
     if constexpr (is_constant_v<A>) return constant_negation<A>{};
     else if constexpr (is_unary_op_v<A, neg_op>) return a.a;
     else if constexpr (detail::is_scaled_v<A>)
@@ -101,7 +101,7 @@ CTGRAD_HOST_DEVICE constexpr auto make_neg(const A& a) {
 }
 
 template <int N, class A>
-CTGRAD_HOST_DEVICE constexpr auto make_pow(const A& a) {
+CTGRAD_INLINE CTGRAD_HOST_DEVICE constexpr auto make_pow(const A& a) {
     if constexpr (N == 0) return one_t{};
     else if constexpr (N == 1) return a;
     else if constexpr (is_constant_v<A> && N > 0) return constant_power<A, N>{};
@@ -111,7 +111,7 @@ CTGRAD_HOST_DEVICE constexpr auto make_pow(const A& a) {
 }
 
 template <class A, class B>
-CTGRAD_HOST_DEVICE constexpr auto make_mul(const A& a, const B& b) {
+CTGRAD_INLINE CTGRAD_HOST_DEVICE constexpr auto make_mul(const A& a, const B& b) {
     if constexpr (is_zero_v<A> || is_zero_v<B>) return zero_t{};
     else if constexpr (is_one_v<A>) return b;
     else if constexpr (is_one_v<B>) return a;
@@ -138,7 +138,7 @@ CTGRAD_HOST_DEVICE constexpr auto make_mul(const A& a, const B& b) {
 }
 
 template <class A, class B>
-CTGRAD_HOST_DEVICE constexpr auto make_div(const A& a, const B& b) {
+CTGRAD_INLINE CTGRAD_HOST_DEVICE constexpr auto make_div(const A& a, const B& b) {
     if constexpr (is_one_v<B>) return a;
     else if constexpr (is_zero_v<A> && !is_zero_v<B>) return zero_t{};
     else if constexpr (is_constant_v<A> && detail::is_nonzero_constant_v<B>) return constant_quotient<A, B>{};
@@ -148,7 +148,7 @@ CTGRAD_HOST_DEVICE constexpr auto make_div(const A& a, const B& b) {
 }
 
 template <class A, class B>
-CTGRAD_HOST_DEVICE constexpr auto make_add(const A& a, const B& b) {
+CTGRAD_INLINE CTGRAD_HOST_DEVICE constexpr auto make_add(const A& a, const B& b) {
     using base_a = decltype(detail::base_of(a));
     using base_b = decltype(detail::base_of(b));
     if constexpr (is_zero_v<A>) return b;
@@ -170,7 +170,7 @@ CTGRAD_HOST_DEVICE constexpr auto make_add(const A& a, const B& b) {
 }
 
 template <class A, class B>
-CTGRAD_HOST_DEVICE constexpr auto make_sub(const A& a, const B& b) {
+CTGRAD_INLINE CTGRAD_HOST_DEVICE constexpr auto make_sub(const A& a, const B& b) {
     using base_a = decltype(detail::base_of(a));
     using base_b = decltype(detail::base_of(b));
     if constexpr (is_zero_v<B>) return a;
@@ -192,13 +192,13 @@ CTGRAD_HOST_DEVICE constexpr auto make_sub(const A& a, const B& b) {
 
 // Ops with no algebraic rules of their own are built as plain nodes.
 template <class Op, class A>
-CTGRAD_HOST_DEVICE constexpr auto make_unary(const A& a) {
+CTGRAD_INLINE CTGRAD_HOST_DEVICE constexpr auto make_unary(const A& a) {
     if constexpr (std::is_same_v<Op, neg_op>) return make_neg(a);
     else return unary<Op, A>{a};
 }
 
 template <class Op, class A, class B>
-CTGRAD_HOST_DEVICE constexpr auto make_binary(const A& a, const B& b) {
+CTGRAD_INLINE CTGRAD_HOST_DEVICE constexpr auto make_binary(const A& a, const B& b) {
     if constexpr (std::is_same_v<Op, add_op>) return make_add(a, b);
     else if constexpr (std::is_same_v<Op, sub_op>) return make_sub(a, b);
     else if constexpr (std::is_same_v<Op, mul_op>) return make_mul(a, b);
@@ -208,7 +208,7 @@ CTGRAD_HOST_DEVICE constexpr auto make_binary(const A& a, const B& b) {
 
 // The derivative of a reduction is the reduction of the derivative; a reduction of 0 is 0.
 template <class Op, class A>
-CTGRAD_HOST_DEVICE constexpr auto make_reduction(const A& a) {
+CTGRAD_INLINE CTGRAD_HOST_DEVICE constexpr auto make_reduction(const A& a) {
     if constexpr (is_zero_v<A>) return zero_t{};
     else return reduction<Op, A>{a};
 }

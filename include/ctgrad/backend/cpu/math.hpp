@@ -13,28 +13,28 @@ struct math<xsimd::batch<T, Arch>> {
     static constexpr bool is_batch = true;
     static constexpr int width = static_cast<int>(B::size);
 
-    static B load(const T* p) { return B::load_unaligned(p); }
-    static void store(T* p, const B& v) { v.store_unaligned(p); }
-    static T sum_lanes(const B& v) { return xsimd::hadd(v); }
+    CTGRAD_INLINE static B load(const T* p) { return B::load_unaligned(p); }
+    CTGRAD_INLINE static void store(T* p, const B& v) { v.store_unaligned(p); }
+    CTGRAD_INLINE static T sum_lanes(const B& v) { return xsimd::hadd(v); }
 
-    static B sqrt(const B& a) { return xsimd::sqrt(a); }
-    static B exp(const B& a) { return xsimd::exp(a); }
-    static B log(const B& a) { return xsimd::log(a); }
-    static B sin(const B& a) { return xsimd::sin(a); }
-    static B cos(const B& a) { return xsimd::cos(a); }
-    static B tan(const B& a) { return xsimd::tan(a); }
-    static B tanh(const B& a) { return xsimd::tanh(a); }
-    static B abs(const B& a) { return xsimd::abs(a); }
-    static B pow(const B& a, const B& b) { return xsimd::pow(a, b); }
+    CTGRAD_INLINE static B sqrt(const B& a) { return xsimd::sqrt(a); }
+    CTGRAD_INLINE static B exp(const B& a) { return xsimd::exp(a); }
+    CTGRAD_INLINE static B log(const B& a) { return xsimd::log(a); }
+    CTGRAD_INLINE static B sin(const B& a) { return xsimd::sin(a); }
+    CTGRAD_INLINE static B cos(const B& a) { return xsimd::cos(a); }
+    CTGRAD_INLINE static B tan(const B& a) { return xsimd::tan(a); }
+    CTGRAD_INLINE static B tanh(const B& a) { return xsimd::tanh(a); }
+    CTGRAD_INLINE static B abs(const B& a) { return xsimd::abs(a); }
+    CTGRAD_INLINE static B pow(const B& a, const B& b) { return xsimd::pow(a, b); }
 
-    static B relu(const B& a) { return xsimd::select(a < B(T(0)), B(T(0)), a); }
-    static B heaviside(const B& a) { return xsimd::select(a <= B(T(0)), B(T(0)), B(T(1))); }
-    static B sign(const B& a) {
+    CTGRAD_INLINE static B relu(const B& a) { return xsimd::select(a < B(T(0)), B(T(0)), a); }
+    CTGRAD_INLINE static B heaviside(const B& a) { return xsimd::select(a <= B(T(0)), B(T(0)), B(T(1))); }
+    CTGRAD_INLINE static B sign(const B& a) {
         return xsimd::select(a > B(T(0)), B(T(1)), B(T(0))) - xsimd::select(a < B(T(0)), B(T(1)), B(T(0)));
     }
-    static B max(const B& a, const B& b) { return xsimd::select((a > b) || xsimd::isnan(a), a, b); }
-    static B min(const B& a, const B& b) { return xsimd::select((a < b) || xsimd::isnan(a), a, b); }
-    static B above(const B& a, const B& b) {
+    CTGRAD_INLINE static B max(const B& a, const B& b) { return xsimd::select((a > b) || xsimd::isnan(a), a, b); }
+    CTGRAD_INLINE static B min(const B& a, const B& b) { return xsimd::select((a < b) || xsimd::isnan(a), a, b); }
+    CTGRAD_INLINE static B above(const B& a, const B& b) {
         return xsimd::select(a > b, B(T(1)), xsimd::select(a == b, B(T(0.5)), B(T(0))));
     }
 };

@@ -9,15 +9,15 @@ namespace ctgrad::expr {
 struct exp_op {
     static constexpr print_style style = print_style::function;
     static constexpr const char* symbol = "exp";
-    template <class T> CTGRAD_HOST_DEVICE static T apply(const T& a) { return math<T>::exp(a); }
-    template <class A, class Out> CTGRAD_HOST_DEVICE static constexpr auto partial(const A&, const Out& out) { return out; }
+    template <class T> CTGRAD_INLINE CTGRAD_HOST_DEVICE static T apply(const T& a) { return math<T>::exp(a); }
+    template <class A, class Out> CTGRAD_INLINE CTGRAD_HOST_DEVICE static constexpr auto partial(const A&, const Out& out) { return out; }
 };
 
 struct log_op {
     static constexpr print_style style = print_style::function;
     static constexpr const char* symbol = "log";
-    template <class T> CTGRAD_HOST_DEVICE static T apply(const T& a) { return math<T>::log(a); }
-    template <class A, class Out> CTGRAD_HOST_DEVICE static constexpr auto partial(const A& a, const Out&) {
+    template <class T> CTGRAD_INLINE CTGRAD_HOST_DEVICE static T apply(const T& a) { return math<T>::log(a); }
+    template <class A, class Out> CTGRAD_INLINE CTGRAD_HOST_DEVICE static constexpr auto partial(const A& a, const Out&) {
         return make_div(one_t{}, a);
     }
 };
@@ -25,8 +25,8 @@ struct log_op {
 struct tanh_op {
     static constexpr print_style style = print_style::function;
     static constexpr const char* symbol = "tanh";
-    template <class T> CTGRAD_HOST_DEVICE static T apply(const T& a) { return math<T>::tanh(a); }
-    template <class A, class Out> CTGRAD_HOST_DEVICE static constexpr auto partial(const A&, const Out& out) {
+    template <class T> CTGRAD_INLINE CTGRAD_HOST_DEVICE static T apply(const T& a) { return math<T>::tanh(a); }
+    template <class A, class Out> CTGRAD_INLINE CTGRAD_HOST_DEVICE static constexpr auto partial(const A&, const Out& out) {
         return make_sub(one_t{}, make_pow<2>(out));
     }
 };
@@ -34,11 +34,11 @@ struct tanh_op {
 struct sigmoid_op {
     static constexpr print_style style = print_style::function;
     static constexpr const char* symbol = "sigmoid";
-    template <class T> CTGRAD_HOST_DEVICE static T apply(const T& a) {
+    template <class T> CTGRAD_INLINE CTGRAD_HOST_DEVICE static T apply(const T& a) {
         const T one(scalar_type_t<T>(1));
         return one / (one + math<T>::exp(-a));
     }
-    template <class A, class Out> CTGRAD_HOST_DEVICE static constexpr auto partial(const A&, const Out& out) {
+    template <class A, class Out> CTGRAD_INLINE CTGRAD_HOST_DEVICE static constexpr auto partial(const A&, const Out& out) {
         return make_mul(out, make_sub(one_t{}, out));
     }
 };

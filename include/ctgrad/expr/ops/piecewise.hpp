@@ -10,22 +10,22 @@ namespace ctgrad::expr {
 struct heaviside_op {
     static constexpr print_style style = print_style::function;
     static constexpr const char* symbol = "step";
-    template <class T> CTGRAD_HOST_DEVICE static T apply(const T& a) { return math<T>::heaviside(a); }
-    template <class A, class Out> CTGRAD_HOST_DEVICE static constexpr auto partial(const A&, const Out&) { return zero_t{}; }
+    template <class T> CTGRAD_INLINE CTGRAD_HOST_DEVICE static T apply(const T& a) { return math<T>::heaviside(a); }
+    template <class A, class Out> CTGRAD_INLINE CTGRAD_HOST_DEVICE static constexpr auto partial(const A&, const Out&) { return zero_t{}; }
 };
 
 struct sign_op {
     static constexpr print_style style = print_style::function;
     static constexpr const char* symbol = "sign";
-    template <class T> CTGRAD_HOST_DEVICE static T apply(const T& a) { return math<T>::sign(a); }
-    template <class A, class Out> CTGRAD_HOST_DEVICE static constexpr auto partial(const A&, const Out&) { return zero_t{}; }
+    template <class T> CTGRAD_INLINE CTGRAD_HOST_DEVICE static T apply(const T& a) { return math<T>::sign(a); }
+    template <class A, class Out> CTGRAD_INLINE CTGRAD_HOST_DEVICE static constexpr auto partial(const A&, const Out&) { return zero_t{}; }
 };
 
 struct relu_op {
     static constexpr print_style style = print_style::function;
     static constexpr const char* symbol = "relu";
-    template <class T> CTGRAD_HOST_DEVICE static T apply(const T& a) { return math<T>::relu(a); }
-    template <class A, class Out> CTGRAD_HOST_DEVICE static constexpr auto partial(const A& a, const Out&) {
+    template <class T> CTGRAD_INLINE CTGRAD_HOST_DEVICE static T apply(const T& a) { return math<T>::relu(a); }
+    template <class A, class Out> CTGRAD_INLINE CTGRAD_HOST_DEVICE static constexpr auto partial(const A& a, const Out&) {
         return make_unary<heaviside_op>(a);
     }
 };
@@ -33,8 +33,8 @@ struct relu_op {
 struct abs_op {
     static constexpr print_style style = print_style::function;
     static constexpr const char* symbol = "abs";
-    template <class T> CTGRAD_HOST_DEVICE static T apply(const T& a) { return math<T>::abs(a); }
-    template <class A, class Out> CTGRAD_HOST_DEVICE static constexpr auto partial(const A& a, const Out&) {
+    template <class T> CTGRAD_INLINE CTGRAD_HOST_DEVICE static T apply(const T& a) { return math<T>::abs(a); }
+    template <class A, class Out> CTGRAD_INLINE CTGRAD_HOST_DEVICE static constexpr auto partial(const A& a, const Out&) {
         return make_unary<sign_op>(a);
     }
 };
@@ -42,19 +42,19 @@ struct abs_op {
 struct above_op {
     static constexpr print_style style = print_style::function;
     static constexpr const char* symbol = "above";
-    template <class T> CTGRAD_HOST_DEVICE static T apply(const T& a, const T& b) { return math<T>::above(a, b); }
-    template <class A, class B, class Out> CTGRAD_HOST_DEVICE static constexpr auto partial_lhs(const A&, const B&, const Out&) { return zero_t{}; }
-    template <class A, class B, class Out> CTGRAD_HOST_DEVICE static constexpr auto partial_rhs(const A&, const B&, const Out&) { return zero_t{}; }
+    template <class T> CTGRAD_INLINE CTGRAD_HOST_DEVICE static T apply(const T& a, const T& b) { return math<T>::above(a, b); }
+    template <class A, class B, class Out> CTGRAD_INLINE CTGRAD_HOST_DEVICE static constexpr auto partial_lhs(const A&, const B&, const Out&) { return zero_t{}; }
+    template <class A, class B, class Out> CTGRAD_INLINE CTGRAD_HOST_DEVICE static constexpr auto partial_rhs(const A&, const B&, const Out&) { return zero_t{}; }
 };
 
 struct max_op {
     static constexpr print_style style = print_style::function;
     static constexpr const char* symbol = "max";
-    template <class T> CTGRAD_HOST_DEVICE static T apply(const T& a, const T& b) { return math<T>::max(a, b); }
-    template <class A, class B, class Out> CTGRAD_HOST_DEVICE static constexpr auto partial_lhs(const A& a, const B& b, const Out&) {
+    template <class T> CTGRAD_INLINE CTGRAD_HOST_DEVICE static T apply(const T& a, const T& b) { return math<T>::max(a, b); }
+    template <class A, class B, class Out> CTGRAD_INLINE CTGRAD_HOST_DEVICE static constexpr auto partial_lhs(const A& a, const B& b, const Out&) {
         return make_binary<above_op>(a, b);
     }
-    template <class A, class B, class Out> CTGRAD_HOST_DEVICE static constexpr auto partial_rhs(const A& a, const B& b, const Out&) {
+    template <class A, class B, class Out> CTGRAD_INLINE CTGRAD_HOST_DEVICE static constexpr auto partial_rhs(const A& a, const B& b, const Out&) {
         return make_binary<above_op>(b, a);
     }
 };
@@ -62,11 +62,11 @@ struct max_op {
 struct min_op {
     static constexpr print_style style = print_style::function;
     static constexpr const char* symbol = "min";
-    template <class T> CTGRAD_HOST_DEVICE static T apply(const T& a, const T& b) { return math<T>::min(a, b); }
-    template <class A, class B, class Out> CTGRAD_HOST_DEVICE static constexpr auto partial_lhs(const A& a, const B& b, const Out&) {
+    template <class T> CTGRAD_INLINE CTGRAD_HOST_DEVICE static T apply(const T& a, const T& b) { return math<T>::min(a, b); }
+    template <class A, class B, class Out> CTGRAD_INLINE CTGRAD_HOST_DEVICE static constexpr auto partial_lhs(const A& a, const B& b, const Out&) {
         return make_binary<above_op>(b, a);
     }
-    template <class A, class B, class Out> CTGRAD_HOST_DEVICE static constexpr auto partial_rhs(const A& a, const B& b, const Out&) {
+    template <class A, class B, class Out> CTGRAD_INLINE CTGRAD_HOST_DEVICE static constexpr auto partial_rhs(const A& a, const B& b, const Out&) {
         return make_binary<above_op>(a, b);
     }
 };

@@ -61,6 +61,12 @@ struct element_type {
 };
 template <> struct element_type<> { using type = double; };
 
+// The fixed shape of the first binding that has one, or void.
+template <class... Bs> struct first_fixed_shape { using type = void; };
+template <class B, class... Bs> struct first_fixed_shape<B, Bs...> : first_fixed_shape<Bs...> {};
+template <class B, class... Bs> requires has_fixed_shape<bound_t<B>>
+struct first_fixed_shape<B, Bs...> { using type = typename traits_of<bound_t<B>>::fixed_shape_type; };
+
 template <class S, class B>
 using source_t = std::conditional_t<is_array_binding_v<B>, kernel::array_source<S>, kernel::scalar_source<S>>;
 
@@ -120,18 +126,16 @@ struct call {
         }
     }
 
-    template <class B1, class B2>
-    static constexpr void check_fixed_pair() {
-        if constexpr (has_fixed_shape<bound_t<B1>> && has_fixed_shape<bound_t<B2>>) {
-            using F1 = typename traits_of<bound_t<B1>>::fixed_shape_type;
-            using F2 = typename traits_of<bound_t<B2>>::fixed_shape_type;
-            static_assert(std::is_same_v<F1, F2> || fixed_shapes_disagree<F1, F2>::value,
+    // Every fixed shape is compared with the first one, so a mismatch is reported once.
+    template <class First, class B>
+    static constexpr void check_fixed_shape() {
+        if constexpr (!std::is_void_v<First> && has_fixed_shape<bound_t<B>>) {
+            using F = typename traits_of<bound_t<B>>::fixed_shape_type;
+            static_assert(std::is_same_v<First, F> || fixed_shapes_disagree<First, F>::value,
                           "two bound arrays have different fixed shapes (both are named in "
                           "fixed_shapes_disagree<...> in the compiler's note)");
         }
     }
-    template <class B1>
-    static constexpr void check_fixed_against_all() { (check_fixed_pair<B1, Bs>(), ...); }
 
     template <class... Vs>
     static constexpr bool all_bound(type_list<Vs...>) { return ((index_in_v<Vs, vars> >= 0) && ...); }
@@ -144,7 +148,7 @@ struct call {
                                    "exec::scalar, or a Thrust execution policy (with ctgrad/backend/thrust.hpp)");
         check_all_bound(variables_t<E>{});
         (check_binding<Bs>(), ...);
-        (check_fixed_against_all<Bs>(), ...);
+        (check_fixed_shape<typename first_fixed_shape<Bs...>::type, Bs>(), ...);
         return true;
     }
 

@@ -71,6 +71,22 @@ CTGRAD_INLINE CTGRAD_HOST_DEVICE void add_into(totals<S, R, M>& into, const tota
         }
 }
 
+// The address of the first bound array, or null: loops align their batches on it.
+template <class Ctx>
+const void* first_array_address(const Ctx& ctx) {
+    const void* address = nullptr;
+    [&]<std::size_t... Is>(std::index_sequence<Is...>) {
+        (
+            [&] {
+                const auto& source = ctgrad::detail::get<Is>(ctx.sources);
+                if constexpr (requires { source.data; })
+                    if (!address) address = source.data;
+            }(),
+            ...);
+    }(std::make_index_sequence<Ctx::vars::size>{});
+    return address;
+}
+
 template <class T, class Var, class Ctx>
 CTGRAD_INLINE CTGRAD_HOST_DEVICE T load(const Ctx& ctx) {
     constexpr int i = ctgrad::detail::index_in_v<Var, typename Ctx::vars>;

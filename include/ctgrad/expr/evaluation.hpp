@@ -110,8 +110,7 @@ struct call {
     template <class B>
     static constexpr void check_binding() {
         using V = typename B::var_type;
-        static_assert(index_in_v<V, vars> == index_in_v<V, type_list<typename Bs::var_type...>> &&
-                          ((std::is_same_v<V, typename Bs::var_type> ? 1 : 0) + ...) == 1 ||
+        static_assert(((std::is_same_v<V, typename Bs::var_type> ? 1 : 0) + ...) == 1 ||
                           variable_is_bound_twice<V>::value,
                       "a variable is bound twice in one call (named in variable_is_bound_twice<...> in the compiler's note)");
         if constexpr (is_array_binding_v<B>) {

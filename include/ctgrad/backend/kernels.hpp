@@ -160,18 +160,13 @@ CTGRAD_INLINE CTGRAD_HOST_DEVICE void backward(const E& e, const Tape& tape, con
     }
 }
 
-template <class Inner>
-struct nested_reductions_are_not_supported : std::false_type {};
-
 // One element's contribution to every reduction of E: its value and, with Grad, the partials of
 // the reduced expression with respect to the Targets (all from one forward and one backward walk).
 template <class T, int K, class Targets, bool Grad, class E, class Ctx, std::size_t R, std::size_t M>
 CTGRAD_INLINE CTGRAD_HOST_DEVICE void accumulate(const E& e, const Ctx& ctx, totals<T, R, M>& acc) {
     if constexpr (is_reduction_v<E>) {
         using Inner = decltype(E::a);
-        static_assert(reduction_count_v<Inner> == 0 || nested_reductions_are_not_supported<Inner>::value,
-                      "a sum() or mean() inside another sum() or mean() is not supported: evaluate the inner "
-                      "reduction first and bind its value to a variable");
+        static_assert(reduction_count_v<Inner> == 0, "internal: nested reductions reached evaluation");
         if constexpr (Grad && depends_on_v<Inner, Targets>) {
             const auto tape = forward<T, 0>(e.a, ctx);
             acc.value[K] += tape.value;

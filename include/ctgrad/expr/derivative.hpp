@@ -8,14 +8,18 @@ namespace ctgrad::expr {
 
 namespace detail {
 template <class Var>
-struct not_a_variable : std::false_type {};
+struct not_a_variable {
+    static constexpr bool value = false;  // a plain member, so that the compiler's note names Var
+};
 }  // namespace detail
 
 template <expression E, class V>
 CTGRAD_HOST_DEVICE constexpr auto derivative(const E& e, const V& v) {
     static_assert(is_var_v<V> || detail::not_a_variable<V>::value,
                   "derivative(e, v): v must be a variable declared as var<\"name\">, not an expression or a number");
-    if constexpr (is_var_v<E>) {
+    if constexpr (!is_var_v<V>) {
+        return zero_t{};  // already reported; stop before the recursion reports it again
+    } else if constexpr (is_var_v<E>) {
         if constexpr (std::is_same_v<E, V>) return one_t{};
         else return zero_t{};
     } else if constexpr (is_constant_v<E> || is_scalar_v<E>) {

@@ -28,6 +28,7 @@ template <class Shape1, class Shape2> struct fixed_shapes_disagree { static cons
 template <class T1, class T2> struct array_element_types_disagree { static constexpr bool value = false; };
 template <class Var> struct array_variable_outside_a_reduction { static constexpr bool value = false; };
 template <class Var> struct array_in_the_wrong_memory_for_this_backend { static constexpr bool value = false; };
+template <class Reduction> struct reduction_inside_a_reduction { static constexpr bool value = false; };
 
 // Variables read outside any sum()/mean(): in a scalar-valued expression these must be scalars.
 template <class E> struct outer_variables_of { using type = type_list<>; };
@@ -140,12 +141,17 @@ struct call {
     static constexpr bool all_bound(type_list<Vs...>) { return ((index_in_v<Vs, vars> >= 0) && ...); }
     // Whether the call can be compiled further; when not, check() has already said why and the
     // entry points stop there instead of piling internal errors on top.
-    static constexpr bool valid = exec::known && all_bound(variables_t<E>{});
+    static constexpr bool valid =
+        exec::known && all_bound(variables_t<E>{}) && std::is_void_v<nested_reduction_t<E>>;
 
     static constexpr bool check() {
         static_assert(exec::known, "the first argument is not a backend: use ctgrad::expr::exec::simd, "
                                    "exec::scalar, or a Thrust execution policy (with ctgrad/backend/thrust.hpp)");
         check_all_bound(variables_t<E>{});
+        static_assert(std::is_void_v<nested_reduction_t<E>> || reduction_inside_a_reduction<nested_reduction_t<E>>::value,
+                      "a sum() or mean() inside another sum() or mean() is not supported: evaluate the inner "
+                      "reduction first and bind its value to a variable (the outer one is named in "
+                      "reduction_inside_a_reduction<...> in the compiler's note)");
         (check_binding<Bs>(), ...);
         (check_fixed_shape<typename first_fixed_shape<Bs...>::type, Bs>(), ...);
         return true;
@@ -300,8 +306,8 @@ auto value_and_grad_impl(const Exec& ex, const E& e, wrt_list<Ws...>, const Bs&.
     using C = call<Exec, E, Bs...>;
     using S = typename C::S;
     static_assert(C::check());
-    (C::template check_bound<Ws>(), ...);
-    if constexpr (!C::valid || !C::all_bound(type_list<Ws...>{}))
+    if constexpr ((is_var_v<Ws> && ...)) (C::template check_bound<Ws>(), ...);
+    if constexpr (!C::valid || !(is_var_v<Ws> && ...) || !C::all_bound(type_list<Ws...>{}))
         return value_and_grad_result<S, std::tuple<decltype(static_cast<void>(Ws{}), S{})...>>{};
     else return value_and_grad_checked(ex, e, wrt_list<Ws...>{}, bs...);
 }

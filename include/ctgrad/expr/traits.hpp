@@ -50,4 +50,20 @@ constexpr int count_reductions() {
 template <class E>
 inline constexpr int reduction_count_v = count_reductions<E>();
 
+// The first sum()/mean() inside another one, or void.
+template <class E>
+constexpr auto nested_reduction() {
+    if constexpr (is_reduction_v<E>) {
+        if constexpr (reduction_count_v<decltype(E::a)> > 0) return static_cast<E*>(nullptr);
+        else return static_cast<void*>(nullptr);
+    } else if constexpr (is_unary_v<E>) return nested_reduction<decltype(E::a)>();
+    else if constexpr (is_binary_v<E>) {
+        if constexpr (!std::is_void_v<std::remove_pointer_t<decltype(nested_reduction<decltype(E::a)>())>>)
+            return nested_reduction<decltype(E::a)>();
+        else return nested_reduction<decltype(E::b)>();
+    } else return static_cast<void*>(nullptr);
+}
+template <class E>
+using nested_reduction_t = std::remove_pointer_t<decltype(nested_reduction<E>())>;
+
 }  // namespace ctgrad::expr

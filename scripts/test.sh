@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs the whole test suite in the two configurations CI uses, then the packaging check:
+#   build/       optimised (buildtype=release): every suite
+#   build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer (debugoptimized, no benchmarks)
+#   tools/check-install.sh: install, then consume with CMake, pkg-config and as a subproject
+# Every step runs even when an earlier one failed, so one run reports everything; the exit
+# status is non-zero when anything failed. Extra arguments go to both `meson test` calls
+# (e.g. --suite compile-fail).
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# meson setup, or reconfigure an existing build directory with the same options.
+configure() {
+    local dir=$1; shift
+    if [[ -f "$dir/meson-private/coredata.dat" ]]; then
+        meson setup --reconfigure "$dir" "$@" >/dev/null
+    else
+        meson setup "$dir" "$@" >/dev/null
+    fi
+}
+
+results=()
+status=0
+record() {  # record <name> <exit status>
+    if [[ $2 -eq 0 ]]; then results+=("PASS  $1"); else results+=("FAIL  $1"); status=1; fi
+}
+
+echo "=== release build (build/)"
+( configure build --buildtype=release &&
+  meson compile -C build &&
+  meson test -C build --print-errorlogs "$@" )
+record "release build (build/)" $?
+
+echo "=== ASan+UBSan build (build-asan/)"
+# The CUDA objects are nvcc's and not sanitized, so they are left to the release build.
+# halt_on_error makes UBSan findings fail the test instead of only printing.
+( configure build-asan -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debugoptimized \
+      -Dbenchmarks=disabled -Dcuda=disabled &&
+  meson compile -C build-asan &&
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+      meson test -C build-asan --print-errorlogs --timeout-multiplier 3 "$@" )
+record "ASan+UBSan build (build-asan/)" $?
+
+echo "=== install check (tools/check-install.sh)"
+tools/check-install.sh
+record "install check (CMake, pkg-config, subproject)" $?
+
+echo
+for line in "${results[@]}"; do echo "test.sh: $line"; done
+exit $status

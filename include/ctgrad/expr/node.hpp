@@ -45,9 +45,20 @@ template <class T> inline constexpr bool is_reduction_v = detail::has_kind<T, no
 
 // A "static" expression holds no run-time data (no scalar anywhere in it): two static
 // expressions of the same type are the same value, which is what lets the simplifier merge them.
+// (Not std::is_empty: a node holding an empty operand still has a member, and so a size.)
+template <class E>
+constexpr bool is_static() {
+    using T = std::remove_cvref_t<E>;
+    if constexpr (!expression<T> || T::kind == node_kind::scalar) return false;
+    else if constexpr (T::kind == node_kind::unary || T::kind == node_kind::reduction) return is_static<decltype(T::a)>();
+    else if constexpr (T::kind == node_kind::binary) return is_static<decltype(T::a)>() && is_static<decltype(T::b)>();
+    else return true;  // variables and compile-time constants
+}
+template <class E>
+inline constexpr bool is_static_v = is_static<E>();
+
 template <class A, class B>
-inline constexpr bool same_static_v =
-    std::is_same_v<std::remove_cvref_t<A>, std::remove_cvref_t<B>> && std::is_empty_v<std::remove_cvref_t<A>>;
+inline constexpr bool same_static_v = std::is_same_v<std::remove_cvref_t<A>, std::remove_cvref_t<B>> && is_static_v<A>;
 
 // A runtime scalar node: a number known only when the program runs (`0.5 * x`), also used to
 // feed computed values back into derivative rules during evaluation.

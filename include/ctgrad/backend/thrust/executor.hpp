@@ -89,8 +89,7 @@ struct executor<Policy, std::enable_if_t<thrust_backend::is_policy_v<Policy>>> {
         using S = typename Ctx::scalar_type;
         using element = thrust_backend::accumulate_element<S, Targets, Grad, E, Ctx>;
         using totals = typename element::totals;
-        totals zero;
-        kernel::set_zero(zero);
+        totals zero{};
         return thrust::transform_reduce(policy, thrust::counting_iterator<std::size_t>(0),
                                         thrust::counting_iterator<std::size_t>(n), element{e, ctx}, zero,
                                         thrust_backend::add_totals<totals>{});

@@ -7,6 +7,8 @@
 //   space                                     the memory the backend reads (host or device)
 // CPU: ctgrad/backend/cpu.hpp (exec::simd, exec::scalar). Thrust: ctgrad/backend/thrust.hpp
 // (any Thrust execution policy: thrust::omp::par, thrust::device, ...).
+#include <type_traits>
+
 namespace ctgrad::expr {
 
 namespace exec {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <xtensor/xarray.hpp>
 
+#include "../../expr/binding.hpp"
 #include "../kernels.hpp"
 #include "../tags.hpp"
 #include "math.hpp"

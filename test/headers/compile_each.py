@@ -1,0 +1,25 @@
+#!/usr/bin/env python3
+"""Every public header compiles on its own: compiles a one-line translation unit per header
+under include/ctgrad/ with -fsyntax-only, so a header that leans on another one's includes
+is caught. Usage: compile_each.py <c++ compiler> <include dir> [extra flags...]"""
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+compiler, include_dir, *flags = sys.argv[1:]
+root = pathlib.Path(include_dir)
+headers = sorted(p.relative_to(root).as_posix() for p in (root / "ctgrad").rglob("*.hpp"))
+# Thrust headers need a device system; the OpenMP one compiles without a GPU toolchain.
+flags += ["-std=c++20", "-fopenmp", "-DTHRUST_DEVICE_SYSTEM=THRUST_DEVICE_SYSTEM_OMP", f"-I{include_dir}"]
+failures = []
+with tempfile.TemporaryDirectory() as tmp:
+    for header in headers:
+        source = pathlib.Path(tmp) / "one_header.cpp"
+        source.write_text(f"#include <{header}>\n")
+        result = subprocess.run([compiler, *flags, "-fsyntax-only", str(source)], capture_output=True, text=True)
+        if result.returncode != 0:
+            failures.append(header)
+            print(f"--- {header} does not compile alone:\n{result.stderr[:4000]}")
+print(f"{len(headers) - len(failures)} passed, {len(failures)} failed")
+sys.exit(1 if failures else 0)

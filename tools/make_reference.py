@@ -121,6 +121,9 @@ def main():
     with open(out, "w") as fh:
         fh.write("\n".join(lines) + "\n")
     print("wrote %d records to %s" % (len(lines) - 3, out))
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import reference_random; reference_random.write(os.path.dirname(os.path.abspath(out)))  # random.txt
+    import reference_format; reference_format.write(os.path.dirname(os.path.abspath(out)))  # format.txt
 
 
 if __name__ == "__main__":

@@ -18,6 +18,10 @@ using ctgrad::detail::type_list;
 
 template <class S> struct array_source { const S* data; };
 template <class S> struct scalar_source { S value; };
+// An operand whose kind is known only at run time (the dynamic layer's tensors): a contiguous
+// array, or one element broadcast to every index. One instantiation serves both, so a
+// dynamic op does not compile once per combination of array and scalar operands.
+template <class S> struct broadcast_source { const S* data; bool is_scalar; };
 
 // What an element-wise evaluation reads: the bound values (in binding order, named by Vars), the
 // finished reductions, the element index and the element count.
@@ -79,8 +83,11 @@ const void* first_array_address(const Ctx& ctx) {
         (
             [&] {
                 const auto& source = ctgrad::detail::get<Is>(ctx.sources);
-                if constexpr (requires { source.data; })
+                if constexpr (requires { source.is_scalar; }) {
+                    if (!address && !source.is_scalar) address = source.data;
+                } else if constexpr (requires { source.data; }) {
                     if (!address) address = source.data;
+                }
             }(),
             ...);
     }(std::make_index_sequence<Ctx::vars::size>{});
@@ -95,6 +102,8 @@ CTGRAD_INLINE CTGRAD_HOST_DEVICE T load(const Ctx& ctx) {
     using source_type = std::remove_cvref_t<decltype(source)>;
     if constexpr (std::is_same_v<source_type, array_source<typename Ctx::scalar_type>>)
         return math<T>::load(source.data + ctx.index);
+    else if constexpr (std::is_same_v<source_type, broadcast_source<typename Ctx::scalar_type>>)
+        return source.is_scalar ? T(*source.data) : math<T>::load(source.data + ctx.index);
     else
         return T(source.value);
 }

@@ -1,0 +1,278 @@
+#pragma once
+// The backward pass. From the roots' nodes, count how many edges lead into every node of the
+// graph; then run each node once all gradients for it have arrived, later nodes first among the
+// ready ones (PyTorch's order), summing the gradients that reach one input. Runs on the calling
+// thread with no shared state, so independent graphs on different threads do not interact.
+#include <algorithm>
+#include <optional>
+#include <queue>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "../tensor/functions.hpp"
+#include "graph.hpp"
+#include "node.hpp"
+#include "saved_variable.hpp"
+
+namespace ctgrad::autograd {
+
+namespace detail {
+
+struct ready_order {
+    bool operator()(const Node* a, const Node* b) const { return a->sequence_nr() < b->sequence_nr(); }
+};
+
+// A gradient arriving for forward output `meta`: summed down to its shape when the op
+// broadcast, checked otherwise (a custom Function's backward can return anything).
+inline Tensor validate_gradient(const Tensor& g, const InputMetadata& meta, const Node& from, std::size_t index) {
+    if (g.sizes() == IntArrayRef(meta.sizes)) return g;
+    // A gradient for an expanded operand reduces to the operand's shape.
+    try {
+        return sum_to(g, meta.sizes);
+    } catch (const Error&) {
+        throw Error("Function " + from.name() + " returned an invalid gradient at index " + std::to_string(index) +
+                    " - got " + shape_str(g.sizes()) + " but expected shape compatible with " + shape_str(meta.sizes));
+    }
+}
+
+inline void accumulate(Tensor& slot, Tensor g) {
+    if (!slot.defined()) slot = std::move(g);
+    else slot = add(slot, g);
+}
+
+}  // namespace detail
+
+// Runs backward from `roots` (with `grad_roots`, one per root). With `captures` empty, leaf
+// gradients accumulate into .grad; otherwise only the gradients flowing into the captured edges
+// are computed and returned, one per capture (autograd::grad).
+inline variable_list run_backward(const variable_list& roots, const variable_list& grad_roots, bool keep_graph,
+                                  bool create_graph, const std::vector<Edge>& captures = {},
+                                  bool allow_unused = true) {
+    std::vector<Edge> root_edges;
+    for (std::size_t i = 0; i < roots.size(); ++i) {
+        Edge e = gradient_edge(roots[i]);
+        if (!e.is_valid())
+            throw Error("element " + std::to_string(i) + " of tensors does not require grad and does not have a grad_fn");
+        root_edges.push_back(std::move(e));
+    }
+
+    // Dependencies: how many edges reach each node from the part of the graph the roots see.
+    std::unordered_map<Node*, int> dependencies;
+    std::unordered_set<Node*> seen;
+    std::vector<Node*> stack;
+    for (auto& e : root_edges)
+        if (seen.insert(e.function.get()).second) stack.push_back(e.function.get());
+    while (!stack.empty()) {
+        Node* n = stack.back();
+        stack.pop_back();
+        for (const Edge& next : n->next_edges()) {
+            if (!next.is_valid()) continue;
+            ++dependencies[next.function.get()];
+            if (seen.insert(next.function.get()).second) stack.push_back(next.function.get());
+        }
+    }
+
+    // With captures, run only the nodes from which a captured node can be reached.
+    std::unordered_map<Node*, bool> needed;
+    const bool capturing = !captures.empty();
+    if (capturing) {
+        std::unordered_set<Node*> targets;
+        for (const Edge& c : captures)
+            if (c.is_valid()) targets.insert(c.function.get());
+        // Post-order over the seen subgraph.
+        std::vector<std::pair<Node*, std::size_t>> walk;
+        for (auto& e : root_edges) {
+            if (needed.count(e.function.get())) continue;
+            walk.push_back({e.function.get(), 0});
+            needed[e.function.get()] = false;
+            while (!walk.empty()) {
+                auto& [n, i] = walk.back();
+                if (i < n->next_edges().size()) {
+                    const Edge& next = n->next_edges()[i++];
+                    if (next.is_valid() && !needed.count(next.function.get())) {
+                        needed[next.function.get()] = false;
+                        walk.push_back({next.function.get(), 0});
+                    }
+                    continue;
+                }
+                bool need = targets.count(n) > 0;
+                for (const Edge& next : n->next_edges())
+                    if (next.is_valid() && needed[next.function.get()]) need = true;
+                needed[n] = need;
+                walk.pop_back();
+            }
+        }
+    }
+
+    std::vector<Tensor> captured(captures.size());
+    std::unordered_map<Node*, variable_list> buffers;
+    std::priority_queue<Node*, std::vector<Node*>, detail::ready_order> ready;
+    std::unordered_map<Node*, std::shared_ptr<Node>> keep_alive;
+
+    for (std::size_t i = 0; i < root_edges.size(); ++i) {
+        Node* n = root_edges[i].function.get();
+        auto& buffer = buffers[n];
+        buffer.resize(n->num_inputs());
+        detail::accumulate(buffer[root_edges[i].input_nr], grad_roots[i]);
+        keep_alive[n] = root_edges[i].function;
+    }
+    for (auto& [n, _] : buffers)
+        if (dependencies[n] == 0) ready.push(n);
+
+    AutoGradMode mode(create_graph);
+    while (!ready.empty()) {
+        Node* n = ready.top();
+        ready.pop();
+        std::shared_ptr<Node> hold = keep_alive[n];
+        keep_alive.erase(n);
+        variable_list outputs;
+        auto found = buffers.find(n);
+        // A node that no gradient reached still passes on its edges' dependencies.
+        const bool reached = found != buffers.end();
+        if (reached) {
+            variable_list inputs = std::move(found->second);
+            buffers.erase(found);
+            inputs.resize(n->num_inputs());
+            // Outputs nobody used get zeros, so every backward formula sees defined gradients.
+            for (std::size_t i = 0; i < inputs.size(); ++i)
+                if (!inputs[i].defined()) {
+                    const auto& m = n->input_metadata_[i];
+                    inputs[i] = zeros(m.sizes, TensorOptions().dtype(m.dtype).device(m.device));
+                }
+            for (auto& [nr, weak] : n->retained_)
+                if (auto t = weak.lock()) {
+                    Tensor g = create_graph ? inputs[nr] : inputs[nr].detach();
+                    t->grad = t->grad ? add(Tensor(t->grad), g).impl() : g.clone().impl();
+                }
+            for (std::size_t c = 0; c < captures.size(); ++c)
+                if (captures[c].function.get() == n) detail::accumulate(captured[c], inputs[captures[c].input_nr]);
+            const bool is_leaf_node = dynamic_cast<AccumulateGrad*>(n) != nullptr;
+            if (!(capturing && (is_leaf_node || !needed[n]))) {
+                outputs = n->apply(std::move(inputs));
+                if (!keep_graph) n->release_variables();
+                if (outputs.size() != n->num_outputs())
+                    throw Error("Function " + n->name() + " returned an incorrect number of gradients (expected " +
+                                std::to_string(n->num_outputs()) + ", got " + std::to_string(outputs.size()) + ")");
+            }
+        }
+        for (std::size_t i = 0; i < n->num_outputs(); ++i) {
+            const Edge& next = n->next_edges()[i];
+            if (!next.is_valid()) continue;
+            Node* m = next.function.get();
+            if (i < outputs.size() && outputs[i].defined()) {
+                Tensor g = detail::validate_gradient(outputs[i], m->input_metadata_[next.input_nr], *n, i);
+                auto& buffer = buffers[m];
+                buffer.resize(m->num_inputs());
+                detail::accumulate(buffer[next.input_nr], std::move(g));
+            }
+            keep_alive.emplace(m, next.function);
+            if (--dependencies[m] == 0) ready.push(m);
+        }
+    }
+
+    if (capturing && !allow_unused)
+        for (std::size_t c = 0; c < captured.size(); ++c)
+            if (!captured[c].defined())
+                throw Error("One of the differentiated Tensors appears to not have been used in the graph. Set "
+                            "allow_unused=True if this is the desired behavior.");
+    return captured;
+}
+
+inline variable_list AccumulateGrad::apply(variable_list&& grads) {
+    Tensor g = std::move(grads[0]);
+    if (!variable->grad) {
+        // The stored .grad must not alias a tensor the graph (or the caller) still holds.
+        variable->grad = (GradMode::is_enabled() ? g.clone() : g.detach().clone()).impl();
+    } else if (GradMode::is_enabled()) {
+        variable->grad = add(Tensor(variable->grad), g).impl();
+    } else {
+        Tensor(variable->grad).add_(g.detach());
+    }
+    return {};
+}
+
+namespace detail {
+inline Tensor implicit_root_gradient(const Tensor& root) {
+    if (root.numel() != 1) throw Error("grad can be implicitly created only for scalar outputs");
+    return ones_like(root);
+}
+}  // namespace detail
+
+// Gradients of `outputs` with respect to `inputs` (returned, not accumulated into .grad).
+// `create_graph` records the backward pass itself, for higher-order derivatives.
+inline variable_list grad(const variable_list& outputs, const variable_list& inputs,
+                          const variable_list& grad_outputs = {}, std::optional<bool> retain_graph = std::nullopt,
+                          bool create_graph = false, bool allow_unused = false) {
+    variable_list roots_grads;
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+        if (i < grad_outputs.size() && grad_outputs[i].defined()) roots_grads.push_back(grad_outputs[i]);
+        else roots_grads.push_back(detail::implicit_root_gradient(outputs[i]));
+    }
+    std::vector<Edge> captures;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        if (!inputs[i].requires_grad())
+            throw Error("One of the differentiated Tensors does not require grad");
+        captures.push_back(gradient_edge(inputs[i]));
+    }
+    return run_backward(outputs, roots_grads, retain_graph.value_or(create_graph), create_graph, captures, allow_unused);
+}
+
+// Accumulates gradients of `tensors` into the leaves' .grad (torch.autograd.backward).
+inline void backward(const variable_list& tensors, const variable_list& grad_tensors = {},
+                     std::optional<bool> retain_graph = std::nullopt, bool create_graph = false) {
+    variable_list roots_grads;
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+        if (i < grad_tensors.size() && grad_tensors[i].defined()) {
+            if (!(grad_tensors[i].sizes() == tensors[i].sizes()))
+                throw Error("Mismatch in shape: grad_output[" + std::to_string(i) + "] has a shape of " +
+                            shape_str(grad_tensors[i].sizes()) + " and output[" + std::to_string(i) +
+                            "] has a shape of " + shape_str(tensors[i].sizes()) + ".");
+            roots_grads.push_back(grad_tensors[i]);
+        } else {
+            roots_grads.push_back(detail::implicit_root_gradient(tensors[i]));
+        }
+    }
+    run_backward(tensors, roots_grads, retain_graph.value_or(create_graph), create_graph);
+}
+
+}  // namespace ctgrad::autograd
+
+namespace ctgrad {
+
+inline void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, bool create_graph) const {
+    if (!requires_grad())
+        throw Error("element 0 of tensors does not require grad and does not have a grad_fn");
+    autograd::backward({*this}, {gradient}, retain_graph, create_graph);
+}
+
+inline Tensor& Tensor::requires_grad_(bool r) {
+    TensorImpl& impl = *impl_;
+    if (!is_leaf() && !r)
+        throw Error("you can only change requires_grad flags of leaf variables. If you want to use a computed "
+                    "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().");
+    if (r && !is_floating_point())
+        throw Error(std::string("only Tensors of floating point dtype can require gradients (got ") +
+                    dtype_name(scalar_type()) + ")");
+    impl.requires_grad = r;
+    return *this;
+}
+
+inline void Tensor::retain_grad() const {
+    TensorImpl& impl = *impl_;
+    if (!impl.requires_grad) throw Error("can't retain_grad on Tensor that has requires_grad=False");
+    if (!impl.grad_fn || impl.retains_grad) return;  // a leaf keeps its gradient anyway
+    impl.retains_grad = true;
+    impl.grad_fn->retained_.emplace_back(impl.output_nr, impl_);
+}
+
+inline Tensor Tensor::detach() const { return Tensor(autograd::detail::alias_of(checked())); }
+
+inline Tensor& Tensor::detach_() {
+    impl_->grad_fn.reset();
+    impl_->requires_grad = false;
+    impl_->output_nr = 0;
+    return *this;
+}
+
+}  // namespace ctgrad

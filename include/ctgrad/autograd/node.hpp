@@ -1,0 +1,93 @@
+#pragma once
+// A node of the backward graph: it receives the gradients of the outputs of one forward
+// operation and returns the gradients of its inputs, which flow along `next_edges` to the nodes
+// that made those inputs (or to a leaf's AccumulateGrad).
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../tensor/tensor.hpp"
+
+namespace ctgrad::autograd {
+
+struct Node;
+
+// Where a gradient goes: input `input_nr` of `function` (an empty edge: nowhere).
+struct Edge {
+    std::shared_ptr<Node> function;
+    std::uint32_t input_nr = 0;
+    bool is_valid() const { return function != nullptr; }
+};
+
+// What a forward output looked like, so that the engine can check (and reduce a broadcast)
+// the gradient arriving for it, and make zeros for an output nobody used.
+struct InputMetadata {
+    std::vector<std::int64_t> sizes;
+    ScalarType dtype = kFloat;
+    Device device;
+};
+
+struct Node : std::enable_shared_from_this<Node> {
+    Node() : sequence_nr_(next_sequence_nr()) {}
+    virtual ~Node() = default;
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+
+    // Gradients of the outputs in, gradients of the inputs out (one per next edge).
+    virtual variable_list apply(variable_list&& grads) = 0;
+    // PyTorch's class name of the node, e.g. "MulBackward0".
+    virtual std::string name() const = 0;
+    // Frees what was saved for backward (after a backward pass without retain_graph).
+    virtual void release_variables() {}
+
+    const std::vector<Edge>& next_edges() const { return next_edges_; }
+    const Edge& next_edge(std::size_t i) const { return next_edges_[i]; }
+    std::size_t num_outputs() const { return next_edges_.size(); }
+    std::size_t num_inputs() const { return input_metadata_.size(); }
+    std::uint64_t sequence_nr() const { return sequence_nr_; }
+    // Whether the gradient of forward input i is wanted (libtorch's needs_input_grad).
+    bool should_compute_output(std::size_t i) const { return i < next_edges_.size() && next_edges_[i].is_valid(); }
+
+    std::vector<Edge> next_edges_;
+    std::vector<InputMetadata> input_metadata_;
+    // Non-leaf outputs whose .grad is kept (retain_grad): output number and the tensor.
+    std::vector<std::pair<std::uint32_t, std::weak_ptr<TensorImpl>>> retained_;
+
+private:
+    // Later nodes run first among those ready, as in PyTorch (deterministic order).
+    static std::uint64_t next_sequence_nr() {
+        static std::atomic<std::uint64_t> counter{0};
+        return counter.fetch_add(1, std::memory_order_relaxed);
+    }
+    std::uint64_t sequence_nr_;
+};
+
+// Accumulates the gradient reaching a leaf into its .grad.
+struct AccumulateGrad final : Node {
+    explicit AccumulateGrad(std::shared_ptr<TensorImpl> v) : variable(std::move(v)) {
+        input_metadata_.push_back({variable->sizes, variable->dtype, variable->storage->device()});
+    }
+    variable_list apply(variable_list&& grads) override;  // autograd/engine.hpp
+    std::string name() const override { return "torch::autograd::AccumulateGrad"; }
+    std::shared_ptr<TensorImpl> variable;
+};
+
+// The edge along which a gradient for `t` must flow: its grad_fn, or its leaf accumulator
+// (made on first use and shared by every graph that uses the leaf), or nothing.
+inline Edge gradient_edge(const Tensor& t) {
+    if (!t.defined()) return {};
+    TensorImpl& impl = *t.unsafeGetTensorImpl();
+    if (impl.grad_fn) return {impl.grad_fn, impl.output_nr};
+    if (!impl.requires_grad) return {};
+    auto acc = impl.grad_accumulator.lock();
+    if (!acc) {
+        acc = std::make_shared<AccumulateGrad>(t.impl());
+        impl.grad_accumulator = acc;
+    }
+    return {std::move(acc), 0};
+}
+
+}  // namespace ctgrad::autograd

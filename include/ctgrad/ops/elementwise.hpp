@@ -1,0 +1,426 @@
+#pragma once
+// Element-wise ops of the dynamic layer, built from the static layer's op tags: each tag's
+// `apply` is the forward body and its `partial` (an expression of the operands a, b and the
+// output o) is the backward formula. There is no second definition of any op's math.
+//
+// Backward evaluates g * partial in one of two ways:
+//  - fused: when no graph is being recorded and the operands are contiguous (or scalars), the
+//    simplified static expression runs as one SIMD loop, or one fused sum when the gradient
+//    reduces to a single element (a scalar parameter times a vector);
+//  - interpreted: otherwise (create_graph, odd layouts) the same expression is evaluated with
+//    tensor ops, so the backward pass is itself differentiable (higher-order gradients).
+#include <string>
+#include <type_traits>
+
+#include "../autograd/graph.hpp"
+#include "../autograd/saved_variable.hpp"
+#include "../tensor/copy.hpp"
+#include "../tensor/functions.hpp"
+#include "fused.hpp"
+
+namespace ctgrad {
+
+namespace detail {
+
+// PyTorch's name for the backward node of each op (as grad_fn prints it).
+template <class Op> inline constexpr const char* backward_name = "ElementwiseBackward";
+template <> inline constexpr const char* backward_name<expr::neg_op> = "NegBackward0";
+template <> inline constexpr const char* backward_name<expr::exp_op> = "ExpBackward0";
+template <> inline constexpr const char* backward_name<expr::log_op> = "LogBackward0";
+template <> inline constexpr const char* backward_name<expr::sin_op> = "SinBackward0";
+template <> inline constexpr const char* backward_name<expr::cos_op> = "CosBackward0";
+template <> inline constexpr const char* backward_name<expr::tan_op> = "TanBackward0";
+template <> inline constexpr const char* backward_name<expr::tanh_op> = "TanhBackward0";
+template <> inline constexpr const char* backward_name<expr::sigmoid_op> = "SigmoidBackward0";
+template <> inline constexpr const char* backward_name<expr::relu_op> = "ReluBackward0";
+template <> inline constexpr const char* backward_name<expr::sqrt_op> = "SqrtBackward0";
+template <> inline constexpr const char* backward_name<expr::abs_op> = "AbsBackward0";
+template <> inline constexpr const char* backward_name<expr::sign_op> = "SignBackward0";
+template <> inline constexpr const char* backward_name<expr::heaviside_op> = "HeavisideBackward0";
+template <> inline constexpr const char* backward_name<expr::ipow_op<2>> = "PowBackward0";
+template <> inline constexpr const char* backward_name<expr::ipow_op<3>> = "PowBackward0";
+template <> inline constexpr const char* backward_name<expr::add_op> = "AddBackward0";
+template <> inline constexpr const char* backward_name<expr::sub_op> = "SubBackward0";
+template <> inline constexpr const char* backward_name<expr::mul_op> = "MulBackward0";
+template <> inline constexpr const char* backward_name<expr::div_op> = "DivBackward0";
+template <> inline constexpr const char* backward_name<expr::pow_op> = "PowBackward1";
+template <> inline constexpr const char* backward_name<expr::max_op> = "MaximumBackward0";
+template <> inline constexpr const char* backward_name<expr::min_op> = "MinimumBackward0";
+template <> inline constexpr const char* backward_name<expr::above_op> = "AboveBackward0";
+
+// Ops whose body is plain arithmetic, valid on integer tensors; the others compute in float.
+template <class Op>
+inline constexpr bool integer_op_v = std::is_same_v<Op, expr::add_op> || std::is_same_v<Op, expr::sub_op> ||
+                                     std::is_same_v<Op, expr::mul_op> || std::is_same_v<Op, expr::neg_op>;
+
+// The local partials of an op, as static expressions of the variables a, b, o, multiplied by
+// the incoming gradient g and simplified at compile time (g * 1 is just g).
+template <class Op>
+using unary_gradient_t = decltype(expr::make_mul(G{}, Op::partial(A{}, O{})));
+template <class Op>
+using lhs_gradient_t = decltype(expr::make_mul(G{}, Op::partial_lhs(A{}, B{}, O{})));
+template <class Op>
+using rhs_gradient_t = decltype(expr::make_mul(G{}, Op::partial_rhs(A{}, B{}, O{})));
+
+template <class E, class V>
+inline constexpr bool uses_v = ctgrad::detail::index_in_v<V, expr::variables_t<E>> >= 0;
+
+// A number as a 0-d tensor of dtype `dtype` (PyTorch's wrapped number).
+inline Tensor wrapped_scalar(double value, ScalarType dtype) {
+    Tensor t = make_empty({}, dtype);
+    dispatch_dtype(dtype, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        *reinterpret_cast<T*>(t.data_ptr()) = convert_element<T>(value);
+    });
+    return t;
+}
+
+// The dtype a Scalar takes next to a tensor of dtype `other` (a float number next to an integer
+// tensor gives the default float dtype; otherwise the tensor's dtype wins).
+inline ScalarType scalar_dtype_next_to(const Scalar& s, ScalarType other) {
+    if (s.is_floating_point()) return ctgrad::is_floating_point(other) ? other : kFloat;
+    if (s.is_integral()) return other == kBool ? kLong : other;
+    return other;
+}
+inline Tensor scalar_operand(const Scalar& s, const Tensor& other) {
+    const ScalarType d = scalar_dtype_next_to(s, other.scalar_type());
+    return d == kLong ? wrapped_scalar(static_cast<double>(s.to_long()), d) : wrapped_scalar(s.to_double(), d);
+}
+
+inline int category(ScalarType s) { return s == kBool ? 0 : s == kLong ? 1 : 2; }
+
+// PyTorch's result type of a binary op: tensors with dims outrank 0-d tensors of the same
+// category (float32 vector * float64 0-d stays float32).
+inline ScalarType result_type(const Tensor& a, const Tensor& b) {
+    const bool a0 = a.dim() == 0, b0 = b.dim() == 0;
+    if (a0 == b0) return promote_types(a.scalar_type(), b.scalar_type());
+    const Tensor& dimmed = a0 ? b : a;
+    const Tensor& zero_d = a0 ? a : b;
+    if (category(zero_d.scalar_type()) > category(dimmed.scalar_type())) return zero_d.scalar_type();
+    return dimmed.scalar_type();
+}
+
+inline Tensor as_dtype(const Tensor& t, ScalarType dtype) {
+    return t.scalar_type() == dtype ? t : contiguous_copy(t, dtype);
+}
+
+// t, readable by a fused loop over `sizes`: itself when it can be bound directly, else a
+// contiguous copy expanded to `sizes`.
+inline Tensor fusable(const Tensor& t, IntArrayRef sizes, std::int64_t n) {
+    bool ok = false;
+    dispatch_dtype(t.scalar_type(), [&](auto tag) {
+        using S = typename decltype(tag)::type;
+        source<S> s;
+        ok = as_source<S>(t, n, s) && (s.is_scalar || t.sizes() == sizes || t.numel() == n);
+    });
+    if (ok) return t;
+    Tensor out = make_empty(sizes, t.scalar_type());
+    copy_elements(*out.unsafeGetTensorImpl(), *t.unsafeGetTensorImpl());
+    return out;
+}
+
+template <class S>
+sources<S> bind(const Tensor& g, const Tensor& a, const Tensor& b, const Tensor& o, std::int64_t n, bool& ok) {
+    sources<S> src{unbound<S>, unbound<S>, unbound<S>, unbound<S>};
+    ok = true;
+    const Tensor* ts[4] = {&g, &a, &b, &o};
+    for (int k = 0; k < 4; ++k)
+        if (ts[k]->defined()) ok = ok && as_source<S>(*ts[k], n, src[k]);
+    return src;
+}
+
+// Integer tensors: a plain loop over the broadcast operands (only + - * and negation).
+template <class Op>
+void integer_loop(const Tensor& out, const Tensor& a) {
+    using T = std::int64_t;
+    const TensorImpl& o = *out.unsafeGetTensorImpl();
+    const TensorImpl& ai = *a.unsafeGetTensorImpl();
+    T* po = reinterpret_cast<T*>(o.data());
+    const T* pa = reinterpret_cast<const T*>(ai.data());
+    std::array<std::vector<std::int64_t>, 2> st{o.strides, expanded_strides(ai.sizes, ai.strides, o.sizes)};
+    strided_loop<2>(o.sizes, st, [&](const std::array<std::int64_t, 2>& k) { po[k[0]] = Op::apply(pa[k[1]]); });
+}
+template <class Op>
+void integer_loop(const Tensor& out, const Tensor& a, const Tensor& b) {
+    using T = std::int64_t;
+    const TensorImpl& o = *out.unsafeGetTensorImpl();
+    const TensorImpl& ai = *a.unsafeGetTensorImpl();
+    const TensorImpl& bi = *b.unsafeGetTensorImpl();
+    T* po = reinterpret_cast<T*>(o.data());
+    const T* pa = reinterpret_cast<const T*>(ai.data());
+    const T* pb = reinterpret_cast<const T*>(bi.data());
+    std::array<std::vector<std::int64_t>, 3> st{o.strides, expanded_strides(ai.sizes, ai.strides, o.sizes),
+                                                expanded_strides(bi.sizes, bi.strides, o.sizes)};
+    strided_loop<3>(o.sizes, st,
+                    [&](const std::array<std::int64_t, 3>& k) { po[k[0]] = Op::apply(pa[k[1]], pb[k[2]]); });
+}
+
+// The gradient g * partial for an input of shape `target`, from the saved tensors (undefined
+// when the formula does not need them). See the top of this file for the two paths.
+template <class P>
+Tensor evaluate_gradient(const Tensor& g, const Tensor& a, const Tensor& b, const Tensor& o, IntArrayRef target);
+
+// Evaluates a static expression with tensor ops (differentiable): the interpreted path.
+struct tensor_env {
+    Tensor g, a, b, o;
+};
+struct interpreted {
+    Tensor t;  // undefined: the value is the number s
+    double s = 0;
+};
+
+template <class Op> Tensor unary_op(const Tensor& a, const char* name = backward_name<Op>);
+template <class Op> Tensor binary_op(const Tensor& a, const Tensor& b, const char* name = backward_name<Op>);
+
+template <class E>
+interpreted interpret(const E& e, const tensor_env& env) {
+    if constexpr (expr::is_var_v<E>) {
+        constexpr char c = E::spelling[0];
+        if constexpr (c == 'g') return {env.g};
+        else if constexpr (c == 'a') return {env.a};
+        else if constexpr (c == 'b') return {env.b};
+        else return {env.o};
+    } else if constexpr (expr::is_constant_v<E>) {
+        return {Tensor(), E::template as<double>()};
+    } else if constexpr (expr::is_scalar_v<E>) {
+        return {Tensor(), static_cast<double>(e.value)};
+    } else if constexpr (expr::is_unary_v<E>) {
+        using Op = typename E::op;
+        interpreted x = interpret(e.a, env);
+        if (!x.t.defined()) return {Tensor(), Op::apply(x.s)};
+        return {unary_op<Op>(x.t)};
+    } else if constexpr (expr::is_binary_v<E>) {
+        using Op = typename E::op;
+        interpreted x = interpret(e.a, env), y = interpret(e.b, env);
+        if (!x.t.defined() && !y.t.defined()) return {Tensor(), Op::apply(x.s, y.s)};
+        const Tensor& like = x.t.defined() ? x.t : y.t;
+        Tensor tx = x.t.defined() ? x.t : wrapped_scalar(x.s, like.scalar_type());
+        Tensor ty = y.t.defined() ? y.t : wrapped_scalar(y.s, like.scalar_type());
+        return {binary_op<Op>(tx, ty)};
+    } else {
+        static_assert(expr::detail::always_false<E>, "internal: a reduction inside an element-wise gradient");
+    }
+}
+
+template <class P>
+Tensor evaluate_gradient(const Tensor& g, const Tensor& a, const Tensor& b, const Tensor& o, IntArrayRef target) {
+    if constexpr (std::is_same_v<P, G>) {
+        return g.sizes() == target ? g : sum_to(g, target);
+    } else if constexpr (expr::is_zero_v<P>) {
+        return zeros(target, g.options());
+    } else {
+        const std::int64_t n = g.numel();
+        std::int64_t target_n = 1;
+        for (auto s : target) target_n *= s;
+        const bool same_dtype = (!a.defined() || a.scalar_type() == g.scalar_type()) &&
+                                (!b.defined() || b.scalar_type() == g.scalar_type()) &&
+                                (!o.defined() || o.scalar_type() == g.scalar_type());
+        if (!GradMode::is_enabled() && g.is_floating_point() && same_dtype && (target_n == n || target_n == 1)) {
+            Tensor out;
+            dispatch_floating(g.scalar_type(), "backward", [&](auto tag) {
+                using S = typename decltype(tag)::type;
+                bool ok = false;
+                const sources<S> src = bind<S>(g, uses_v<P, A> ? a : Tensor(), uses_v<P, B> ? b : Tensor(),
+                                               uses_v<P, O> ? o : Tensor(), n, ok);
+                if (!ok) return;
+                out = make_empty(target, g.scalar_type());
+                if (target_n == n && n != 1) fused_assign<P, S>(out.data_ptr<S>(), n, src);
+                else *out.data_ptr<S>() = fused_sum<P, S>(n, src);
+            });
+            if (out.defined()) return out;
+        }
+        interpreted r = interpret(P{}, tensor_env{g, a, b, o});
+        Tensor t = r.t.defined() ? r.t : wrapped_scalar(r.s, g.scalar_type());
+        return t.sizes() == target ? t : sum_to(t.expand(broadcast_shapes(t.sizes(), target, "backward")), target);
+    }
+}
+
+template <class Op>
+struct UnaryBackward final : autograd::Node {
+    const char* name_;
+    std::vector<std::int64_t> input_sizes;
+    autograd::SavedVariable a, o;
+    explicit UnaryBackward(const char* name) : name_(name) {}
+    std::string name() const override { return name_; }
+    void release_variables() override {
+        a.reset_data();
+        o.reset_data();
+    }
+    variable_list apply(variable_list&& grads) override {
+        using P = unary_gradient_t<Op>;
+        const Tensor av = a.unpack(), ov = o.unpack(shared_from_this());
+        return {evaluate_gradient<P>(grads[0], av, Tensor(), ov, input_sizes)};
+    }
+};
+
+template <class Op>
+struct BinaryBackward final : autograd::Node {
+    const char* name_;
+    std::vector<std::int64_t> a_sizes, b_sizes;
+    autograd::SavedVariable a, b, o;
+    explicit BinaryBackward(const char* name) : name_(name) {}
+    std::string name() const override { return name_; }
+    void release_variables() override {
+        a.reset_data();
+        b.reset_data();
+        o.reset_data();
+    }
+    variable_list apply(variable_list&& grads) override {
+        const Tensor& g = grads[0];
+        const Tensor av = a.unpack(), bv = b.unpack(), ov = o.unpack(shared_from_this());
+        Tensor ga, gb;
+        if (should_compute_output(0)) ga = evaluate_gradient<lhs_gradient_t<Op>>(g, av, bv, ov, a_sizes);
+        if (should_compute_output(1)) gb = evaluate_gradient<rhs_gradient_t<Op>>(g, av, bv, ov, b_sizes);
+        return {ga, gb};
+    }
+};
+
+template <class Op>
+Tensor unary_op(const Tensor& a0, const char* name) {
+    if (!a0.is_cpu()) throw Error(std::string(name) + ": only CPU tensors are supported in this build");
+    const bool integer = !a0.is_floating_point();
+    if constexpr (integer_op_v<Op>) {
+        if (a0.scalar_type() == kLong) {
+            Tensor out = make_empty(a0.sizes(), kLong);
+            integer_loop<Op>(out, a0);
+            return out;
+        }
+    }
+    const Tensor a = integer ? contiguous_copy(a0, kFloat) : (a0.is_contiguous() ? a0 : contiguous_copy(a0, a0.scalar_type()));
+    Tensor out = make_empty(a.sizes(), a.scalar_type());
+    dispatch_floating(a.scalar_type(), name, [&](auto tag) {
+        using S = typename decltype(tag)::type;
+        sources<S> src{unbound<S>, source<S>{a.data_ptr<S>(), false}, unbound<S>, unbound<S>};
+        fused_assign<expr::unary<Op, A>, S>(out.data_ptr<S>(), a.numel(), src);
+    });
+    if (autograd::compute_requires_grad({&a0})) {
+        auto node = autograd::record<UnaryBackward<Op>>(out, {&a0}, name);
+        node->input_sizes = a0.sizes().vec();
+        using P = unary_gradient_t<Op>;
+        if constexpr (uses_v<P, A>) node->a = autograd::SavedVariable(a0, false);
+        if constexpr (uses_v<P, O>) node->o = autograd::SavedVariable(out, true);
+    }
+    return out;
+}
+
+template <class Op>
+Tensor binary_op(const Tensor& a0, const Tensor& b0, const char* name) {
+    if (!(a0.device() == b0.device()))
+        throw Error(std::string(name) + ": expected all tensors to be on the same device, but found at least two "
+                    "devices, " + a0.device().str() + " and " + b0.device().str() + "!");
+    if (!a0.is_cpu()) throw Error(std::string(name) + ": only CPU tensors are supported in this build");
+    const std::vector<std::int64_t> sizes = broadcast_shapes(a0.sizes(), b0.sizes(), name);
+    ScalarType dtype = result_type(a0, b0);
+    if (!integer_op_v<Op> || dtype == kBool) dtype = ctgrad::is_floating_point(dtype) ? dtype : kFloat;
+    std::int64_t n = 1;
+    for (auto s : sizes) n *= s;
+    const Tensor a = as_dtype(a0, dtype), b = as_dtype(b0, dtype);
+    Tensor out = make_empty(sizes, dtype);
+    if (dtype == kLong) {
+        if constexpr (integer_op_v<Op>) integer_loop<Op>(out, a, b);
+    } else {
+        const Tensor fa = fusable(a, sizes, n), fb = fusable(b, sizes, n);
+        dispatch_floating(dtype, name, [&](auto tag) {
+            using S = typename decltype(tag)::type;
+            bool ok = false;
+            const sources<S> src = bind<S>(Tensor(), fa, fb, Tensor(), n, ok);
+            fused_assign<expr::binary<Op, A, B>, S>(out.data_ptr<S>(), n, src);
+        });
+    }
+    if (autograd::compute_requires_grad({&a0, &b0})) {
+        auto node = autograd::record<BinaryBackward<Op>>(out, {&a0, &b0}, name);
+        node->a_sizes = a0.sizes().vec();
+        node->b_sizes = b0.sizes().vec();
+        using PL = lhs_gradient_t<Op>;
+        using PR = rhs_gradient_t<Op>;
+        const bool need_a = b0.requires_grad() ? uses_v<PR, A> : false, need_b = a0.requires_grad() ? uses_v<PL, B> : false;
+        if (need_a || (a0.requires_grad() && uses_v<PL, A>)) node->a = autograd::SavedVariable(a, false);
+        if (need_b || (b0.requires_grad() && uses_v<PR, B>)) node->b = autograd::SavedVariable(b, false);
+        if ((a0.requires_grad() && uses_v<PL, O>) || (b0.requires_grad() && uses_v<PR, O>))
+            node->o = autograd::SavedVariable(out, true);
+    }
+    return out;
+}
+
+}  // namespace detail
+
+inline Tensor neg(const Tensor& a) { return detail::unary_op<expr::neg_op>(a); }
+inline Tensor exp(const Tensor& a) { return detail::unary_op<expr::exp_op>(a); }
+inline Tensor log(const Tensor& a) { return detail::unary_op<expr::log_op>(a); }
+inline Tensor sin(const Tensor& a) { return detail::unary_op<expr::sin_op>(a); }
+inline Tensor cos(const Tensor& a) { return detail::unary_op<expr::cos_op>(a); }
+inline Tensor tan(const Tensor& a) { return detail::unary_op<expr::tan_op>(a); }
+inline Tensor tanh(const Tensor& a) { return detail::unary_op<expr::tanh_op>(a); }
+inline Tensor sigmoid(const Tensor& a) { return detail::unary_op<expr::sigmoid_op>(a); }
+inline Tensor relu(const Tensor& a) { return detail::unary_op<expr::relu_op>(a); }
+inline Tensor sqrt(const Tensor& a) { return detail::unary_op<expr::sqrt_op>(a); }
+inline Tensor abs(const Tensor& a) { return detail::unary_op<expr::abs_op>(a); }
+inline Tensor square(const Tensor& a) { return detail::unary_op<expr::ipow_op<2>>(a); }
+
+inline Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) {
+    if (alpha.to_double() == 1) return detail::binary_op<expr::add_op>(a, b);
+    return detail::binary_op<expr::add_op>(a, mul(b, detail::scalar_operand(alpha, b)));
+}
+inline Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
+    if (alpha.to_double() == 1) return detail::binary_op<expr::sub_op>(a, b);
+    return detail::binary_op<expr::sub_op>(a, mul(b, detail::scalar_operand(alpha, b)));
+}
+inline Tensor mul(const Tensor& a, const Tensor& b) { return detail::binary_op<expr::mul_op>(a, b); }
+inline Tensor div(const Tensor& a, const Tensor& b) { return detail::binary_op<expr::div_op>(a, b); }
+inline Tensor maximum(const Tensor& a, const Tensor& b) { return detail::binary_op<expr::max_op>(a, b); }
+inline Tensor minimum(const Tensor& a, const Tensor& b) { return detail::binary_op<expr::min_op>(a, b); }
+
+inline Tensor pow(const Tensor& a, const Tensor& exponent) { return detail::binary_op<expr::pow_op>(a, exponent); }
+// Exponents 2 and 3 multiply (as ATen's pow does), any other goes through pow().
+inline Tensor pow(const Tensor& a, const Scalar& exponent) {
+    const double e = exponent.to_double();
+    if (a.is_floating_point() && e == 2) return detail::unary_op<expr::ipow_op<2>>(a, "PowBackward0");
+    if (a.is_floating_point() && e == 3) return detail::unary_op<expr::ipow_op<3>>(a, "PowBackward0");
+    Tensor base = a.is_floating_point() ? a : detail::contiguous_copy(a, kFloat);
+    return detail::binary_op<expr::pow_op>(base, detail::scalar_operand(exponent, base), "PowBackward0");
+}
+inline Tensor pow(const Scalar& base, const Tensor& exponent) {
+    return detail::binary_op<expr::pow_op>(detail::scalar_operand(base, exponent), exponent, "PowBackward1");
+}
+
+inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+inline Tensor operator-(const Tensor& a) { return neg(a); }
+
+inline Tensor operator+(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::add_op>(a, detail::scalar_operand(s, a), "AddBackward1"); }
+inline Tensor operator+(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::add_op>(detail::scalar_operand(s, a), a, "AddBackward1"); }
+inline Tensor operator-(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::sub_op>(a, detail::scalar_operand(s, a), "SubBackward1"); }
+inline Tensor operator-(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::sub_op>(detail::scalar_operand(s, a), a, "RsubBackward1"); }
+inline Tensor operator*(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::mul_op>(a, detail::scalar_operand(s, a)); }
+inline Tensor operator*(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::mul_op>(detail::scalar_operand(s, a), a); }
+inline Tensor operator/(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::div_op>(a, detail::scalar_operand(s, a)); }
+inline Tensor operator/(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::div_op>(detail::scalar_operand(s, a), a); }
+
+inline Tensor Tensor::add(const Tensor& o, const Scalar& alpha) const { return ctgrad::add(*this, o, alpha); }
+inline Tensor Tensor::add(const Scalar& o, const Scalar& alpha) const { return *this + Scalar(o.to_double() * alpha.to_double()); }
+inline Tensor Tensor::sub(const Tensor& o, const Scalar& alpha) const { return ctgrad::sub(*this, o, alpha); }
+inline Tensor Tensor::sub(const Scalar& o, const Scalar& alpha) const { return *this - Scalar(o.to_double() * alpha.to_double()); }
+inline Tensor Tensor::mul(const Tensor& o) const { return ctgrad::mul(*this, o); }
+inline Tensor Tensor::mul(const Scalar& o) const { return *this * o; }
+inline Tensor Tensor::div(const Tensor& o) const { return ctgrad::div(*this, o); }
+inline Tensor Tensor::div(const Scalar& o) const { return *this / o; }
+inline Tensor Tensor::pow(const Tensor& e) const { return ctgrad::pow(*this, e); }
+inline Tensor Tensor::pow(const Scalar& e) const { return ctgrad::pow(*this, e); }
+inline Tensor Tensor::neg() const { return ctgrad::neg(*this); }
+inline Tensor Tensor::exp() const { return ctgrad::exp(*this); }
+inline Tensor Tensor::log() const { return ctgrad::log(*this); }
+inline Tensor Tensor::sin() const { return ctgrad::sin(*this); }
+inline Tensor Tensor::cos() const { return ctgrad::cos(*this); }
+inline Tensor Tensor::tan() const { return ctgrad::tan(*this); }
+inline Tensor Tensor::tanh() const { return ctgrad::tanh(*this); }
+inline Tensor Tensor::sigmoid() const { return ctgrad::sigmoid(*this); }
+inline Tensor Tensor::relu() const { return ctgrad::relu(*this); }
+inline Tensor Tensor::sqrt() const { return ctgrad::sqrt(*this); }
+inline Tensor Tensor::abs() const { return ctgrad::abs(*this); }
+inline Tensor Tensor::square() const { return ctgrad::square(*this); }
+inline Tensor Tensor::maximum(const Tensor& o) const { return ctgrad::maximum(*this, o); }
+inline Tensor Tensor::minimum(const Tensor& o) const { return ctgrad::minimum(*this, o); }
+
+}  // namespace ctgrad

@@ -1,0 +1,431 @@
+#pragma once
+// Views: tensors that share their input's storage with other sizes, strides or offset.
+// Each view is a function from a layout to a layout. Applied to the input it makes the view;
+// applied to a contiguous layout of the input's sizes it describes where the view's elements sit
+// in the input, which is all that backward needs: the gradient is scattered back to those places
+// (or, for views that only regroup contiguous elements, simply reshaped).
+#include <numeric>
+#include <string>
+
+#include "../autograd/graph.hpp"
+#include "../autograd/saved_variable.hpp"
+#include "../tensor/copy.hpp"
+#include "../tensor/functions.hpp"
+
+namespace ctgrad {
+
+namespace detail {
+
+struct layout {
+    std::vector<std::int64_t> sizes, strides;
+    std::int64_t offset = 0;
+};
+
+inline std::int64_t product(IntArrayRef s) {
+    std::int64_t n = 1;
+    for (auto v : s) n *= v;
+    return n;
+}
+
+// Whether `l` lays its elements out as a contiguous tensor starting at 0 (then a view with this
+// description is a reshape of the input, and its gradient a reshape back).
+inline bool is_plain_reshape(const layout& l, std::int64_t input_numel) {
+    if (l.offset != 0 || product(l.sizes) != input_numel) return false;
+    std::int64_t expected = 1;
+    for (std::size_t i = l.sizes.size(); i-- > 0;) {
+        if (l.sizes[i] == 1) continue;
+        if (l.strides[i] != expected) return false;
+        expected *= l.sizes[i];
+    }
+    return true;
+}
+
+Tensor view_scatter(const Tensor& g, IntArrayRef input_sizes, const layout& where);
+
+struct ViewBackward final : autograd::Node {
+    std::string name_;
+    std::vector<std::int64_t> input_sizes;
+    layout where;
+    explicit ViewBackward(std::string name) : name_(std::move(name)) {}
+    std::string name() const override { return name_; }
+    variable_list apply(variable_list&& grads) override {
+        const Tensor& g = grads[0];
+        if (is_plain_reshape(where, product(input_sizes))) return {g.reshape(input_sizes)};
+        return {view_scatter(g, input_sizes, where)};
+    }
+};
+
+// Makes the view `f(layout of self)` of self; records its backward under `name`.
+template <class F>
+Tensor make_view(const Tensor& self, F&& f, const char* name) {
+    const TensorImpl& s = *self.unsafeGetTensorImpl();
+    layout l = f(layout{s.sizes, s.strides, s.offset});
+    auto impl = std::make_shared<TensorImpl>();
+    impl->storage = s.storage;
+    impl->offset = l.offset;
+    impl->sizes = std::move(l.sizes);
+    impl->strides = std::move(l.strides);
+    impl->dtype = s.dtype;
+    Tensor out(std::move(impl));
+    if (autograd::compute_requires_grad({&self})) {
+        auto node = autograd::record<ViewBackward>(out, {&self}, name);
+        node->input_sizes = s.sizes;
+        node->where = f(layout{s.sizes, contiguous_strides(s.sizes), 0});
+    }
+    return out;
+}
+
+// The view of a contiguous tensor described by `where` (the backward of view_scatter).
+inline Tensor gather_view(const Tensor& g, const layout& where) {
+    const Tensor c = g.contiguous();
+    return make_view(
+        c, [&](const layout& l) { return layout{where.sizes, where.strides, l.offset + where.offset}; },
+        "AsStridedBackward0");
+}
+
+struct ViewScatterBackward final : autograd::Node {
+    layout where;
+    std::string name() const override { return "AsStridedScatterBackward0"; }
+    variable_list apply(variable_list&& grads) override { return {gather_view(grads[0], where)}; }
+};
+
+// zeros(input_sizes) with g added at the places `where` describes (overlaps add up).
+inline Tensor view_scatter(const Tensor& g, IntArrayRef input_sizes, const layout& where) {
+    Tensor out = zeros(input_sizes, g.options());
+    const TensorImpl& gi = *g.unsafeGetTensorImpl();
+    std::array<std::vector<std::int64_t>, 2> strides{where.strides, gi.strides};
+    dispatch_dtype(g.scalar_type(), [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        T* po = out.data_ptr<T>() + where.offset;
+        const T* pg = reinterpret_cast<const T*>(gi.data());
+        strided_loop<2>(where.sizes, strides, [&](const std::array<std::int64_t, 2>& o) {
+            if constexpr (std::is_same_v<T, bool>) po[o[0]] = po[o[0]] || pg[o[1]];
+            else po[o[0]] += pg[o[1]];
+        });
+    });
+    if (autograd::compute_requires_grad({&g})) {
+        auto node = autograd::record<ViewScatterBackward>(out, {&g});
+        node->where = where;
+    }
+    return out;
+}
+
+// The strides that view sizes `to` over (sizes, strides) without copying, or none (PyTorch's
+// rule: each group of dims that is merged or split must be contiguous within itself).
+inline std::optional<std::vector<std::int64_t>> view_strides(IntArrayRef sizes, IntArrayRef strides, IntArrayRef to) {
+    std::vector<std::int64_t> out(to.size());
+    if (product(sizes) == 0 || sizes.empty()) return contiguous_strides(to.vec());
+    std::int64_t view_d = static_cast<std::int64_t>(to.size()) - 1;
+    std::int64_t chunk_base_stride = strides.back();
+    std::int64_t tensor_numel = 1, view_numel = 1;
+    for (std::int64_t d = static_cast<std::int64_t>(sizes.size()) - 1; d >= 0; --d) {
+        tensor_numel *= sizes[d];
+        if (d == 0 || (sizes[d - 1] != 1 && strides[d - 1] != tensor_numel * chunk_base_stride)) {
+            while (view_d >= 0 && (view_numel < tensor_numel || to[view_d] == 1)) {
+                out[view_d] = view_numel * chunk_base_stride;
+                view_numel *= to[view_d];
+                --view_d;
+            }
+            if (view_numel != tensor_numel) return std::nullopt;
+            if (d > 0) {
+                chunk_base_stride = strides[d - 1];
+                tensor_numel = 1;
+                view_numel = 1;
+            }
+        }
+    }
+    if (view_d != -1) return std::nullopt;
+    return out;
+}
+
+// Sizes with at most one -1 filled in so that they hold `numel` elements.
+inline std::vector<std::int64_t> infer_size(IntArrayRef sizes, std::int64_t numel, const char* op, IntArrayRef input) {
+    std::vector<std::int64_t> out = sizes.vec();
+    std::int64_t known = 1;
+    int infer = -1;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        if (out[i] == -1) {
+            if (infer >= 0) throw Error(std::string(op) + ": only one dimension can be inferred");
+            infer = static_cast<int>(i);
+        } else if (out[i] < 0) {
+            throw Error(std::string(op) + ": invalid shape dimension " + std::to_string(out[i]));
+        } else {
+            known *= out[i];
+        }
+    }
+    if (infer >= 0 && known != 0 && numel % known == 0) out[infer] = numel / known;
+    if (product(out) != numel || (infer >= 0 && known == 0))
+        throw Error(std::string(op) + ": shape '" + shape_str(sizes) + "' is invalid for input of size " +
+                    std::to_string(numel) + " (input shape " + shape_str(input) + ")");
+    return out;
+}
+
+inline std::int64_t wrap_index(std::int64_t i, std::int64_t size) { return i < 0 ? i + size : i; }
+
+}  // namespace detail
+
+inline Tensor Tensor::view(IntArrayRef sizes) const {
+    const std::vector<std::int64_t> to = detail::infer_size(sizes, numel(), "view", this->sizes());
+    auto st = detail::view_strides(this->sizes(), strides(), to);
+    if (!st)
+        throw Error("view size is not compatible with input tensor's size and stride (at least one dimension spans "
+                    "across two contiguous subspaces). Use .reshape(...) instead.");
+    return detail::make_view(
+        *this, [&](const detail::layout& l) {
+            auto s = detail::view_strides(l.sizes, l.strides, to);
+            return detail::layout{to, *s, l.offset};
+        },
+        "ViewBackward0");
+}
+
+inline Tensor Tensor::reshape(IntArrayRef sizes) const {
+    const std::vector<std::int64_t> to = detail::infer_size(sizes, numel(), "reshape", this->sizes());
+    if (detail::view_strides(this->sizes(), strides(), to)) {
+        return detail::make_view(
+            *this, [&](const detail::layout& l) {
+                return detail::layout{to, *detail::view_strides(l.sizes, l.strides, to), l.offset};
+            },
+            "ViewBackward0");
+    }
+    return clone().view(to);
+}
+
+inline Tensor Tensor::unsqueeze(std::int64_t d) const {
+    const std::int64_t n = dim();
+    if (d < -n - 1 || d > n)
+        throw Error("unsqueeze: Dimension out of range (expected to be in range of [" + std::to_string(-n - 1) + ", " +
+                    std::to_string(n) + "], but got " + std::to_string(d) + ")");
+    const std::size_t at = static_cast<std::size_t>(d < 0 ? d + n + 1 : d);
+    return detail::make_view(
+        *this, [&](detail::layout l) {
+            const std::int64_t stride = at < l.sizes.size() ? l.sizes[at] * l.strides[at] : 1;
+            l.sizes.insert(l.sizes.begin() + static_cast<std::ptrdiff_t>(at), 1);
+            l.strides.insert(l.strides.begin() + static_cast<std::ptrdiff_t>(at), stride);
+            return l;
+        },
+        "UnsqueezeBackward0");
+}
+
+inline Tensor Tensor::squeeze() const {
+    return detail::make_view(
+        *this, [](const detail::layout& l) {
+            detail::layout out{{}, {}, l.offset};
+            for (std::size_t i = 0; i < l.sizes.size(); ++i)
+                if (l.sizes[i] != 1) {
+                    out.sizes.push_back(l.sizes[i]);
+                    out.strides.push_back(l.strides[i]);
+                }
+            return out;
+        },
+        "SqueezeBackward0");
+}
+
+inline Tensor Tensor::squeeze(std::int64_t d) const {
+    const std::size_t at = static_cast<std::size_t>(wrap_dim(d, "squeeze"));
+    return detail::make_view(
+        *this, [&](detail::layout l) {
+            if (!l.sizes.empty() && l.sizes[at] == 1) {
+                l.sizes.erase(l.sizes.begin() + static_cast<std::ptrdiff_t>(at));
+                l.strides.erase(l.strides.begin() + static_cast<std::ptrdiff_t>(at));
+            }
+            return l;
+        },
+        "SqueezeBackward1");
+}
+
+inline Tensor Tensor::flatten(std::int64_t start_dim, std::int64_t end_dim) const {
+    if (dim() == 0) return reshape({1});
+    const std::int64_t s = wrap_dim(start_dim, "flatten"), e = wrap_dim(end_dim, "flatten");
+    if (s > e) throw Error("flatten() has invalid args: start_dim cannot come after end_dim");
+    std::vector<std::int64_t> to;
+    for (std::int64_t i = 0; i < s; ++i) to.push_back(size(i));
+    std::int64_t merged = 1;
+    for (std::int64_t i = s; i <= e; ++i) merged *= size(i);
+    to.push_back(merged);
+    for (std::int64_t i = e + 1; i < dim(); ++i) to.push_back(size(i));
+    return reshape(to);
+}
+
+inline Tensor Tensor::transpose(std::int64_t d0, std::int64_t d1) const {
+    const std::size_t a = static_cast<std::size_t>(wrap_dim(d0, "transpose"));
+    const std::size_t b = static_cast<std::size_t>(wrap_dim(d1, "transpose"));
+    return detail::make_view(
+        *this, [&](detail::layout l) {
+            if (!l.sizes.empty()) {
+                std::swap(l.sizes[a], l.sizes[b]);
+                std::swap(l.strides[a], l.strides[b]);
+            }
+            return l;
+        },
+        "TransposeBackward0");
+}
+
+inline Tensor Tensor::t() const {
+    if (dim() > 2)
+        throw Error("t() expects a tensor with <= 2 dimensions, but self is " + std::to_string(dim()) + "D");
+    if (dim() < 2) return detail::make_view(*this, [](const detail::layout& l) { return l; }, "TBackward0");
+    return detail::make_view(
+        *this, [](detail::layout l) {
+            std::swap(l.sizes[0], l.sizes[1]);
+            std::swap(l.strides[0], l.strides[1]);
+            return l;
+        },
+        "TBackward0");
+}
+
+inline Tensor Tensor::permute(IntArrayRef dims) const {
+    if (static_cast<std::int64_t>(dims.size()) != dim())
+        throw Error("permute(sparse_coo): number of dimensions in the tensor input does not match the length of the "
+                    "desired ordering of dimensions i.e. input.dim() = " + std::to_string(dim()) +
+                    " is not equal to len(dims) = " + std::to_string(dims.size()));
+    std::vector<std::size_t> order;
+    std::vector<bool> used(dims.size(), false);
+    for (auto d : dims) {
+        const auto w = static_cast<std::size_t>(wrap_dim(d, "permute"));
+        if (used[w]) throw Error("permute(): duplicate dims are not allowed.");
+        used[w] = true;
+        order.push_back(w);
+    }
+    return detail::make_view(
+        *this, [&](const detail::layout& l) {
+            detail::layout out{{}, {}, l.offset};
+            for (auto w : order) {
+                out.sizes.push_back(l.sizes[w]);
+                out.strides.push_back(l.strides[w]);
+            }
+            return out;
+        },
+        "PermuteBackward0");
+}
+
+inline Tensor Tensor::select(std::int64_t d, std::int64_t index) const {
+    if (dim() == 0) throw Error("select() cannot be applied to a 0-dim tensor.");
+    const std::size_t at = static_cast<std::size_t>(wrap_dim(d, "select"));
+    const std::int64_t size = sizes()[at];
+    if (index < -size || index >= size)
+        throw Error("select(): index " + std::to_string(index) + " out of range for tensor of size " +
+                    shape_str(sizes()) + " at dimension " + std::to_string(at));
+    const std::int64_t i = detail::wrap_index(index, size);
+    return detail::make_view(
+        *this, [&](detail::layout l) {
+            l.offset += i * l.strides[at];
+            l.sizes.erase(l.sizes.begin() + static_cast<std::ptrdiff_t>(at));
+            l.strides.erase(l.strides.begin() + static_cast<std::ptrdiff_t>(at));
+            return l;
+        },
+        "SelectBackward0");
+}
+
+inline Tensor Tensor::slice(std::int64_t d, std::optional<std::int64_t> start, std::optional<std::int64_t> stop,
+                            std::int64_t step) const {
+    if (dim() == 0) throw Error("slice() cannot be applied to a 0-dim tensor.");
+    if (step <= 0) throw Error("slice step must be positive");
+    const std::size_t at = static_cast<std::size_t>(wrap_dim(d, "slice"));
+    const std::int64_t size = sizes()[at];
+    auto clamp = [&](std::optional<std::int64_t> v, std::int64_t dflt) {
+        if (!v) return dflt;
+        std::int64_t x = *v < 0 ? *v + size : *v;
+        return std::min(std::max<std::int64_t>(x, 0), size);
+    };
+    const std::int64_t b = clamp(start, 0), e = std::max(clamp(stop, size), b);
+    const std::int64_t len = (e - b + step - 1) / step;
+    return detail::make_view(
+        *this, [&](detail::layout l) {
+            l.offset += b * l.strides[at];
+            l.sizes[at] = len;
+            l.strides[at] *= step;
+            return l;
+        },
+        "SliceBackward0");
+}
+
+inline Tensor Tensor::narrow(std::int64_t d, std::int64_t start, std::int64_t length) const {
+    const std::size_t at = static_cast<std::size_t>(wrap_dim(d, "narrow"));
+    const std::int64_t size = sizes()[at];
+    const std::int64_t s = start < 0 ? start + size : start;
+    if (s < 0 || length < 0 || s + length > size)
+        throw Error("narrow(): start (" + std::to_string(start) + ") + length (" + std::to_string(length) +
+                    ") exceeds dimension size (" + std::to_string(size) + ") of tensor of size " + shape_str(sizes()));
+    return slice(d, s, s + length);
+}
+
+inline Tensor Tensor::index(const std::vector<indexing::TensorIndex>& indices) const {
+    using kind = indexing::TensorIndex::kind;
+    std::size_t consumed = 0;
+    for (const auto& ix : indices)
+        if (ix.what() == kind::integer || ix.what() == kind::slice) ++consumed;
+    if (consumed > static_cast<std::size_t>(dim()))
+        throw Error("index: too many indices for tensor of dimension " + std::to_string(dim()));
+    Tensor t = *this;
+    std::int64_t d = 0;  // the dim of t the next index applies to
+    for (const auto& ix : indices) {
+        switch (ix.what()) {
+            case kind::integer: t = t.select(d, ix.integer()); break;
+            case kind::slice: t = t.slice(d, ix.slice().start, ix.slice().stop, ix.slice().step); ++d; break;
+            case kind::none: t = t.unsqueeze(d); ++d; break;
+            case kind::ellipsis: d += dim() - static_cast<std::int64_t>(consumed); break;
+        }
+    }
+    return t;
+}
+inline Tensor Tensor::index(std::initializer_list<indexing::TensorIndex> indices) const {
+    return index(std::vector<indexing::TensorIndex>(indices));
+}
+
+namespace detail {
+struct ExpandBackward final : autograd::Node {
+    std::vector<std::int64_t> input_sizes;
+    std::string name() const override { return "ExpandBackward0"; }
+    variable_list apply(variable_list&& grads) override { return {sum_to(grads[0], input_sizes)}; }
+};
+}  // namespace detail
+
+inline Tensor Tensor::expand(IntArrayRef sizes) const {
+    const std::int64_t n = dim();
+    const std::int64_t m = static_cast<std::int64_t>(sizes.size());
+    auto fail = [&](std::int64_t i) {
+        throw Error("expand: the expanded size of the tensor (" + std::to_string(sizes[static_cast<std::size_t>(i)]) +
+                    ") must match the existing size (" + std::to_string(size(i - (m - n))) +
+                    ") at non-singleton dimension " + std::to_string(i) + ".  Target sizes: " + shape_str(sizes) +
+                    ".  Tensor sizes: " + shape_str(this->sizes()));
+    };
+    if (m < n)
+        throw Error("expand: the number of sizes provided (" + std::to_string(m) +
+                    ") must be greater or equal to the number of dimensions in the tensor (" + std::to_string(n) + ")");
+    std::vector<std::int64_t> out_sizes(static_cast<std::size_t>(m)), out_strides(static_cast<std::size_t>(m));
+    for (std::int64_t i = m - 1; i >= 0; --i) {
+        const std::int64_t j = i - (m - n);
+        const std::int64_t want = sizes[static_cast<std::size_t>(i)];
+        if (j < 0) {
+            if (want < 0) throw Error("expand: -1 is not allowed in a leading, non-existing dimension " + std::to_string(i));
+            out_sizes[i] = want;
+            out_strides[i] = 0;
+        } else {
+            const std::int64_t have = size(j);
+            if (want == -1 || want == have) {
+                out_sizes[i] = have;
+                out_strides[i] = stride(j);
+            } else if (have == 1) {
+                out_sizes[i] = want;
+                out_strides[i] = 0;
+            } else {
+                fail(i);
+            }
+        }
+    }
+    const TensorImpl& s = *impl_;
+    auto impl = std::make_shared<TensorImpl>();
+    impl->storage = s.storage;
+    impl->offset = s.offset;
+    impl->sizes = out_sizes;
+    impl->strides = out_strides;
+    impl->dtype = s.dtype;
+    Tensor out(std::move(impl));
+    if (autograd::compute_requires_grad({this})) {
+        auto node = autograd::record<detail::ExpandBackward>(out, {this});
+        node->input_sizes = s.sizes;
+    }
+    return out;
+}
+
+}  // namespace ctgrad

@@ -1,0 +1,46 @@
+#pragma once
+// TensorOptions, as libtorch spells them: `ctgrad::dtype(kDouble).requires_grad(true)`,
+// `ctgrad::requires_grad()`, or a bare dtype or device where options are expected.
+#include <optional>
+
+#include "device.hpp"
+#include "dtype.hpp"
+
+namespace ctgrad {
+
+class TensorOptions {
+public:
+    TensorOptions() = default;
+    TensorOptions(ScalarType d) : dtype_(d) {}  // NOLINT: `zeros({2}, kDouble)` as in libtorch
+    TensorOptions(Device d) : device_(d) {}     // NOLINT
+    TensorOptions(DeviceType d) : device_(Device(d)) {}  // NOLINT
+
+    TensorOptions dtype(ScalarType d) const { auto o = *this; o.dtype_ = d; return o; }
+    TensorOptions device(Device d) const { auto o = *this; o.device_ = d; return o; }
+    TensorOptions requires_grad(bool r) const { auto o = *this; o.requires_grad_ = r; return o; }
+
+    ScalarType dtype() const { return dtype_.value_or(kFloat); }
+    Device device() const { return device_.value_or(Device(kCPU)); }
+    bool requires_grad() const { return requires_grad_; }
+    bool has_dtype() const { return dtype_.has_value(); }
+    bool has_device() const { return device_.has_value(); }
+
+    // Fills what this one leaves unset from `base` (the *_like factories).
+    TensorOptions merged_with(const TensorOptions& base) const {
+        auto o = *this;
+        if (!o.dtype_) o.dtype_ = base.dtype_;
+        if (!o.device_) o.device_ = base.device_;
+        return o;
+    }
+
+private:
+    std::optional<ScalarType> dtype_;
+    std::optional<Device> device_;
+    bool requires_grad_ = false;
+};
+
+inline TensorOptions dtype(ScalarType d) { return TensorOptions().dtype(d); }
+inline TensorOptions device(Device d) { return TensorOptions().device(d); }
+inline TensorOptions requires_grad(bool r = true) { return TensorOptions().requires_grad(r); }
+
+}  // namespace ctgrad

@@ -1,0 +1,276 @@
+#pragma once
+// ctgrad::Tensor: a handle (shared, like libtorch's) to a strided array with autograd state.
+// This header declares the whole method vocabulary; the methods that compute are defined with
+// their op family in ctgrad/ops/ (include ctgrad/tensor.hpp, which brings all of them).
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "indexing.hpp"
+#include "int_array_ref.hpp"
+#include "options.hpp"
+#include "scalar.hpp"
+#include "tensor_impl.hpp"
+
+namespace ctgrad {
+
+namespace autograd {
+struct Node;
+}
+
+class Tensor {
+public:
+    Tensor() = default;
+    explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+    // --- identity and metadata -------------------------------------------------------------
+    bool defined() const { return impl_ != nullptr; }
+    TensorImpl* unsafeGetTensorImpl() const { return impl_.get(); }
+    const std::shared_ptr<TensorImpl>& impl() const { return impl_; }
+    bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
+    long use_count() const { return impl_.use_count(); }
+
+    std::int64_t dim() const { return static_cast<std::int64_t>(checked().sizes.size()); }
+    std::int64_t ndimension() const { return dim(); }
+    IntArrayRef sizes() const { return checked().sizes; }
+    IntArrayRef strides() const { return checked().strides; }
+    std::int64_t size(std::int64_t d) const { return checked().sizes[wrap_dim(d, "size")]; }
+    std::int64_t stride(std::int64_t d) const { return checked().strides[wrap_dim(d, "stride")]; }
+    std::int64_t numel() const { return checked().numel(); }
+    std::int64_t storage_offset() const { return checked().offset; }
+    ScalarType scalar_type() const { return checked().dtype; }
+    ScalarType dtype() const { return scalar_type(); }
+    Device device() const { return checked().storage->device(); }
+    bool is_cpu() const { return device().is_cpu(); }
+    bool is_cuda() const { return device().is_cuda(); }
+    bool is_floating_point() const { return ctgrad::is_floating_point(scalar_type()); }
+    std::size_t element_size() const { return ctgrad::element_size(scalar_type()); }
+    std::size_t nbytes() const { return static_cast<std::size_t>(numel()) * element_size(); }
+    bool is_contiguous() const { return checked().is_contiguous(); }
+    TensorOptions options() const { return TensorOptions().dtype(scalar_type()).device(device()); }
+    // The current version of the storage's data (bumped by every in-place write).
+    std::uint32_t _version() const { return checked().storage->version(); }
+
+    // Pointer to the first element, checked against the dtype (`data_ptr<float>()`).
+    template <class T> T* data_ptr() const;
+    void* data_ptr() const { return checked().data(); }
+    // The value of a one-element tensor.
+    template <class T> T item() const;
+    Scalar item() const;
+
+    // Wraps a dim index that may count from the end (-1 is the last), with PyTorch's error.
+    std::int64_t wrap_dim(std::int64_t d, const char* op) const;
+
+    // --- autograd --------------------------------------------------------------------------
+    bool requires_grad() const { return checked().requires_grad; }
+    Tensor& requires_grad_(bool r = true);
+    Tensor& set_requires_grad(bool r) { return requires_grad_(r); }
+    bool is_leaf() const { return checked().grad_fn == nullptr; }
+    const std::shared_ptr<autograd::Node>& grad_fn() const { return checked().grad_fn; }
+    std::uint32_t output_nr() const { return checked().output_nr; }
+    // The accumulated gradient (undefined until a backward pass reaches this tensor).
+    Tensor grad() const;
+    // Assignable handle to the gradient: `x.mutable_grad() = Tensor();` is PyTorch's `x.grad = None`.
+    class GradRef;
+    GradRef mutable_grad() const;
+    void backward(const Tensor& gradient = Tensor(), std::optional<bool> retain_graph = std::nullopt,
+                  bool create_graph = false) const;
+    void retain_grad() const;
+    bool retains_grad() const { return checked().retains_grad; }
+    // A tensor sharing this one's data (and version counter) with no autograd history.
+    Tensor detach() const;
+    Tensor& detach_();
+
+    // --- views (share storage) -------------------------------------------------------------
+    Tensor view(IntArrayRef sizes) const;
+    Tensor view_as(const Tensor& other) const { return view(other.sizes()); }
+    Tensor reshape(IntArrayRef sizes) const;
+    Tensor reshape_as(const Tensor& other) const { return reshape(other.sizes()); }
+    Tensor unsqueeze(std::int64_t d) const;
+    Tensor squeeze() const;
+    Tensor squeeze(std::int64_t d) const;
+    Tensor flatten(std::int64_t start_dim = 0, std::int64_t end_dim = -1) const;
+    Tensor t() const;
+    Tensor transpose(std::int64_t d0, std::int64_t d1) const;
+    Tensor permute(IntArrayRef dims) const;
+    Tensor select(std::int64_t d, std::int64_t index) const;
+    Tensor narrow(std::int64_t d, std::int64_t start, std::int64_t length) const;
+    Tensor slice(std::int64_t d, std::optional<std::int64_t> start, std::optional<std::int64_t> stop,
+                 std::int64_t step = 1) const;
+    Tensor index(std::initializer_list<indexing::TensorIndex> indices) const;
+    Tensor index(const std::vector<indexing::TensorIndex>& indices) const;
+    Tensor expand(IntArrayRef sizes) const;
+    Tensor expand_as(const Tensor& other) const { return expand(other.sizes()); }
+    Tensor contiguous() const;
+
+    // --- conversions -----------------------------------------------------------------------
+    Tensor to(ScalarType dtype, bool copy = false) const;
+    Tensor to(Device device, bool copy = false) const;
+    Tensor to(const TensorOptions& options, bool copy = false) const;
+    Tensor cpu() const { return to(Device(kCPU)); }
+    Tensor cuda() const { return to(Device(kCUDA)); }
+    Tensor clone() const;
+
+    // --- math (ops/elementwise.hpp, ops/reduction.hpp, ops/linalg.hpp) ---------------------
+    Tensor add(const Tensor& other, const Scalar& alpha = 1) const;
+    Tensor add(const Scalar& other, const Scalar& alpha = 1) const;
+    Tensor sub(const Tensor& other, const Scalar& alpha = 1) const;
+    Tensor sub(const Scalar& other, const Scalar& alpha = 1) const;
+    Tensor mul(const Tensor& other) const;
+    Tensor mul(const Scalar& other) const;
+    Tensor div(const Tensor& other) const;
+    Tensor div(const Scalar& other) const;
+    Tensor pow(const Tensor& exponent) const;
+    Tensor pow(const Scalar& exponent) const;
+    Tensor neg() const;
+    Tensor exp() const;
+    Tensor log() const;
+    Tensor sin() const;
+    Tensor cos() const;
+    Tensor tan() const;
+    Tensor tanh() const;
+    Tensor sigmoid() const;
+    Tensor relu() const;
+    Tensor sqrt() const;
+    Tensor abs() const;
+    Tensor square() const;
+    Tensor maximum(const Tensor& other) const;
+    Tensor minimum(const Tensor& other) const;
+
+    Tensor sum(std::optional<ScalarType> dtype = std::nullopt) const;
+    Tensor sum(IntArrayRef dims, bool keepdim = false, std::optional<ScalarType> dtype = std::nullopt) const;
+    Tensor mean(std::optional<ScalarType> dtype = std::nullopt) const;
+    Tensor mean(IntArrayRef dims, bool keepdim = false, std::optional<ScalarType> dtype = std::nullopt) const;
+    Tensor max() const;
+    std::tuple<Tensor, Tensor> max(std::int64_t dim, bool keepdim = false) const;
+    Tensor min() const;
+    std::tuple<Tensor, Tensor> min(std::int64_t dim, bool keepdim = false) const;
+    Tensor argmax(std::optional<std::int64_t> dim = std::nullopt, bool keepdim = false) const;
+    Tensor argmin(std::optional<std::int64_t> dim = std::nullopt, bool keepdim = false) const;
+    Tensor norm(const Scalar& p = 2) const;
+    Tensor norm(const Scalar& p, IntArrayRef dims, bool keepdim = false) const;
+    Tensor all() const;
+    Tensor any() const;
+    Tensor sum_to_size(IntArrayRef sizes) const;
+
+    Tensor matmul(const Tensor& other) const;
+    Tensor mm(const Tensor& other) const;
+    Tensor mv(const Tensor& vec) const;
+    Tensor bmm(const Tensor& other) const;
+
+    Tensor eq(const Tensor& other) const;
+    Tensor eq(const Scalar& other) const;
+    Tensor ne(const Tensor& other) const;
+    Tensor ne(const Scalar& other) const;
+    Tensor lt(const Tensor& other) const;
+    Tensor lt(const Scalar& other) const;
+    Tensor le(const Tensor& other) const;
+    Tensor le(const Scalar& other) const;
+    Tensor gt(const Tensor& other) const;
+    Tensor gt(const Scalar& other) const;
+    Tensor ge(const Tensor& other) const;
+    Tensor ge(const Scalar& other) const;
+    bool equal(const Tensor& other) const;
+    bool allclose(const Tensor& other, double rtol = 1e-5, double atol = 1e-8) const;
+
+    // --- in place (bump the version counter) -----------------------------------------------
+    Tensor& add_(const Tensor& other, const Scalar& alpha = 1);
+    Tensor& add_(const Scalar& other, const Scalar& alpha = 1);
+    Tensor& sub_(const Tensor& other, const Scalar& alpha = 1);
+    Tensor& sub_(const Scalar& other, const Scalar& alpha = 1);
+    Tensor& mul_(const Tensor& other);
+    Tensor& mul_(const Scalar& other);
+    Tensor& div_(const Tensor& other);
+    Tensor& div_(const Scalar& other);
+    Tensor& zero_();
+    Tensor& fill_(const Scalar& value);
+    Tensor& copy_(const Tensor& src);
+    Tensor& normal_(double mean = 0, double std = 1);
+    Tensor& uniform_(double from = 0, double to = 1);
+    Tensor& random_(std::int64_t from, std::int64_t to);
+
+    Tensor& operator+=(const Tensor& other) { return add_(other); }
+    Tensor& operator+=(const Scalar& other) { return add_(other); }
+    Tensor& operator-=(const Tensor& other) { return sub_(other); }
+    Tensor& operator-=(const Scalar& other) { return sub_(other); }
+    Tensor& operator*=(const Tensor& other) { return mul_(other); }
+    Tensor& operator*=(const Scalar& other) { return mul_(other); }
+    Tensor& operator/=(const Tensor& other) { return div_(other); }
+    Tensor& operator/=(const Scalar& other) { return div_(other); }
+
+    // `t[i]` is t.select(0, i), as in libtorch.
+    Tensor operator[](std::int64_t i) const { return select(0, i); }
+
+    // --- xtensor interop (tensor/xtensor.hpp) ------------------------------------------------
+    template <class T> auto to_xarray() const;
+
+private:
+    const TensorImpl& checked() const {
+        if (!impl_) throw Error("the tensor is undefined (default-constructed or a gradient that was never computed)");
+        return *impl_;
+    }
+    std::shared_ptr<TensorImpl> impl_;
+};
+
+using TensorList = std::vector<Tensor>;
+using tensor_list = std::vector<Tensor>;
+using variable_list = std::vector<Tensor>;
+
+// `x.mutable_grad() = Tensor();` and `x.mutable_grad() = g;`, as libtorch's `x.mutable_grad()`.
+class Tensor::GradRef {
+public:
+    explicit GradRef(std::shared_ptr<TensorImpl> owner) : owner_(std::move(owner)) {}
+    GradRef& operator=(const Tensor& g) {
+        owner_->grad = g.impl();
+        return *this;
+    }
+    operator Tensor() const { return Tensor(owner_->grad); }  // NOLINT
+    bool defined() const { return owner_->grad != nullptr; }
+
+private:
+    std::shared_ptr<TensorImpl> owner_;
+};
+
+inline Tensor Tensor::grad() const { return Tensor(checked().grad); }
+inline Tensor::GradRef Tensor::mutable_grad() const {
+    checked();
+    return GradRef(impl_);
+}
+
+inline std::int64_t Tensor::wrap_dim(std::int64_t d, const char* op) const {
+    const std::int64_t n = dim();
+    const std::int64_t lo = n == 0 ? -1 : -n, hi = n == 0 ? 0 : n - 1;
+    if (d < lo || d > hi)
+        throw Error(std::string(op) + ": Dimension out of range (expected to be in range of [" + std::to_string(lo) +
+                    ", " + std::to_string(hi) + "], but got " + std::to_string(d) + ")");
+    return d < 0 ? d + (n == 0 ? 1 : n) : d;
+}
+
+template <class T>
+T* Tensor::data_ptr() const {
+    if (dtype_of<std::remove_const_t<T>>() != scalar_type())
+        throw Error(std::string("data_ptr: expected scalar type ") + dtype_name(dtype_of<std::remove_const_t<T>>()) +
+                    " but found " + dtype_name(scalar_type()));
+    return reinterpret_cast<T*>(checked().data());
+}
+
+// A new, uninitialised tensor of these sizes (contiguous), the primitive every op allocates with.
+inline Tensor make_empty(IntArrayRef sizes, ScalarType dtype, Device device = Device(kCPU)) {
+    auto impl = std::make_shared<TensorImpl>();
+    std::int64_t n = 1;
+    for (auto s : sizes) {
+        if (s < 0) throw Error("empty: negative dimension " + std::to_string(s) + " in size " + shape_str(sizes));
+        n *= s;
+    }
+    impl->storage = Storage::allocate(static_cast<std::size_t>(n) * element_size(dtype), device);
+    impl->sizes = sizes.vec();
+    impl->strides = contiguous_strides(impl->sizes);
+    impl->dtype = dtype;
+    return Tensor(std::move(impl));
+}
+
+}  // namespace ctgrad

@@ -1,0 +1,64 @@
+#pragma once
+// What a Tensor handle points to: a strided window on a Storage, plus the autograd state of a
+// variable (PyTorch's TensorImpl and AutogradMeta in one struct: the runtime stays small).
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "dtype.hpp"
+#include "storage.hpp"
+
+namespace ctgrad {
+
+namespace autograd {
+struct Node;
+}
+
+struct TensorImpl {
+    std::shared_ptr<Storage> storage;
+    std::int64_t offset = 0;  // in elements
+    std::vector<std::int64_t> sizes;
+    std::vector<std::int64_t> strides;  // in elements
+    ScalarType dtype = kFloat;
+
+    // Autograd. A leaf that requires grad has no grad_fn and accumulates into `grad`; a
+    // non-leaf has grad_fn (the node that made it) and output_nr (which of its outputs it is).
+    bool requires_grad = false;
+    bool retains_grad = false;
+    std::uint32_t output_nr = 0;
+    std::shared_ptr<TensorImpl> grad;
+    std::shared_ptr<autograd::Node> grad_fn;
+    std::weak_ptr<autograd::Node> grad_accumulator;
+
+    std::int64_t numel() const {
+        std::int64_t n = 1;
+        for (auto s : sizes) n *= s;
+        return n;
+    }
+    bool is_contiguous() const {
+        std::int64_t expected = 1;
+        for (std::size_t i = sizes.size(); i-- > 0;) {
+            if (sizes[i] == 1) continue;
+            if (strides[i] != expected) return false;
+            expected *= sizes[i];
+        }
+        return true;
+    }
+    char* data() const {
+        return static_cast<char*>(storage->data()) + offset * static_cast<std::int64_t>(element_size(dtype));
+    }
+};
+
+// Row-major strides of a contiguous tensor of these sizes.
+inline std::vector<std::int64_t> contiguous_strides(const std::vector<std::int64_t>& sizes) {
+    std::vector<std::int64_t> strides(sizes.size());
+    std::int64_t s = 1;
+    for (std::size_t i = sizes.size(); i-- > 0;) {
+        strides[i] = s;
+        s *= sizes[i] > 1 ? sizes[i] : 1;
+    }
+    return strides;
+}
+
+}  // namespace ctgrad

@@ -9,4 +9,5 @@
 #include "ops/reduction.hpp"
 #include "ops/views.hpp"
 #include "tensor/factories.hpp"
+#include "tensor/print.hpp"
 #include "tensor/tensor.hpp"

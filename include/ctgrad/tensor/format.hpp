@@ -36,8 +36,8 @@ struct print_suffix {
     std::string grad_fn;         // e.g. "MulBackward0"; empty: none
 };
 
-std::string format_tensor(const print_values& values, const print_suffix& suffix);  // print(tensor), no trailing newline
-std::string format_numpy(const print_values& values);                              // print(tensor.numpy())
+inline std::string format_tensor(const print_values& values, const print_suffix& suffix);  // print(tensor), no trailing newline
+inline std::string format_numpy(const print_values& values);  // print(tensor.numpy()), no trailing newline
 
 // ------------------------------------------------------------------------------------------------
 // Shared by both printers
@@ -238,7 +238,7 @@ public:
           formatter_(std::move(formatter)) {}
 
     // _tensor_str_with_formatter: `indent` is the column the opening '[' of this level sits after.
-    std::string print(std::size_t dim, std::int64_t offset, std::int64_t indent) const {
+    std::string render(std::size_t dim, std::int64_t offset, std::int64_t indent) const {
         const std::size_t rank = values_.sizes.size();
         if (rank == 0) return element(offset);
         if (rank - dim == 1) return vector(dim, offset, indent);
@@ -250,7 +250,7 @@ public:
         for (auto p : print::shown_positions(values_.sizes[dim], summarize_)) {
             if (!first) out += separator;
             first = false;
-            out += p ? print(dim + 1, offset + *p * strides_[dim], indent + 1) : "...";
+            out += p ? render(dim + 1, offset + *p * strides_[dim], indent + 1) : "...";
         }
         return out + "]";
     }
@@ -265,8 +265,7 @@ private:
     // summary marker " ..." counts as one element.
     std::string vector(std::size_t dim, std::int64_t offset, std::int64_t indent) const {
         const auto element_length = static_cast<std::int64_t>(formatter_.width) + 2;
-        const std::int64_t per_line = std::max<std::int64_t>(
-            1, static_cast<std::int64_t>(std::floor(static_cast<double>(linewidth - indent) / element_length)));
+        const std::int64_t per_line = std::max<std::int64_t>(1, (linewidth - indent) / element_length);
         std::vector<std::string> items;
         for (auto p : print::shown_positions(values_.sizes[dim], summarize_))
             items.push_back(p ? element(offset + *p * strides_[dim]) : " ...");
@@ -335,7 +334,7 @@ inline std::string format_tensor(const print_values& values, const print_suffix&
     if (numel > 0) {
         const bool summarize = numel > print::summary_threshold;
         auto formatter = torch_print::make_formatter(values, print::shown_elements(values.sizes, summarize));
-        body = torch_print::body_printer(values, summarize, std::move(formatter)).print(0, 0, indent);
+        body = torch_print::body_printer(values, summarize, std::move(formatter)).render(0, 0, indent);
     }
     return torch_print::add_suffixes(prefix + body, torch_print::suffixes(values, suffix), indent);
 }
@@ -488,7 +487,7 @@ public:
 
     // _formatArray's recurser: `hanging` is the indentation of continuation lines, `width` the
     // line width left at this depth (one less per nesting level, for the closing ']').
-    std::string print(std::size_t dim, std::int64_t offset, const std::string& hanging, std::int64_t width) const {
+    std::string render(std::size_t dim, std::int64_t offset, const std::string& hanging, std::int64_t width) const {
         const std::size_t axes_left = values_.sizes.size() - dim;
         if (axes_left == 0) return element(offset);
         const std::string next_hanging = hanging + ' ';
@@ -517,7 +516,7 @@ public:
             const std::string line_separator(axes_left - 1, '\n');
             for (std::size_t k = 0; k < positions.size(); ++k) {
                 const auto& p = positions[k];
-                s += hanging + (p ? print(dim + 1, offset + *p * strides_[dim], next_hanging, width - 1) : "...");
+                s += hanging + (p ? render(dim + 1, offset + *p * strides_[dim], next_hanging, width - 1) : "...");
                 if (k + 1 < positions.size()) s += line_separator;
             }
         }
@@ -565,7 +564,7 @@ inline std::string format_numpy(const print_values& values) {
     const std::int64_t numel = print::element_count(values.sizes);
     if (numel == 0) return "[]";  // whatever the shape
     const bool summarize = numel > print::summary_threshold;
-    return numpy_print::array_printer(values, summarize).print(0, 0, " ", numpy_print::linewidth);
+    return numpy_print::array_printer(values, summarize).render(0, 0, " ", numpy_print::linewidth);
 }
 
 }  // namespace ctgrad::detail

@@ -53,6 +53,19 @@ Tensor abs(const Tensor& a);
 Tensor square(const Tensor& a);
 Tensor maximum(const Tensor& a, const Tensor& b);
 Tensor minimum(const Tensor& a, const Tensor& b);
+Tensor operator+(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& a, const Tensor& b);
+Tensor operator*(const Tensor& a, const Tensor& b);
+Tensor operator/(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& a);
+Tensor operator+(const Tensor& a, const Scalar& s);
+Tensor operator+(const Scalar& s, const Tensor& a);
+Tensor operator-(const Tensor& a, const Scalar& s);
+Tensor operator-(const Scalar& s, const Tensor& a);
+Tensor operator*(const Tensor& a, const Scalar& s);
+Tensor operator*(const Scalar& s, const Tensor& a);
+Tensor operator/(const Tensor& a, const Scalar& s);
+Tensor operator/(const Scalar& s, const Tensor& a);
 
 // reductions (ops/reduction.hpp)
 Tensor sum(const Tensor& a, std::optional<ScalarType> dtype = std::nullopt);

@@ -14,8 +14,17 @@ class IntArrayRef {
 public:
     constexpr IntArrayRef() = default;
     constexpr IntArrayRef(const std::int64_t& one) : data_(&one), size_(1) {}  // NOLINT: as libtorch
+    // Refers to the list's array, which lives until the end of the call's full expression:
+    // the same contract as libtorch's IntArrayRef (hence the silenced lifetime warning).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winit-list-lifetime"
+#endif
     constexpr IntArrayRef(std::initializer_list<std::int64_t> list)  // NOLINT
         : data_(list.begin()), size_(list.size()) {}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
     IntArrayRef(const std::vector<std::int64_t>& v) : data_(v.data()), size_(v.size()) {}  // NOLINT
     constexpr IntArrayRef(const std::int64_t* data, std::size_t size) : data_(data), size_(size) {}
 

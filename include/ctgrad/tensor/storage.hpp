@@ -16,17 +16,46 @@
 
 namespace ctgrad {
 
+// Where memory of one device type comes from. The CPU's is built in; a GPU backend registers
+// its own (register_allocator), so that a new device is added beside the CPU code, not
+// through it.
+struct Allocator {
+    virtual ~Allocator() = default;
+    virtual void* allocate(std::size_t nbytes) = 0;
+    virtual void deallocate(void* p) noexcept = 0;
+};
+
+namespace detail {
+// 64-byte aligned, so that SIMD loads of a fresh tensor never straddle cache lines.
+struct cpu_allocator final : Allocator {
+    static constexpr std::size_t alignment = 64;
+    void* allocate(std::size_t nbytes) override {
+        const std::size_t rounded = (nbytes + alignment - 1) / alignment * alignment;
+        return rounded ? ::operator new(rounded, std::align_val_t(alignment)) : nullptr;
+    }
+    void deallocate(void* p) noexcept override { ::operator delete(p, std::align_val_t(alignment)); }
+};
+
+inline Allocator*& allocator_slot(DeviceType type) {
+    static cpu_allocator cpu;
+    static Allocator* slots[2] = {&cpu, nullptr};
+    return slots[static_cast<int>(type)];
+}
+}  // namespace detail
+
+inline void register_allocator(DeviceType type, Allocator* allocator) { detail::allocator_slot(type) = allocator; }
+
 class Storage {
 public:
-    // Fresh memory for nbytes on `device`, 64-byte aligned so SIMD loads never straddle lines.
+    // Fresh memory for nbytes on `device`, from the allocator registered for its type.
     static std::shared_ptr<Storage> allocate(std::size_t nbytes, Device device) {
-        if (!device.is_cpu())
-            throw Error("ctgrad was built without CUDA support: cannot allocate on " + device.str());
+        Allocator* allocator = detail::allocator_slot(device.type);
+        if (!allocator)
+            throw Error("cannot allocate a tensor on " + device.str() +
+                        ": this build of ctgrad has no allocator for that device (no CUDA support)");
         auto s = std::make_shared<Storage>();
-        constexpr std::size_t alignment = 64;
-        const std::size_t rounded = (nbytes + alignment - 1) / alignment * alignment;
-        void* p = rounded ? ::operator new(rounded, std::align_val_t(alignment)) : nullptr;
-        s->owner_ = std::shared_ptr<void>(p, [](void* q) { ::operator delete(q, std::align_val_t(alignment)); });
+        void* p = allocator->allocate(nbytes);
+        s->owner_ = std::shared_ptr<void>(p, [allocator](void* q) { allocator->deallocate(q); });
         s->data_ = p;
         s->nbytes_ = nbytes;
         s->device_ = device;

@@ -10,6 +10,8 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "../error.hpp"
 #include "device.hpp"
@@ -22,18 +24,67 @@ namespace ctgrad {
 struct Allocator {
     virtual ~Allocator() = default;
     virtual void* allocate(std::size_t nbytes) = 0;
-    virtual void deallocate(void* p) noexcept = 0;
+    virtual void deallocate(void* p, std::size_t nbytes) noexcept = 0;
 };
 
 namespace detail {
-// 64-byte aligned, so that SIMD loads of a fresh tensor never straddle cache lines.
+// 64-byte aligned, so that SIMD loads of a fresh tensor never straddle cache lines. Freed blocks
+// are kept per size in a per-thread cache and handed out again: a training step allocates the
+// same sizes every iteration, and at tutorial sizes (kilobytes) glibc's aligned malloc and free
+// cost as much as the arithmetic. The cache is bounded; what does not fit is freed at once.
 struct cpu_allocator final : Allocator {
     static constexpr std::size_t alignment = 64;
-    void* allocate(std::size_t nbytes) override {
-        const std::size_t rounded = (nbytes + alignment - 1) / alignment * alignment;
-        return rounded ? ::operator new(rounded, std::align_val_t(alignment)) : nullptr;
+    static constexpr std::size_t max_cached_block = std::size_t(16) << 20;
+    static constexpr std::size_t max_cached_bytes = std::size_t(256) << 20;
+
+    struct cache {
+        std::unordered_map<std::size_t, std::vector<void*>> free_blocks;
+        std::size_t bytes = 0;
+        ~cache() {
+            for (auto& [size, blocks] : free_blocks)
+                for (void* p : blocks) ::operator delete(p, std::align_val_t(alignment));
+            alive() = false;
+        }
+        static bool& alive() {
+            thread_local bool flag = true;
+            return flag;
+        }
+    };
+    static cache* local() {
+        if (!cache::alive()) return nullptr;  // during thread exit, after the cache is gone
+        thread_local cache c;
+        return &c;
     }
-    void deallocate(void* p) noexcept override { ::operator delete(p, std::align_val_t(alignment)); }
+    static std::size_t rounded(std::size_t nbytes) { return (nbytes + alignment - 1) / alignment * alignment; }
+
+    void* allocate(std::size_t nbytes) override {
+        const std::size_t size = rounded(nbytes);
+        if (size == 0) return nullptr;
+        if (cache* c = local()) {
+            auto it = c->free_blocks.find(size);
+            if (it != c->free_blocks.end() && !it->second.empty()) {
+                void* p = it->second.back();
+                it->second.pop_back();
+                c->bytes -= size;
+                return p;
+            }
+        }
+        return ::operator new(size, std::align_val_t(alignment));
+    }
+    void deallocate(void* p, std::size_t nbytes) noexcept override {
+        if (!p) return;
+        const std::size_t size = rounded(nbytes);
+        cache* c = local();
+        if (c && size <= max_cached_block && c->bytes + size <= max_cached_bytes) {
+            try {
+                c->free_blocks[size].push_back(p);
+                c->bytes += size;
+                return;
+            } catch (...) {  // no memory for the bookkeeping: free the block instead
+            }
+        }
+        ::operator delete(p, std::align_val_t(alignment));
+    }
 };
 
 inline Allocator*& allocator_slot(DeviceType type) {
@@ -55,7 +106,7 @@ public:
                         ": this build of ctgrad has no allocator for that device (no CUDA support)");
         auto s = std::make_shared<Storage>();
         void* p = allocator->allocate(nbytes);
-        s->owner_ = std::shared_ptr<void>(p, [allocator](void* q) { allocator->deallocate(q); });
+        s->owner_ = std::shared_ptr<void>(p, [allocator, nbytes](void* q) { allocator->deallocate(q, nbytes); });
         s->data_ = p;
         s->nbytes_ = nbytes;
         s->device_ = device;

@@ -3,6 +3,10 @@
 // graph; then run each node once all gradients for it have arrived, later nodes first among the
 // ready ones (PyTorch's order), summing the gradients that reach one input. Runs on the calling
 // thread with no shared state, so independent graphs on different threads do not interact.
+// Nothing outside the pass changes until every node has run: the gradients of leaves and of
+// retained tensors are stored, and saved tensors freed, only at the end, so that a pass that
+// fails (a freed graph, a saved tensor modified in place) leaves every .grad and the graph as
+// they were.
 #include <algorithm>
 #include <optional>
 #include <queue>
@@ -120,7 +124,17 @@ inline variable_list run_backward(const variable_list& roots, const variable_lis
     for (auto& [n, _] : buffers)
         if (dependencies[n] == 0) ready.push(n);
 
+    // With captures, a node runs only when one of its inputs' nodes leads to a captured one
+    // (a captured non-leaf's own node does not run: its saved tensors stay for later calls).
+    auto feeds_a_capture = [&](Node* n) {
+        for (const Edge& e : n->next_edges())
+            if (e.is_valid() && needed[e.function.get()]) return true;
+        return false;
+    };
     AutoGradMode mode(create_graph);
+    std::vector<std::pair<std::shared_ptr<Node>, variable_list>> leaf_gradients;
+    std::vector<std::pair<std::shared_ptr<TensorImpl>, Tensor>> retained_gradients;
+    std::vector<std::shared_ptr<Node>> ran;
     while (!ready.empty()) {
         Node* n = ready.top();
         ready.pop();
@@ -141,16 +155,16 @@ inline variable_list run_backward(const variable_list& roots, const variable_lis
                     inputs[i] = zeros(m.sizes, TensorOptions().dtype(m.dtype).device(m.device));
                 }
             for (auto& [nr, weak] : n->retained_)
-                if (auto t = weak.lock()) {
-                    Tensor g = create_graph ? inputs[nr] : inputs[nr].detach();
-                    t->grad = t->grad ? add(Tensor(t->grad), g).impl() : g.clone().impl();
-                }
+                if (auto t = weak.lock())
+                    retained_gradients.emplace_back(std::move(t), create_graph ? inputs[nr] : inputs[nr].detach());
             for (std::size_t c = 0; c < captures.size(); ++c)
                 if (captures[c].function.get() == n) detail::accumulate(captured[c], inputs[captures[c].input_nr]);
             const bool is_leaf_node = dynamic_cast<AccumulateGrad*>(n) != nullptr;
-            if (!(capturing && (is_leaf_node || !needed[n]))) {
+            if (is_leaf_node && !capturing) {
+                leaf_gradients.emplace_back(hold, std::move(inputs));
+            } else if (!(capturing && (is_leaf_node || !feeds_a_capture(n)))) {
                 outputs = n->apply(std::move(inputs));
-                if (!keep_graph) n->release_variables();
+                ran.push_back(hold);
                 if (outputs.size() != n->num_outputs())
                     throw Error("Function " + n->name() + " returned an incorrect number of gradients (expected " +
                                 std::to_string(n->num_outputs()) + ", got " + std::to_string(outputs.size()) + ")");
@@ -176,6 +190,11 @@ inline variable_list run_backward(const variable_list& roots, const variable_lis
             if (!captured[c].defined())
                 throw Error("One of the differentiated Tensors appears to not have been used in the graph. Set "
                             "allow_unused=True if this is the desired behavior.");
+    // The pass succeeded: now store what it computed.
+    for (auto& [t, g] : retained_gradients) t->grad = t->grad ? add(Tensor(t->grad), g).impl() : g.clone().impl();
+    for (auto& [node, grads] : leaf_gradients) node->apply(std::move(grads));
+    if (!keep_graph)
+        for (auto& node : ran) node->release_variables();
     return captured;
 }
 

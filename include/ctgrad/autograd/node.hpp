@@ -80,6 +80,7 @@ struct AccumulateGrad final : Node {
 inline Edge gradient_edge(const Tensor& t) {
     if (!t.defined()) return {};
     TensorImpl& impl = *t.unsafeGetTensorImpl();
+    impl.refresh_view();
     if (impl.grad_fn) return {impl.grad_fn, impl.output_nr};
     if (!impl.requires_grad) return {};
     auto acc = impl.grad_accumulator.lock();

@@ -389,19 +389,30 @@ inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
 inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
 inline Tensor operator-(const Tensor& a) { return neg(a); }
 
+// grad_fn names as libtorch's operators give them: a Scalar operand selects the `.Scalar`
+// overload (AddBackward1, MulBackward1, ...); `s - t` is empty_like(t).fill_(s).sub_(t) there
+// (SubBackward0) and `s / t` is .div_(t) (DivBackward0).
 inline Tensor operator+(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::add_op>(a, detail::scalar_operand(s, a), "AddBackward1"); }
 inline Tensor operator+(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::add_op>(detail::scalar_operand(s, a), a, "AddBackward1"); }
 inline Tensor operator-(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::sub_op>(a, detail::scalar_operand(s, a), "SubBackward1"); }
-inline Tensor operator-(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::sub_op>(detail::scalar_operand(s, a), a, "RsubBackward1"); }
-inline Tensor operator*(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::mul_op>(a, detail::scalar_operand(s, a)); }
-inline Tensor operator*(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::mul_op>(detail::scalar_operand(s, a), a); }
-inline Tensor operator/(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::div_op>(a, detail::scalar_operand(s, a)); }
+inline Tensor operator-(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::sub_op>(detail::scalar_operand(s, a), a, "SubBackward0"); }
+inline Tensor operator*(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::mul_op>(a, detail::scalar_operand(s, a), "MulBackward1"); }
+inline Tensor operator*(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::mul_op>(detail::scalar_operand(s, a), a, "MulBackward1"); }
+inline Tensor operator/(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::div_op>(a, detail::scalar_operand(s, a), "DivBackward1"); }
 inline Tensor operator/(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::div_op>(detail::scalar_operand(s, a), a); }
 
+namespace detail {
+// other * alpha, an integer when both are (an int64 tensor plus 2 stays int64).
+inline Scalar scaled(const Scalar& other, const Scalar& alpha) {
+    if (other.is_floating_point() || alpha.is_floating_point()) return Scalar(other.to_double() * alpha.to_double());
+    return Scalar(other.to_long() * alpha.to_long());
+}
+}  // namespace detail
+
 inline Tensor Tensor::add(const Tensor& o, const Scalar& alpha) const { return ctgrad::add(*this, o, alpha); }
-inline Tensor Tensor::add(const Scalar& o, const Scalar& alpha) const { return *this + Scalar(o.to_double() * alpha.to_double()); }
+inline Tensor Tensor::add(const Scalar& o, const Scalar& alpha) const { return *this + detail::scaled(o, alpha); }
 inline Tensor Tensor::sub(const Tensor& o, const Scalar& alpha) const { return ctgrad::sub(*this, o, alpha); }
-inline Tensor Tensor::sub(const Scalar& o, const Scalar& alpha) const { return *this - Scalar(o.to_double() * alpha.to_double()); }
+inline Tensor Tensor::sub(const Scalar& o, const Scalar& alpha) const { return *this - detail::scaled(o, alpha); }
 inline Tensor Tensor::mul(const Tensor& o) const { return ctgrad::mul(*this, o); }
 inline Tensor Tensor::mul(const Scalar& o) const { return *this * o; }
 inline Tensor Tensor::div(const Tensor& o) const { return ctgrad::div(*this, o); }

@@ -3,7 +3,9 @@
 // so that a tensor saved for backward and changed afterwards is reported. When a graph is being
 // recorded the result is computed out of place from a clone (the values a backward formula
 // saves must not be overwritten) and the tensor takes over the result's history, as PyTorch
-// rebases the history of a tensor modified in place.
+// rebases the history of a tensor modified in place. A write through a view also rewrites the
+// history of the tensor the view looks into (CopySlices below), so that its gradient sees the
+// write, and the views of that tensor rebuild theirs (TensorImpl::view_base).
 #include <string>
 
 #include "../autograd/graph.hpp"
@@ -11,14 +13,81 @@
 #include "../tensor/distributions.hpp"
 #include "../tensor/functions.hpp"
 #include "../tensor/generator.hpp"
+#include "elementwise.hpp"  // detail::category
+#include "views.hpp"
 
 namespace ctgrad {
 
 namespace detail {
 
-inline void check_inplace(const Tensor& self, const char* op) {
-    if (GradMode::is_enabled() && self.requires_grad() && self.is_leaf())
+// `writes_each_element` is false for fill_-like ops, which PyTorch allows on an expanded
+// tensor (every alias of an element receives the same value).
+inline void check_inplace(const Tensor& self, const char* op, const Tensor* other = nullptr,
+                          bool writes_each_element = true) {
+    const TensorImpl& s = *self.unsafeGetTensorImpl();
+    if (writes_each_element)
+        for (std::size_t d = 0; d < s.sizes.size(); ++d)
+            if (s.strides[d] == 0 && s.sizes[d] > 1)
+                throw Error(std::string(op) + ": unsupported operation: more than one element of the written-to tensor "
+                            "refers to a single memory location. Please clone() the tensor before performing the "
+                            "operation.");
+    if (!GradMode::is_enabled()) return;
+    if (self.requires_grad() && self.is_leaf())
         throw Error(std::string(op) + ": a leaf Variable that requires grad is being used in an in-place operation.");
+    if (!s.view_base) return;
+    const TensorImpl& base = *s.view_base;
+    if (base.requires_grad && !base.grad_fn)
+        throw Error(std::string(op) + ": a view of a leaf Variable that requires grad is being used in an in-place "
+                    "operation.");
+    if (base.requires_grad && !s.refresh_view_history)
+        throw Error(std::string(op) + ": A view was created in no_grad mode and is being modified inplace with grad "
+                    "mode enabled. Given that this use case is ambiguous and error-prone, it is forbidden. You can "
+                    "clarify your code by moving both the view and the inplace either both inside the no_grad block "
+                    "(if you don't want the inplace to be tracked) or both outside (if you want the inplace to be "
+                    "tracked).");
+    const bool recorded = base.requires_grad || (other && other->requires_grad());
+    if (recorded && !layout_in_base(s))
+        throw Error(std::string(op) + ": an in-place operation on a view of a non-contiguous tensor cannot be recorded "
+                    "for autograd in ctgrad; make the viewed tensor contiguous() first");
+}
+
+// The base of a view written in place: the old base with the view's window replaced by the
+// written values. Its gradient goes to the old base outside the window and to the write's
+// history inside it.
+struct CopySlices final : autograd::Node {
+    std::vector<std::int64_t> base_sizes;
+    layout where;
+    std::string name() const override { return "torch::autograd::CopySlices"; }
+    variable_list apply(variable_list&& grads) override {
+        const Tensor& g = grads[0];
+        Tensor outside, inside;
+        if (should_compute_output(0)) {
+            Tensor mask = ones(base_sizes, g.options());
+            dispatch_dtype(mask.scalar_type(), [&](auto tag) {
+                using T = typename decltype(tag)::type;
+                T* p = mask.data_ptr<T>() + where.offset;
+                strided_loop<1>(where.sizes, {where.strides}, [&](const std::array<std::int64_t, 1>& o) { p[o[0]] = T(0); });
+            });
+            outside = g * mask;
+        }
+        if (should_compute_output(1)) inside = gather_view(g, where);
+        return {outside, inside};
+    }
+};
+
+// After an in-place write gave the view `self` a new history: the base takes CopySlices, and
+// the view becomes a window of the base's new value.
+inline void rebase_view_history(Tensor& self) {
+    TensorImpl& s = *self.unsafeGetTensorImpl();
+    if (!s.view_base || !s.grad_fn) return;
+    const layout where = *layout_in_base(s);  // checked by check_inplace
+    Tensor base(s.view_base);
+    auto node = std::make_shared<CopySlices>();
+    node->base_sizes = base.sizes().vec();
+    node->where = where;
+    node->next_edges_ = {autograd::gradient_edge(base), autograd::Edge{s.grad_fn, s.output_nr}};
+    autograd::set_history(node, {&base});
+    view_history_from_base(s, where);
 }
 
 // Copies `result` into self (which must have the broadcast shape) and gives self its history.
@@ -36,13 +105,14 @@ inline Tensor& take_result(Tensor& self, const Tensor& result, const char* op) {
         s.grad_fn = result.grad_fn();
         s.output_nr = result.output_nr();
         s.requires_grad = true;
+        rebase_view_history(self);
     }
     return self;
 }
 
 template <class F>
 Tensor& inplace(Tensor& self, const Tensor* other, const char* op, F&& compute) {
-    check_inplace(self, op);
+    check_inplace(self, op, other);
     const bool recording = GradMode::is_enabled() && (self.requires_grad() || (other && other->requires_grad()));
     const Tensor base = recording ? self.clone() : self;
     const Tensor result = compute(base);
@@ -50,21 +120,26 @@ Tensor& inplace(Tensor& self, const Tensor* other, const char* op, F&& compute) 
 }
 
 // The history of a tensor overwritten without depending on its old value or on any input
-// that requires grad (zero_, fill_): its gradient stops here.
+// that requires grad (zero_, fill_, the random fills): its gradient stops here. `name` is
+// PyTorch's for the op (ZeroBackward0, FillBackward2, NormalBackward0, ...).
 struct FillBackward final : autograd::Node {
-    std::string name() const override { return "FillBackward0"; }
+    const char* name_;
+    explicit FillBackward(const char* name) : name_(name) {}
+    std::string name() const override { return name_; }
     variable_list apply(variable_list&& grads) override { return {zeros_like(grads[0])}; }
 };
 
-inline void overwrite_history(Tensor& self) {
-    if (GradMode::is_enabled() && self.requires_grad() && !self.is_leaf())
-        autograd::record<FillBackward>(self, {&self});
+inline void overwrite_history(Tensor& self, const char* name) {
+    if (GradMode::is_enabled() && self.requires_grad() && !self.is_leaf()) {
+        autograd::record<FillBackward>(self, {&self}, name);
+        rebase_view_history(self);
+    }
 }
 
 struct CopyBackwards final : autograd::Node {
     std::vector<std::int64_t> src_sizes;
     ScalarType src_dtype = kFloat;
-    std::string name() const override { return "CopyBackwards"; }
+    std::string name() const override { return "torch::autograd::CopyBackwards"; }
     variable_list apply(variable_list&& grads) override {
         Tensor gs;
         if (should_compute_output(1)) gs = sum_to(grads[0], src_sizes).to(src_dtype);
@@ -112,21 +187,28 @@ inline Tensor& Tensor::div_(const Scalar& o) {
     return detail::inplace(*this, nullptr, "div_", [&](const Tensor& b) { return b / o; });
 }
 
-inline Tensor& Tensor::fill_(const Scalar& value) {
-    detail::check_inplace(*this, "fill_");
-    detail::fill_elements(*this, [&](auto* p, std::int64_t n) {
+namespace detail {
+inline Tensor& fill_impl(Tensor& self, const Scalar& value, const char* op, const char* backward_name) {
+    check_inplace(self, op, nullptr, false);
+    fill_elements(self, [&](auto* p, std::int64_t n) {
         using T = std::remove_pointer_t<decltype(p)>;
         const T v = value.template to<T>();
         for (std::int64_t i = 0; i < n; ++i) p[i] = v;
     });
-    detail::overwrite_history(*this);
-    return *this;
+    overwrite_history(self, backward_name);
+    return self;
 }
-inline Tensor& Tensor::zero_() { return fill_(0); }
+}  // namespace detail
+
+inline Tensor& Tensor::fill_(const Scalar& value) { return detail::fill_impl(*this, value, "fill_", "FillBackward2"); }
+inline Tensor& Tensor::zero_() { return detail::fill_impl(*this, 0, "zero_", "ZeroBackward0"); }
 
 inline Tensor& Tensor::copy_(const Tensor& src) {
-    detail::check_inplace(*this, "copy_");
-    broadcast_shapes(sizes(), src.sizes(), "copy_");
+    detail::check_inplace(*this, "copy_", &src);
+    const std::vector<std::int64_t> shape = broadcast_shapes(sizes(), src.sizes(), "copy_");
+    if (!(IntArrayRef(shape) == sizes()))
+        throw Error("copy_: output with shape " + shape_str(sizes()) + " doesn't match the broadcast shape " +
+                    shape_str(shape));
     if (!(src.device() == device()))
         throw Error("copy_: expected src on " + device().str() + ", got " + src.device().str());
     const bool recording = GradMode::is_enabled() && (requires_grad() || src.requires_grad());
@@ -139,6 +221,7 @@ inline Tensor& Tensor::copy_(const Tensor& src) {
         detail::copy_elements(*impl_, *src.unsafeGetTensorImpl());
         impl_->storage->bump_version();
         autograd::set_history(node, {this});
+        detail::rebase_view_history(*this);
         return *this;
     }
     detail::copy_elements(*impl_, *src.unsafeGetTensorImpl());
@@ -147,34 +230,34 @@ inline Tensor& Tensor::copy_(const Tensor& src) {
 }
 
 inline Tensor& Tensor::uniform_(double from, double to) {
-    detail::check_inplace(*this, "uniform_");
+    detail::check_inplace(*this, "uniform_", nullptr, false);
     detail::fill_elements(*this, [&](auto* p, std::int64_t n) {
         using T = std::remove_pointer_t<decltype(p)>;
         if constexpr (std::is_floating_point_v<T>) detail::uniform_fill<T>(default_generator(), p, n, from, to);
         else throw Error(std::string("uniform_: expected a floating-point tensor, got ") + dtype_name(dtype_of<T>()));
     });
-    detail::overwrite_history(*this);
+    detail::overwrite_history(*this, "UniformBackward0");
     return *this;
 }
 inline Tensor& Tensor::normal_(double mean, double std) {
-    detail::check_inplace(*this, "normal_");
+    detail::check_inplace(*this, "normal_", nullptr, false);
     if (std < 0) throw Error("normal_ expects std >= 0.0, but found std " + std::to_string(std));
     detail::fill_elements(*this, [&](auto* p, std::int64_t n) {
         using T = std::remove_pointer_t<decltype(p)>;
         if constexpr (std::is_floating_point_v<T>) detail::normal_fill<T>(default_generator(), p, n, mean, std);
         else throw Error(std::string("normal_: expected a floating-point tensor, got ") + dtype_name(dtype_of<T>()));
     });
-    detail::overwrite_history(*this);
+    detail::overwrite_history(*this, "NormalBackward0");
     return *this;
 }
 inline Tensor& Tensor::random_(std::int64_t from, std::int64_t to) {
-    detail::check_inplace(*this, "random_");
+    detail::check_inplace(*this, "random_", nullptr, false);
     detail::fill_elements(*this, [&](auto* p, std::int64_t n) {
         using T = std::remove_pointer_t<decltype(p)>;
         if constexpr (std::is_same_v<T, bool>) throw Error("random_: bool tensors are not supported");
         else detail::random_from_to_fill<T>(default_generator(), p, n, from, to);
     });
-    detail::overwrite_history(*this);
+    detail::overwrite_history(*this, "RandomBackward0");
     return *this;
 }
 

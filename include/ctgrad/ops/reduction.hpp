@@ -27,6 +27,7 @@ inline std::vector<std::int64_t> reduction_dims(const Tensor& t, IntArrayRef dim
             throw Error(std::string(op) + ": dim " + std::to_string(w) + " appears multiple times in the list of dims");
         out.push_back(w);
     }
+    if (t.dim() == 0) out.clear();  // dim 0 (or -1) of a 0-d tensor is the tensor itself
     std::sort(out.begin(), out.end());
     return out;
 }

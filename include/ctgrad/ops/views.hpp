@@ -5,6 +5,7 @@
 // in the input, which is all that backward needs: the gradient is scattered back to those places
 // (or, for views that only regroup contiguous elements, simply reshaped).
 #include <numeric>
+#include <optional>
 #include <string>
 
 #include "../autograd/graph.hpp"
@@ -55,6 +56,44 @@ struct ViewBackward final : autograd::Node {
     }
 };
 
+// Where a view's elements sit in its base's row-major order; none when the base is not
+// contiguous (its row-major order is then not the storage's).
+inline std::optional<layout> layout_in_base(const TensorImpl& view) {
+    const TensorImpl& base = *view.view_base;
+    if (!base.is_contiguous()) return std::nullopt;
+    return layout{view.sizes, view.strides, view.offset - base.offset};
+}
+
+// Gives `view` the history "this window of the base's current value" (PyTorch's
+// AsStridedBackward0), after an in-place write changed the base's history or the view's.
+inline void view_history_from_base(TensorImpl& view, const layout& where) {
+    const Tensor base(view.view_base);
+    auto node = std::make_shared<ViewBackward>("AsStridedBackward0");
+    node->input_sizes = base.sizes().vec();
+    node->where = where;
+    autograd::set_next_edges(*node, {&base});
+    node->input_metadata_.push_back({view.sizes, view.dtype, view.storage->device()});
+    view.grad_fn = std::move(node);
+    view.output_nr = 0;
+    view.requires_grad = true;
+    view.view_version = view.storage->version();
+}
+
+// TensorImpl::refresh_view_history of the views made in grad mode.
+inline void refresh_view_history(TensorImpl& view) {
+    view.view_version = view.storage->version();
+    if (!view.view_base->requires_grad) return;
+    if (const auto where = layout_in_base(view)) view_history_from_base(view, *where);
+}
+
+// Links a new view to the root of the chain of views it belongs to.
+inline void track_base(TensorImpl& view, const Tensor& self) {
+    const TensorImpl& s = *self.unsafeGetTensorImpl();
+    view.view_base = s.view_base ? s.view_base : self.impl();
+    view.view_version = s.storage->version();
+    if (GradMode::is_enabled()) view.refresh_view_history = &refresh_view_history;
+}
+
 // Makes the view `f(layout of self)` of self; records its backward under `name`.
 template <class F>
 Tensor make_view(const Tensor& self, F&& f, const char* name) {
@@ -66,6 +105,7 @@ Tensor make_view(const Tensor& self, F&& f, const char* name) {
     impl->sizes = std::move(l.sizes);
     impl->strides = std::move(l.strides);
     impl->dtype = s.dtype;
+    track_base(*impl, self);
     Tensor out(std::move(impl));
     if (autograd::compute_requires_grad({&self})) {
         auto node = autograd::record<ViewBackward>(out, {&self}, name);
@@ -180,14 +220,13 @@ inline Tensor Tensor::view(IntArrayRef sizes) const {
 
 inline Tensor Tensor::reshape(IntArrayRef sizes) const {
     const std::vector<std::int64_t> to = detail::infer_size(sizes, numel(), "reshape", this->sizes());
-    if (detail::view_strides(this->sizes(), strides(), to)) {
-        return detail::make_view(
-            *this, [&](const detail::layout& l) {
-                return detail::layout{to, *detail::view_strides(l.sizes, l.strides, to), l.offset};
-            },
-            "ViewBackward0");
-    }
-    return clone().view(to);
+    // PyTorch's names: a reshape that can alias is _reshape_alias, one that copies _unsafe_view.
+    const bool alias = detail::view_strides(this->sizes(), strides(), to).has_value();
+    return detail::make_view(
+        alias ? *this : clone(), [&](const detail::layout& l) {
+            return detail::layout{to, *detail::view_strides(l.sizes, l.strides, to), l.offset};
+        },
+        alias ? "ReshapeAliasBackward0" : "UnsafeViewBackward0");
 }
 
 inline Tensor Tensor::unsqueeze(std::int64_t d) const {
@@ -237,6 +276,7 @@ inline Tensor Tensor::flatten(std::int64_t start_dim, std::int64_t end_dim) cons
     if (dim() == 0) return reshape({1});
     const std::int64_t s = wrap_dim(start_dim, "flatten"), e = wrap_dim(end_dim, "flatten");
     if (s > e) throw Error("flatten() has invalid args: start_dim cannot come after end_dim");
+    if (s == e) return *this;  // nothing to merge: PyTorch returns the tensor itself
     std::vector<std::int64_t> to;
     for (std::int64_t i = 0; i < s; ++i) to.push_back(size(i));
     std::int64_t merged = 1;
@@ -357,13 +397,26 @@ inline Tensor Tensor::index(const std::vector<indexing::TensorIndex>& indices) c
     if (consumed > static_cast<std::size_t>(dim()))
         throw Error("index: too many indices for tensor of dimension " + std::to_string(dim()));
     Tensor t = *this;
-    std::int64_t d = 0;  // the dim of t the next index applies to
+    std::int64_t d = 0;     // the dim of t the next index applies to
+    std::int64_t from = 0;  // the dim of *this it came from (named in errors, as PyTorch does)
     for (const auto& ix : indices) {
         switch (ix.what()) {
-            case kind::integer: t = t.select(d, ix.integer()); break;
-            case kind::slice: t = t.slice(d, ix.slice().start, ix.slice().stop, ix.slice().step); ++d; break;
+            case kind::integer: {
+                const std::int64_t size = t.size(d), i = ix.integer();
+                if (i < -size || i >= size)
+                    throw Error("index " + std::to_string(i) + " is out of bounds for dimension " +
+                                std::to_string(from) + " with size " + std::to_string(size));
+                t = t.select(d, i);
+                ++from;
+                break;
+            }
+            case kind::slice: t = t.slice(d, ix.slice().start, ix.slice().stop, ix.slice().step); ++d, ++from; break;
             case kind::none: t = t.unsqueeze(d); ++d; break;
-            case kind::ellipsis: d += dim() - static_cast<std::int64_t>(consumed); break;
+            case kind::ellipsis: {
+                const std::int64_t skipped = dim() - static_cast<std::int64_t>(consumed);
+                d += skipped, from += skipped;
+                break;
+            }
         }
     }
     return t;
@@ -420,6 +473,7 @@ inline Tensor Tensor::expand(IntArrayRef sizes) const {
     impl->sizes = out_sizes;
     impl->strides = out_strides;
     impl->dtype = s.dtype;
+    detail::track_base(*impl, *this);
     Tensor out(std::move(impl));
     if (autograd::compute_requires_grad({this})) {
         auto node = autograd::record<detail::ExpandBackward>(out, {this});

@@ -12,7 +12,8 @@ namespace ctgrad {
 inline std::vector<std::int64_t> broadcast_shapes(IntArrayRef a, IntArrayRef b, const char* op) {
     const std::size_t rank = std::max(a.size(), b.size());
     std::vector<std::int64_t> out(rank);
-    for (std::size_t i = 0; i < rank; ++i) {
+    // From the last dim, so that the dim PyTorch names (the last that disagrees) is reported.
+    for (std::size_t i = rank; i-- > 0;) {
         const std::int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
         const std::int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
         if (da != db && da != 1 && db != 1)

@@ -18,6 +18,7 @@ inline To convert_element(From v) {
 // dst[i] = src[i] for every index of dst, src broadcast to dst's shape and converted to its dtype.
 // Writes raw data only: no autograd, no version bump (callers decide).
 inline void copy_elements(const TensorImpl& dst, const TensorImpl& src) {
+    if (dst.numel() == 0) return;
     if (dst.sizes == src.sizes && dst.dtype == src.dtype && dst.is_contiguous() && src.is_contiguous()) {
         std::memmove(dst.data(), src.data(), static_cast<std::size_t>(dst.numel()) * element_size(dst.dtype));
         return;

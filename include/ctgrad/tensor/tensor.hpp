@@ -66,11 +66,11 @@ public:
     std::int64_t wrap_dim(std::int64_t d, const char* op) const;
 
     // --- autograd --------------------------------------------------------------------------
-    bool requires_grad() const { return checked().requires_grad; }
+    bool requires_grad() const { return refreshed().requires_grad; }
     Tensor& requires_grad_(bool r = true);
     Tensor& set_requires_grad(bool r) { return requires_grad_(r); }
-    bool is_leaf() const { return checked().grad_fn == nullptr; }
-    const std::shared_ptr<autograd::Node>& grad_fn() const { return checked().grad_fn; }
+    bool is_leaf() const { return refreshed().grad_fn == nullptr; }
+    const std::shared_ptr<autograd::Node>& grad_fn() const { return refreshed().grad_fn; }
     std::uint32_t output_nr() const { return checked().output_nr; }
     // The accumulated gradient (undefined until a backward pass reaches this tensor).
     Tensor grad() const;
@@ -211,6 +211,12 @@ public:
 private:
     const TensorImpl& checked() const {
         if (!impl_) throw Error("the tensor is undefined (default-constructed or a gradient that was never computed)");
+        return *impl_;
+    }
+    // The autograd state, with a view's history brought up to date (see TensorImpl::view_base).
+    const TensorImpl& refreshed() const {
+        checked();
+        impl_->refresh_view();
         return *impl_;
     }
     std::shared_ptr<TensorImpl> impl_;

@@ -31,6 +31,19 @@ struct TensorImpl {
     std::shared_ptr<autograd::Node> grad_fn;
     std::weak_ptr<autograd::Node> grad_accumulator;
 
+    // A view (a tensor sharing another's storage) remembers the tensor it looks into, the root
+    // of its chain of views, so that an in-place write through the view rewrites the base's
+    // history too (PyTorch's CopySlices, ops/inplace.hpp). After any in-place write to the
+    // storage (the version moved past view_version), a view's own history is stale: the first
+    // look at it rebuilds it from the base's (refresh_view_history, set by ops/views.hpp).
+    std::shared_ptr<TensorImpl> view_base;
+    std::uint32_t view_version = 0;
+    void (*refresh_view_history)(TensorImpl& view) = nullptr;
+
+    void refresh_view() {
+        if (refresh_view_history && view_version != storage->version()) refresh_view_history(*this);
+    }
+
     std::int64_t numel() const {
         std::int64_t n = 1;
         for (auto s : sizes) n *= s;

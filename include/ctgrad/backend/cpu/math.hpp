@@ -1,5 +1,8 @@
 #pragma once
 // xsimd batches as a value type of the static layer: the same op bodies run on 4, 8 or 16 lanes.
+#include <cmath>
+#include <limits>
+
 #include <xsimd/xsimd.hpp>
 
 #include "../../expr/math.hpp"
@@ -25,7 +28,25 @@ struct math<xsimd::batch<T, Arch>> {
     CTGRAD_INLINE static B tan(const B& a) { return xsimd::tan(a); }
     CTGRAD_INLINE static B tanh(const B& a) { return xsimd::tanh(a); }
     CTGRAD_INLINE static B abs(const B& a) { return xsimd::abs(a); }
-    CTGRAD_INLINE static B pow(const B& a, const B& b) { return xsimd::pow(a, b); }
+    // xsimd's pow misses IEEE's special cases (0^-1 = inf, x^0 = 1, 1^nan = 1, (-1)^inf = 1, and
+    // negative bases): lanes that meet one are recomputed with the C library's pow.
+    CTGRAD_INLINE static B pow(const B& a, const B& b) {
+        B r = xsimd::pow(a, b);
+        const auto special = (a <= B(T(0))) || (b == B(T(0))) || (a == B(T(1))) || xsimd::isnan(a) ||
+                             xsimd::isnan(b) || xsimd::isinf(b);
+        if (xsimd::any(special)) {
+            alignas(B::arch_type::alignment()) T ra[B::size], rb[B::size], rr[B::size];
+            a.store_aligned(ra);
+            b.store_aligned(rb);
+            r.store_aligned(rr);
+            for (std::size_t i = 0; i < B::size; ++i)
+                if (ra[i] <= T(0) || rb[i] == T(0) || ra[i] == T(1) || ra[i] != ra[i] || rb[i] != rb[i] ||
+                    rb[i] == std::numeric_limits<T>::infinity() || rb[i] == -std::numeric_limits<T>::infinity())
+                    rr[i] = std::pow(ra[i], rb[i]);
+            r = B::load_aligned(rr);
+        }
+        return r;
+    }
 
     CTGRAD_INLINE static B relu(const B& a) { return xsimd::select(a < B(T(0)), B(T(0)), a); }
     CTGRAD_INLINE static B heaviside(const B& a) { return xsimd::select(a <= B(T(0)), B(T(0)), B(T(1))); }

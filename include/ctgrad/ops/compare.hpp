@@ -1,0 +1,264 @@
+#pragma once
+// Comparisons: eq ne lt le gt ge and the operators == != < <= > >= (tensor with tensor, broadcast
+// and compared in the promoted dtype, or tensor with a number), all() and any(), Tensor::equal
+// and Tensor::allclose. Results are bool tensors without history: a comparison has no gradient.
+// Also the mask helpers the backward formulas of max, min and norm need: logical_not, and
+// masked_fill, which is differentiable in the tensor it fills.
+#include <cmath>
+#include <sstream>
+#include <string>
+
+#include "../autograd/graph.hpp"
+#include "../tensor/copy.hpp"
+#include "../tensor/functions.hpp"
+#include "elementwise.hpp"
+
+namespace ctgrad {
+
+namespace detail {
+
+// ATen's name of a dtype in its messages ("Float did not match Double").
+inline const char* aten_scalar_type_name(ScalarType s) {
+    switch (s) {
+        case kBool: return "Bool";
+        case kLong: return "Long";
+        case kFloat: return "Float";
+        case kDouble: return "Double";
+    }
+    return "?";
+}
+
+// A double as ATen prints one into a message (-1, 0.5, 1e-05).
+inline std::string number_str(double v) {
+    std::ostringstream out;
+    out << v;
+    return out.str();
+}
+
+struct eq_cmp {
+    static constexpr const char* name = "eq";
+    template <class T> static bool apply(T a, T b) { return a == b; }
+};
+struct ne_cmp {
+    static constexpr const char* name = "ne";
+    template <class T> static bool apply(T a, T b) { return a != b; }
+};
+struct lt_cmp {
+    static constexpr const char* name = "lt";
+    template <class T> static bool apply(T a, T b) { return a < b; }
+};
+struct le_cmp {
+    static constexpr const char* name = "le";
+    template <class T> static bool apply(T a, T b) { return a <= b; }
+};
+struct gt_cmp {
+    static constexpr const char* name = "gt";
+    template <class T> static bool apply(T a, T b) { return a > b; }
+};
+struct ge_cmp {
+    static constexpr const char* name = "ge";
+    template <class T> static bool apply(T a, T b) { return a >= b; }
+};
+
+inline void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
+    if (!(a.device() == b.device()))
+        throw Error(std::string(op) + ": expected all tensors to be on the same device, but found at least two "
+                    "devices, " + a.device().str() + " and " + b.device().str() + "!");
+    if (!a.is_cpu()) throw Error(std::string(op) + ": only CPU tensors are supported in this build");
+}
+
+// a Cmp b element by element, broadcast, in the dtype PyTorch computes in (an int64 tensor
+// against a float number compares in float, as torch does).
+template <class Cmp>
+Tensor compare(const Tensor& a0, const Tensor& b0) {
+    check_same_device(a0, b0, Cmp::name);
+    const std::vector<std::int64_t> sizes = broadcast_shapes(a0.sizes(), b0.sizes(), Cmp::name);
+    const ScalarType common = result_type(a0, b0);
+    const Tensor a = as_dtype(a0, common), b = as_dtype(b0, common);
+    Tensor out = make_empty(sizes, kBool);
+    const TensorImpl& ai = *a.unsafeGetTensorImpl();
+    const TensorImpl& bi = *b.unsafeGetTensorImpl();
+    std::array<std::vector<std::int64_t>, 3> strides{out.strides().vec(), expanded_strides(ai.sizes, ai.strides, sizes),
+                                                     expanded_strides(bi.sizes, bi.strides, sizes)};
+    dispatch_dtype(common, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        bool* po = out.data_ptr<bool>();
+        const T* pa = reinterpret_cast<const T*>(ai.data());
+        const T* pb = reinterpret_cast<const T*>(bi.data());
+        strided_loop<3>(sizes, strides, [&](const std::array<std::int64_t, 3>& k) {
+            po[k[0]] = Cmp::apply(pa[k[1]], pb[k[2]]);
+        });
+    });
+    return out;
+}
+
+// Whether any element is nonzero (Any) or all are (!Any); NaN counts as nonzero.
+template <bool Any>
+Tensor any_or_all(const Tensor& a) {
+    const TensorImpl& ai = *a.unsafeGetTensorImpl();
+    bool result = !Any;
+    dispatch_dtype(ai.dtype, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        const T* p = reinterpret_cast<const T*>(ai.data());
+        strided_loop<1>(ai.sizes, std::array<std::vector<std::int64_t>, 1>{ai.strides},
+                        [&](const std::array<std::int64_t, 1>& k) {
+                            if ((p[k[0]] != T(0)) == Any) result = Any;
+                        });
+    });
+    Tensor out = make_empty({}, kBool);
+    *out.data_ptr<bool>() = result;
+    return out;
+}
+
+inline Tensor logical_not(const Tensor& mask) {
+    Tensor out = contiguous_copy(mask, kBool);
+    bool* p = out.data_ptr<bool>();
+    for (std::int64_t i = 0; i < out.numel(); ++i) p[i] = !p[i];
+    return out;
+}
+
+Tensor masked_fill(const Tensor& self, const Tensor& mask, double value);
+
+// The gradient of masked_fill: it passes where the mask is false and stops where it filled.
+struct MaskedFillBackward final : autograd::Node {
+    Tensor mask;  // made by the backward formula that called masked_fill: nobody else writes it
+    std::string name() const override { return "MaskedFillBackward0"; }
+    variable_list apply(variable_list&& grads) override { return {masked_fill(grads[0], mask, 0.0)}; }
+};
+
+// self with `value` wherever `mask` (bool, broadcast to self's shape) is true: PyTorch's
+// masked_fill with a number, which the backward formulas use to pin conventions at 0 (a
+// multiplication by a 0/1 mask would turn an inf there into NaN).
+inline Tensor masked_fill(const Tensor& self, const Tensor& mask, double value) {
+    if (mask.scalar_type() != kBool)
+        throw Error(std::string("masked_fill: expected a bool mask, got ") + dtype_name(mask.scalar_type()));
+    if (!(broadcast_shapes(self.sizes(), mask.sizes(), "masked_fill") == self.sizes().vec()))
+        throw Error("masked_fill: the mask of shape " + shape_str(mask.sizes()) +
+                    " does not broadcast to the shape of the tensor, " + shape_str(self.sizes()));
+    Tensor out = contiguous_copy(self, self.scalar_type());
+    const TensorImpl& mi = *mask.unsafeGetTensorImpl();
+    std::array<std::vector<std::int64_t>, 2> strides{out.strides().vec(),
+                                                     expanded_strides(mi.sizes, mi.strides, out.sizes())};
+    dispatch_dtype(out.scalar_type(), [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        T* po = out.data_ptr<T>();
+        const bool* pm = reinterpret_cast<const bool*>(mi.data());
+        const T v = convert_element<T>(value);
+        strided_loop<2>(out.sizes(), strides, [&](const std::array<std::int64_t, 2>& k) {
+            if (pm[k[1]]) po[k[0]] = v;
+        });
+    });
+    if (autograd::compute_requires_grad({&self})) {
+        auto node = autograd::record<MaskedFillBackward>(out, {&self});
+        node->mask = mask;
+    }
+    return out;
+}
+
+}  // namespace detail
+
+inline Tensor eq(const Tensor& a, const Tensor& b) { return detail::compare<detail::eq_cmp>(a, b); }
+inline Tensor ne(const Tensor& a, const Tensor& b) { return detail::compare<detail::ne_cmp>(a, b); }
+inline Tensor lt(const Tensor& a, const Tensor& b) { return detail::compare<detail::lt_cmp>(a, b); }
+inline Tensor le(const Tensor& a, const Tensor& b) { return detail::compare<detail::le_cmp>(a, b); }
+inline Tensor gt(const Tensor& a, const Tensor& b) { return detail::compare<detail::gt_cmp>(a, b); }
+inline Tensor ge(const Tensor& a, const Tensor& b) { return detail::compare<detail::ge_cmp>(a, b); }
+
+// A number takes the dtype PyTorch gives a wrapped number next to the tensor.
+inline Tensor eq(const Tensor& a, const Scalar& b) { return eq(a, detail::scalar_operand(b, a)); }
+inline Tensor ne(const Tensor& a, const Scalar& b) { return ne(a, detail::scalar_operand(b, a)); }
+inline Tensor lt(const Tensor& a, const Scalar& b) { return lt(a, detail::scalar_operand(b, a)); }
+inline Tensor le(const Tensor& a, const Scalar& b) { return le(a, detail::scalar_operand(b, a)); }
+inline Tensor gt(const Tensor& a, const Scalar& b) { return gt(a, detail::scalar_operand(b, a)); }
+inline Tensor ge(const Tensor& a, const Scalar& b) { return ge(a, detail::scalar_operand(b, a)); }
+
+// As in libtorch, the operators give bool tensors, not bools: `(a == b).all().item<bool>()`.
+inline Tensor operator==(const Tensor& a, const Tensor& b) { return eq(a, b); }
+inline Tensor operator!=(const Tensor& a, const Tensor& b) { return ne(a, b); }
+inline Tensor operator<(const Tensor& a, const Tensor& b) { return lt(a, b); }
+inline Tensor operator<=(const Tensor& a, const Tensor& b) { return le(a, b); }
+inline Tensor operator>(const Tensor& a, const Tensor& b) { return gt(a, b); }
+inline Tensor operator>=(const Tensor& a, const Tensor& b) { return ge(a, b); }
+inline Tensor operator==(const Tensor& a, const Scalar& b) { return eq(a, b); }
+inline Tensor operator!=(const Tensor& a, const Scalar& b) { return ne(a, b); }
+inline Tensor operator<(const Tensor& a, const Scalar& b) { return lt(a, b); }
+inline Tensor operator<=(const Tensor& a, const Scalar& b) { return le(a, b); }
+inline Tensor operator>(const Tensor& a, const Scalar& b) { return gt(a, b); }
+inline Tensor operator>=(const Tensor& a, const Scalar& b) { return ge(a, b); }
+// A number on the left: `2 < t` is `t > 2`.
+inline Tensor operator==(const Scalar& a, const Tensor& b) { return eq(b, a); }
+inline Tensor operator!=(const Scalar& a, const Tensor& b) { return ne(b, a); }
+inline Tensor operator<(const Scalar& a, const Tensor& b) { return gt(b, a); }
+inline Tensor operator<=(const Scalar& a, const Tensor& b) { return ge(b, a); }
+inline Tensor operator>(const Scalar& a, const Tensor& b) { return lt(b, a); }
+inline Tensor operator>=(const Scalar& a, const Tensor& b) { return le(b, a); }
+
+inline Tensor all(const Tensor& a) { return detail::any_or_all<false>(a); }
+inline Tensor any(const Tensor& a) { return detail::any_or_all<true>(a); }
+
+// Same sizes and equal values (compared in the promoted dtype, as torch.equal does).
+inline bool equal(const Tensor& a, const Tensor& b) {
+    detail::check_same_device(a, b, "equal");
+    return a.sizes() == b.sizes() && all(eq(a, b)).item<bool>();
+}
+
+// Whether |a - b| <= atol + rtol * |b| everywhere (broadcast), or a == b (infinities); NaN is
+// never close. Computed as PyTorch's isclose: in the tensors' dtype (which must be the same),
+// integers' error exactly and then in float, bools as float.
+inline bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8) {
+    detail::check_same_device(a, b, "allclose");
+    if (a.scalar_type() != b.scalar_type())
+        throw Error(std::string("allclose: ") + detail::aten_scalar_type_name(a.scalar_type()) + " did not match " +
+                    detail::aten_scalar_type_name(b.scalar_type()));
+    if (!(rtol >= 0)) throw Error("allclose: rtol must be greater than or equal to zero, but got " + detail::number_str(rtol));
+    if (!(atol >= 0)) throw Error("allclose: atol must be greater than or equal to zero, but got " + detail::number_str(atol));
+    const std::vector<std::int64_t> sizes = broadcast_shapes(a.sizes(), b.sizes(), "allclose");
+    const TensorImpl& ai = *a.unsafeGetTensorImpl();
+    const TensorImpl& bi = *b.unsafeGetTensorImpl();
+    std::array<std::vector<std::int64_t>, 2> strides{detail::expanded_strides(ai.sizes, ai.strides, sizes),
+                                                     detail::expanded_strides(bi.sizes, bi.strides, sizes)};
+    bool close = true;
+    dispatch_dtype(a.scalar_type(), [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        // The dtype the errors are computed in: float for bools and for the tolerance of integers.
+        using F = std::conditional_t<std::is_floating_point_v<T>, T, float>;
+        const T* pa = reinterpret_cast<const T*>(ai.data());
+        const T* pb = reinterpret_cast<const T*>(bi.data());
+        const F rt = static_cast<F>(rtol), at = static_cast<F>(atol);
+        detail::strided_loop<2>(sizes, strides, [&](const std::array<std::int64_t, 2>& k) {
+            const T x = pa[k[0]], y = pb[k[1]];
+            if (x == y) return;
+            if (rtol == 0 && atol == 0) {
+                close = false;
+                return;
+            }
+            F actual;
+            if constexpr (std::is_same_v<T, std::int64_t>) actual = static_cast<F>(x > y ? x - y : y - x);
+            else actual = std::abs(static_cast<F>(x) - static_cast<F>(y));
+            const F allowed = at + std::abs(rt * static_cast<F>(y));
+            if (!(std::isfinite(actual) && actual <= allowed)) close = false;
+        });
+    });
+    return close;
+}
+
+inline Tensor Tensor::eq(const Tensor& o) const { return ctgrad::eq(*this, o); }
+inline Tensor Tensor::eq(const Scalar& o) const { return ctgrad::eq(*this, o); }
+inline Tensor Tensor::ne(const Tensor& o) const { return ctgrad::ne(*this, o); }
+inline Tensor Tensor::ne(const Scalar& o) const { return ctgrad::ne(*this, o); }
+inline Tensor Tensor::lt(const Tensor& o) const { return ctgrad::lt(*this, o); }
+inline Tensor Tensor::lt(const Scalar& o) const { return ctgrad::lt(*this, o); }
+inline Tensor Tensor::le(const Tensor& o) const { return ctgrad::le(*this, o); }
+inline Tensor Tensor::le(const Scalar& o) const { return ctgrad::le(*this, o); }
+inline Tensor Tensor::gt(const Tensor& o) const { return ctgrad::gt(*this, o); }
+inline Tensor Tensor::gt(const Scalar& o) const { return ctgrad::gt(*this, o); }
+inline Tensor Tensor::ge(const Tensor& o) const { return ctgrad::ge(*this, o); }
+inline Tensor Tensor::ge(const Scalar& o) const { return ctgrad::ge(*this, o); }
+inline Tensor Tensor::all() const { return ctgrad::all(*this); }
+inline Tensor Tensor::any() const { return ctgrad::any(*this); }
+inline bool Tensor::equal(const Tensor& other) const { return ctgrad::equal(*this, other); }
+inline bool Tensor::allclose(const Tensor& other, double rtol, double atol) const {
+    return ctgrad::allclose(*this, other, rtol, atol);
+}
+
+}  // namespace ctgrad

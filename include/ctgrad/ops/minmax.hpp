@@ -1,0 +1,294 @@
+#pragma once
+// max and min, over all elements or along one dim (values and int64 indices), and argmax and
+// argmin, for every dtype (argmax/argmin not for bool, as in PyTorch). NaN wins every comparison,
+// so a slice holding a NaN reduces to its first NaN; among equal values the first one is taken.
+//
+// Gradients, as PyTorch 1.13 computes them: max()/min() over all elements share the gradient
+// evenly among the elements equal to the result (MaxBackward1); max(dim)/min(dim) send it to the
+// index each slice selected (MaxBackward0). Both are written with differentiable ops, so
+// create_graph works through them.
+#include <cmath>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "../autograd/graph.hpp"
+#include "../autograd/saved_variable.hpp"
+#include "../tensor/copy.hpp"
+#include "../tensor/functions.hpp"
+#include "compare.hpp"
+#include "elementwise.hpp"
+#include "reduction.hpp"
+
+namespace ctgrad {
+
+namespace detail {
+
+template <class T>
+bool is_nan(T v) {
+    if constexpr (std::is_floating_point_v<T>) return std::isnan(v);
+    else return false;
+}
+
+// The orders max and min select by: `a` replaces the best so far `b` when it beats it.
+struct max_order {
+    static constexpr const char* name = "max";
+    static constexpr const char* arg_name = "argmax";
+    static constexpr const char* all_backward = "MaxBackward1";
+    static constexpr const char* dim_backward = "MaxBackward0";
+    template <class T> static bool beats(T a, T b) { return a > b || (is_nan(a) && !is_nan(b)); }
+};
+struct min_order {
+    static constexpr const char* name = "min";
+    static constexpr const char* arg_name = "argmin";
+    static constexpr const char* all_backward = "MinBackward1";
+    static constexpr const char* dim_backward = "MinBackward0";
+    template <class T> static bool beats(T a, T b) { return a < b || (is_nan(a) && !is_nan(b)); }
+};
+
+// The selected element of every slice of t along `dim` (of all of t, flattened, without a dim):
+// its value and its index, with the reduced dims kept as size 1. Every slice is non-empty.
+template <class Order>
+std::pair<Tensor, Tensor> select_along(const Tensor& t, std::optional<std::int64_t> dim) {
+    const Tensor c = t.is_contiguous() ? t : contiguous_copy(t, t.scalar_type());
+    // Seen as [outer, n, inner] with the selection over n.
+    std::int64_t outer = 1, n = c.numel(), inner = 1;
+    std::vector<std::int64_t> kept(static_cast<std::size_t>(c.dim()), 1);
+    if (dim && c.dim() > 0) {
+        kept = c.sizes().vec();
+        const auto d = static_cast<std::size_t>(*dim);
+        kept[d] = 1;
+        outer = 1;
+        for (std::size_t i = 0; i < d; ++i) outer *= c.sizes()[i];
+        n = c.sizes()[d];
+        inner = 1;
+        for (std::size_t i = d + 1; i < kept.size(); ++i) inner *= c.sizes()[i];
+    }
+    Tensor values = make_empty(kept, c.scalar_type()), indices = make_empty(kept, kLong);
+    dispatch_dtype(c.scalar_type(), [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        const T* p = c.data_ptr<T>();
+        T* best = values.data_ptr<T>();
+        std::int64_t* at = indices.data_ptr<std::int64_t>();
+        // Walking n in the outer loop reads memory in order; the running best lives in the output.
+        for (std::int64_t o = 0; o < outer; ++o) {
+            const T* slab = p + o * n * inner;
+            T* b = best + o * inner;
+            std::int64_t* a = at + o * inner;
+            for (std::int64_t i = 0; i < inner; ++i) b[i] = slab[i], a[i] = 0;
+            for (std::int64_t k = 1; k < n; ++k)
+                for (std::int64_t i = 0; i < inner; ++i)
+                    if (Order::beats(slab[k * inner + i], b[i])) b[i] = slab[k * inner + i], a[i] = k;
+        }
+    });
+    return {values, indices};
+}
+
+// Where x attains `extreme` (broadcast to x's shape): equal to it, or NaN where it is NaN.
+inline Tensor extreme_mask(const Tensor& x, const Tensor& extreme) {
+    Tensor out = make_empty(x.sizes(), kBool);
+    const TensorImpl& xi = *x.unsafeGetTensorImpl();
+    const Tensor e = as_dtype(extreme, x.scalar_type());
+    const TensorImpl& ei = *e.unsafeGetTensorImpl();
+    std::array<std::vector<std::int64_t>, 3> strides{out.strides().vec(), xi.strides,
+                                                     expanded_strides(ei.sizes, ei.strides, xi.sizes)};
+    dispatch_dtype(x.scalar_type(), [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        bool* po = out.data_ptr<bool>();
+        const T* px = reinterpret_cast<const T*>(xi.data());
+        const T* pe = reinterpret_cast<const T*>(ei.data());
+        strided_loop<3>(xi.sizes, strides, [&](const std::array<std::int64_t, 3>& k) {
+            po[k[0]] = is_nan(pe[k[2]]) ? is_nan(px[k[1]]) : px[k[1]] == pe[k[2]];
+        });
+    });
+    return out;
+}
+
+// The gradient of max()/min() over all elements: grad / count at each of the `count` elements
+// that attain the result, 0 elsewhere (PyTorch's evenly_distribute_backward).
+template <class Order>
+struct ExtremeBackward final : autograd::Node {
+    autograd::SavedVariable self, result;
+    std::string name() const override { return Order::all_backward; }
+    void release_variables() override {
+        self.reset_data();
+        result.reset_data();
+    }
+    variable_list apply(variable_list&& grads) override {
+        const Tensor x = self.unpack(), r = result.unpack(shared_from_this());
+        const Tensor attains = extreme_mask(x, r);
+        const std::int64_t count = sum(attains).item<std::int64_t>();
+        const Tensor share = (grads[0] / Scalar(static_cast<double>(count))).expand(x.sizes());
+        return {masked_fill(share, logical_not(attains), 0.0)};
+    }
+};
+
+Tensor take_along(const Tensor& x, const Tensor& index, std::int64_t dim);
+Tensor place_along(const Tensor& src, const Tensor& index, std::int64_t dim, IntArrayRef sizes);
+
+// The backward of place_along: each slice takes back the element placed at its index.
+struct PlaceAlongBackward final : autograd::Node {
+    Tensor index;  // the reduction's indices: an output nobody differentiates
+    std::int64_t dim = 0;
+    std::string name() const override { return "ScatterBackward0"; }
+    variable_list apply(variable_list&& grads) override { return {take_along(grads[0], index, dim)}; }
+};
+struct TakeAlongBackward final : autograd::Node {
+    Tensor index;
+    std::int64_t dim = 0;
+    std::vector<std::int64_t> input_sizes;
+    std::string name() const override { return "GatherBackward0"; }
+    variable_list apply(variable_list&& grads) override { return {place_along(grads[0], index, dim, input_sizes)}; }
+};
+
+// zeros(sizes) with src[..., 0, ...] written at [..., index[..., 0, ...], ...] along `dim`: one
+// element per slice (src and index have size 1 at `dim`, the other sizes of `sizes`).
+inline Tensor place_along(const Tensor& src, const Tensor& index, std::int64_t dim, IntArrayRef sizes) {
+    Tensor out = zeros(sizes, src.options());
+    const TensorImpl& si = *src.unsafeGetTensorImpl();
+    const TensorImpl& ii = *index.unsafeGetTensorImpl();
+    const std::vector<std::int64_t> out_strides = out.strides().vec();
+    const std::int64_t step = out_strides[static_cast<std::size_t>(dim)];
+    std::array<std::vector<std::int64_t>, 3> strides{si.strides, ii.strides, out_strides};
+    dispatch_dtype(src.scalar_type(), [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        const T* ps = reinterpret_cast<const T*>(si.data());
+        const std::int64_t* pi = reinterpret_cast<const std::int64_t*>(ii.data());
+        T* po = out.data_ptr<T>();
+        strided_loop<3>(si.sizes, strides, [&](const std::array<std::int64_t, 3>& k) {
+            po[k[2] + pi[k[1]] * step] = ps[k[0]];
+        });
+    });
+    if (autograd::compute_requires_grad({&src})) {
+        auto node = autograd::record<PlaceAlongBackward>(out, {&src});
+        node->index = index;
+        node->dim = dim;
+    }
+    return out;
+}
+
+// The element of each slice of x along `dim` at index[..., 0, ...] (size 1 at `dim`).
+inline Tensor take_along(const Tensor& x, const Tensor& index, std::int64_t dim) {
+    Tensor out = make_empty(index.sizes(), x.scalar_type());
+    const TensorImpl& xi = *x.unsafeGetTensorImpl();
+    const TensorImpl& ii = *index.unsafeGetTensorImpl();
+    const std::int64_t step = xi.strides[static_cast<std::size_t>(dim)];
+    std::array<std::vector<std::int64_t>, 3> strides{out.strides().vec(), ii.strides, xi.strides};
+    dispatch_dtype(x.scalar_type(), [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        const T* px = reinterpret_cast<const T*>(xi.data());
+        const std::int64_t* pi = reinterpret_cast<const std::int64_t*>(ii.data());
+        T* po = out.data_ptr<T>();
+        strided_loop<3>(ii.sizes, strides, [&](const std::array<std::int64_t, 3>& k) {
+            po[k[0]] = px[k[2] + pi[k[1]] * step];
+        });
+    });
+    if (autograd::compute_requires_grad({&x})) {
+        auto node = autograd::record<TakeAlongBackward>(out, {&x});
+        node->index = index;
+        node->dim = dim;
+        node->input_sizes = x.sizes().vec();
+    }
+    return out;
+}
+
+// The gradient of max(dim)/min(dim): to the selected index of each slice, 0 elsewhere.
+template <class Order>
+struct SelectAlongBackward final : autograd::Node {
+    std::vector<std::int64_t> input_sizes;
+    std::int64_t dim = 0;
+    bool keepdim = false;
+    autograd::SavedVariable indices;
+    std::string name() const override { return Order::dim_backward; }
+    void release_variables() override { indices.reset_data(); }
+    variable_list apply(variable_list&& grads) override {
+        Tensor g = grads[0], index = indices.unpack();
+        if (input_sizes.empty()) return {g};  // a 0-d input is its own maximum
+        if (!keepdim) {
+            g = g.unsqueeze(dim);
+            index = index.unsqueeze(dim);
+        }
+        return {place_along(g, index, dim, input_sizes)};
+    }
+};
+
+template <class Order>
+Tensor extreme_all(const Tensor& a) {
+    if (a.numel() == 0)
+        throw Error(std::string(Order::name) + "(): Expected reduction dim to be specified for input.numel() == 0. "
+                    "Specify the reduction dim with the 'dim' argument.");
+    Tensor value = select_along<Order>(a, std::nullopt).first.view(IntArrayRef{});
+    if (a.is_floating_point() && autograd::compute_requires_grad({&a})) {
+        auto node = autograd::record<ExtremeBackward<Order>>(value, {&a});
+        node->self = autograd::SavedVariable(a, false);
+        node->result = autograd::SavedVariable(value, true);
+    }
+    return value;
+}
+
+// The dim a reduction along one dim works on, checked as PyTorch checks it.
+inline std::int64_t selection_dim(const Tensor& a, std::int64_t dim, const char* op) {
+    const std::int64_t d = a.wrap_dim(dim, op);
+    if (a.dim() > 0 && a.size(d) == 0)
+        throw Error(std::string(op) + "(): Expected reduction dim " + std::to_string(d) + " to have non-zero size.");
+    return d;
+}
+
+template <class Order>
+std::tuple<Tensor, Tensor> extreme_along(const Tensor& a, std::int64_t dim, bool keepdim) {
+    const std::int64_t d = selection_dim(a, dim, Order::name);
+    auto [values, indices] = select_along<Order>(a, d);
+    if (!keepdim && a.dim() > 0) {
+        values = values.squeeze(d);
+        indices = indices.squeeze(d);
+    }
+    if (a.is_floating_point() && autograd::compute_requires_grad({&a})) {
+        auto node = autograd::record<SelectAlongBackward<Order>>(values, {&a});
+        node->input_sizes = a.sizes().vec();
+        node->dim = d;
+        node->keepdim = keepdim;
+        node->indices = autograd::SavedVariable(indices, false);
+    }
+    return {values, indices};
+}
+
+template <class Order>
+Tensor arg_extreme(const Tensor& a, std::optional<std::int64_t> dim, bool keepdim) {
+    if (a.scalar_type() == kBool)
+        throw Error(std::string("\"") + Order::arg_name + "_cpu\" not implemented for 'Bool'");
+    if (!dim) {
+        if (a.numel() == 0)
+            throw Error(std::string(Order::arg_name) + "(): Expected reduction dim to be specified for input.numel() == 0.");
+        Tensor index = select_along<Order>(a, std::nullopt).second;
+        return keepdim ? index : index.view(IntArrayRef{});
+    }
+    const std::int64_t d = selection_dim(a, *dim, Order::arg_name);
+    Tensor index = select_along<Order>(a, d).second;
+    return keepdim || a.dim() == 0 ? index : index.squeeze(d);
+}
+
+}  // namespace detail
+
+inline Tensor max(const Tensor& a) { return detail::extreme_all<detail::max_order>(a); }
+inline Tensor min(const Tensor& a) { return detail::extreme_all<detail::min_order>(a); }
+inline std::tuple<Tensor, Tensor> max(const Tensor& a, std::int64_t dim, bool keepdim) {
+    return detail::extreme_along<detail::max_order>(a, dim, keepdim);
+}
+inline std::tuple<Tensor, Tensor> min(const Tensor& a, std::int64_t dim, bool keepdim) {
+    return detail::extreme_along<detail::min_order>(a, dim, keepdim);
+}
+inline Tensor argmax(const Tensor& a, std::optional<std::int64_t> dim, bool keepdim) {
+    return detail::arg_extreme<detail::max_order>(a, dim, keepdim);
+}
+inline Tensor argmin(const Tensor& a, std::optional<std::int64_t> dim, bool keepdim) {
+    return detail::arg_extreme<detail::min_order>(a, dim, keepdim);
+}
+
+inline Tensor Tensor::max() const { return ctgrad::max(*this); }
+inline Tensor Tensor::min() const { return ctgrad::min(*this); }
+inline std::tuple<Tensor, Tensor> Tensor::max(std::int64_t dim, bool keepdim) const { return ctgrad::max(*this, dim, keepdim); }
+inline std::tuple<Tensor, Tensor> Tensor::min(std::int64_t dim, bool keepdim) const { return ctgrad::min(*this, dim, keepdim); }
+inline Tensor Tensor::argmax(std::optional<std::int64_t> dim, bool keepdim) const { return ctgrad::argmax(*this, dim, keepdim); }
+inline Tensor Tensor::argmin(std::optional<std::int64_t> dim, bool keepdim) const { return ctgrad::argmin(*this, dim, keepdim); }
+
+}  // namespace ctgrad

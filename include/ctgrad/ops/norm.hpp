@@ -1,0 +1,169 @@
+#pragma once
+// norm(p) over all elements or over dims: p = 2 (the default), 1, +-inf (the largest or smallest
+// |x|), 0 (the count of nonzeros) and any other p, (sum |x|^p)^(1/p). As in ATen, each element's
+// term (x*x, |x|^p) is computed in the tensor's dtype, so that float32 squares overflow and
+// underflow where torch's do; the terms are summed in double. A reduction over no elements is 0.
+//
+// The gradient is PyTorch's norm_backward, written with differentiable ops (second derivatives
+// work) and with its conventions: none at all for p = 0; 0 where the norm is 0 (p >= 1) or where
+// x is 0 (p < 1); sign(x) at NaN is 0; for +-inf the gradient is shared evenly by the elements
+// that attain the norm.
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "../autograd/graph.hpp"
+#include "../autograd/saved_variable.hpp"
+#include "../tensor/copy.hpp"
+#include "../tensor/functions.hpp"
+#include "compare.hpp"
+#include "elementwise.hpp"
+#include "minmax.hpp"
+#include "reduction.hpp"
+
+namespace ctgrad {
+
+namespace detail {
+
+enum class norm_kind { zero, one, two, inf, neg_inf, general };
+
+inline norm_kind kind_of_norm(double p) {
+    if (p == 0) return norm_kind::zero;
+    if (p == 1) return norm_kind::one;
+    if (p == 2) return norm_kind::two;
+    if (std::isinf(p)) return p > 0 ? norm_kind::inf : norm_kind::neg_inf;
+    return norm_kind::general;
+}
+
+// max and min of |x| that let a NaN through (and keep it).
+inline double nan_max(double a, double b) { return (a > b || std::isnan(a)) ? a : b; }
+inline double nan_min(double a, double b) { return (a < b || std::isnan(a)) ? a : b; }
+
+// The p-norm of t over `dims` (raw, no autograd), with the reduced dims kept as size 1.
+inline Tensor norm_kernel(const Tensor& t, const std::vector<std::int64_t>& dims, double p) {
+    const TensorImpl& in = *t.unsafeGetTensorImpl();
+    const std::vector<std::int64_t> kept = reduced_sizes(in.sizes, dims, true);
+    Tensor out = make_empty(kept, in.dtype);
+    const norm_kind kind = kind_of_norm(p);
+    std::vector<double> acc(static_cast<std::size_t>(out.numel()),
+                            kind == norm_kind::neg_inf ? std::numeric_limits<double>::infinity() : 0.0);
+    std::vector<std::int64_t> out_strides = contiguous_strides(kept);
+    for (auto d : dims) out_strides[static_cast<std::size_t>(d)] = 0;
+    const std::array<std::vector<std::int64_t>, 2> strides{in.strides, out_strides};
+    dispatch_floating(in.dtype, "norm", [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        const T* x = reinterpret_cast<const T*>(in.data());
+        auto reduce = [&](auto combine) {
+            strided_loop<2>(in.sizes, strides, [&](const std::array<std::int64_t, 2>& k) {
+                double& a = acc[static_cast<std::size_t>(k[1])];
+                a = combine(a, x[k[0]]);
+            });
+        };
+        const T pt = static_cast<T>(p);
+        switch (kind) {
+            case norm_kind::zero: reduce([](double a, T v) { return a + (v != T(0) ? 1.0 : 0.0); }); break;
+            case norm_kind::one: reduce([](double a, T v) { return a + static_cast<double>(std::abs(v)); }); break;
+            case norm_kind::two: reduce([](double a, T v) { return a + static_cast<double>(v * v); }); break;
+            case norm_kind::inf: reduce([](double a, T v) { return nan_max(a, static_cast<double>(std::abs(v))); }); break;
+            case norm_kind::neg_inf: reduce([](double a, T v) { return nan_min(a, static_cast<double>(std::abs(v))); }); break;
+            case norm_kind::general:
+                reduce([pt](double a, T v) { return a + static_cast<double>(std::pow(std::abs(v), pt)); });
+                break;
+        }
+        T* o = out.data_ptr<T>();
+        std::int64_t reduced = 1;
+        for (auto d : dims) reduced *= in.sizes[static_cast<std::size_t>(d)];
+        for (std::size_t i = 0; i < acc.size(); ++i) {
+            double r = acc[i];
+            if (reduced == 0) r = 0;
+            else if (kind == norm_kind::two) r = std::sqrt(r);
+            else if (kind == norm_kind::general) r = std::pow(r, 1.0 / p);
+            o[i] = static_cast<T>(r);
+        }
+    });
+    return out;
+}
+
+inline Tensor sgn(const Tensor& x) { return unary_op<expr::sign_op>(x, "SgnBackward0"); }
+
+// PyTorch's norm_backward: the gradient of the p-norm `norm` of x over `dims`, with g and norm
+// already shaped with the reduced dims kept.
+inline Tensor norm_backward(const Tensor& g, const Tensor& x, double p, const Tensor& norm,
+                            const std::vector<std::int64_t>& dims) {
+    switch (kind_of_norm(p)) {
+        case norm_kind::zero: return Tensor();  // a count: no gradient (None in PyTorch)
+        case norm_kind::one: return sgn(x) * g;
+        case norm_kind::two: return g * masked_fill(x / norm, eq(norm, 0), 0.0);
+        case norm_kind::inf:
+        case norm_kind::neg_inf: {
+            const Tensor attains = extreme_mask(abs(x), norm);
+            return sgn(x) * ((g / sum(attains, dims, true)) * attains);
+        }
+        case norm_kind::general: break;
+    }
+    if (p < 1) {
+        // |x|^(p-1) is infinite at 0, where the convention is 0.
+        const Tensor scaled = sgn(x) * masked_fill(pow(abs(x), p - 1), eq(x, 0), 0.0);
+        return scaled * g * pow(norm, 1 - p);
+    }
+    const Tensor scale = masked_fill(g / pow(norm, p - 1), eq(norm, 0), 0.0);
+    if (p < 2) return sgn(x) * pow(abs(x), p - 1) * scale;
+    return x * pow(abs(x), p - 2) * scale;
+}
+
+struct NormBackward final : autograd::Node {
+    autograd::SavedVariable self, result;
+    double p = 2;
+    std::vector<std::int64_t> dims;  // wrapped and sorted
+    bool keepdim = false, all = true;
+    std::string name() const override { return all ? "NormBackward0" : "NormBackward1"; }
+    void release_variables() override {
+        self.reset_data();
+        result.reset_data();
+    }
+    variable_list apply(variable_list&& grads) override {
+        const Tensor x = self.unpack();
+        Tensor norm = result.unpack(shared_from_this()), g = grads[0];
+        if (!keepdim)
+            for (auto d : dims) {
+                g = g.unsqueeze(d);
+                norm = norm.unsqueeze(d);
+            }
+        return {norm_backward(g, x, p, norm, dims)};
+    }
+};
+
+inline Tensor norm_impl(const Tensor& a, const Scalar& p_, IntArrayRef dims_in, bool keepdim, bool all) {
+    if (!a.is_floating_point())
+        throw Error(std::string("norm(): input dtype should be either floating point or complex. Got ") +
+                    aten_scalar_type_name(a.scalar_type()) + " instead.");
+    const double p = p_.to_double();
+    std::vector<std::int64_t> dims = reduction_dims(a, dims_in, "norm");
+    if (a.dim() == 0) dims.clear();  // dim 0 of a 0-d tensor names the tensor itself: nothing to reduce
+    Tensor r = norm_kernel(a, dims, p);
+    if (!keepdim) r = r.view(reduced_sizes(a.sizes(), dims, false));
+    if (autograd::compute_requires_grad({&a})) {
+        auto node = autograd::record<NormBackward>(r, {&a});
+        node->self = autograd::SavedVariable(a, false);
+        node->result = autograd::SavedVariable(r, true);
+        node->p = p;
+        node->dims = dims;
+        node->keepdim = keepdim;
+        node->all = all;
+    }
+    return r;
+}
+
+}  // namespace detail
+
+inline Tensor norm(const Tensor& a, const Scalar& p) { return detail::norm_impl(a, p, {}, false, true); }
+inline Tensor norm(const Tensor& a, const Scalar& p, IntArrayRef dims, bool keepdim) {
+    return detail::norm_impl(a, p, dims, keepdim, false);
+}
+
+inline Tensor Tensor::norm(const Scalar& p) const { return ctgrad::norm(*this, p); }
+inline Tensor Tensor::norm(const Scalar& p, IntArrayRef dims, bool keepdim) const {
+    return ctgrad::norm(*this, p, dims, keepdim);
+}
+
+}  // namespace ctgrad

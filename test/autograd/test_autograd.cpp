@@ -1,0 +1,546 @@
+// The autograd engine: leaves and non-leaves, grad_fn names, accumulation, retain_graph, resetting
+// .grad, retain_grad, detach, requires_grad_, NoGradGuard (per thread), autograd::grad with
+// grad_outputs / create_graph / allow_unused, in-place writes (version counters, rebased
+// history, writes through views), every error message with a check that nothing changed,
+// concurrent graphs on four threads, and memory that does not grow over a training loop.
+// Expectations are PyTorch 1.13's; grad_fn names are libtorch's (a Scalar operand selects the
+// op's `.Scalar` overload, e.g. `x * 2` is MulBackward1 in C++ where Python says MulBackward0).
+#include <ctgrad/tensor.hpp>
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <new>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+// Every heap allocation of this program goes through these, so that a test can count the
+// blocks alive.
+namespace {
+std::atomic<long> live_blocks{0};
+void* counted_alloc(std::size_t n, std::size_t alignment) {
+    void* p = alignment ? std::aligned_alloc(alignment, (n + alignment - 1) / alignment * alignment) : std::malloc(n ? n : 1);
+    if (!p) throw std::bad_alloc();
+    ++live_blocks;
+    return p;
+}
+void counted_free(void* p) noexcept {
+    if (!p) return;
+    --live_blocks;
+    std::free(p);
+}
+}  // namespace
+void* operator new(std::size_t n) { return counted_alloc(n, 0); }
+void* operator new[](std::size_t n) { return counted_alloc(n, 0); }
+void* operator new(std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
+void* operator new[](std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
+void operator delete(void* p) noexcept { counted_free(p); }
+void operator delete[](void* p) noexcept { counted_free(p); }
+void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
+void operator delete[](void* p, std::size_t) noexcept { counted_free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { counted_free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { counted_free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
+
+namespace {
+
+using ctgrad::kDouble;
+using ctgrad::Tensor;
+using ctgrad::autograd::grad;
+using ctgrad::indexing::None;
+using ctgrad::indexing::Slice;
+using vec = std::vector<double>;
+
+std::vector<double> values(const Tensor& t) {
+    ctgrad::NoGradGuard no_grad;
+    const Tensor c = t.detach().to(kDouble).contiguous();
+    return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
+}
+Tensor leaf(const vec& v) { return ctgrad::tensor(v, ctgrad::dtype(kDouble).requires_grad(true)); }
+Tensor leaf(double v) { return ctgrad::tensor(v, ctgrad::dtype(kDouble).requires_grad(true)); }
+std::string name_of(const Tensor& t) { return t.grad_fn() ? t.grad_fn()->name() : "(leaf)"; }
+
+template <class F>
+std::string error_of(F&& f) {
+    try {
+        f();
+    } catch (const ctgrad::Error& e) {
+        return e.what();
+    }
+    return "no error";
+}
+#define CHECK_ERROR(statement, part)                                                           \
+    do {                                                                                       \
+        const std::string ctgrad_msg_ = error_of([&] { (void)(statement); });                 \
+        CHECK_MESSAGE(ctgrad_msg_.find(part) != std::string::npos, "message: ", ctgrad_msg_); \
+    } while (0)
+
+TEST_CASE("leaves, non-leaves and requires_grad propagation") {
+    const Tensor x = leaf({1, 2, 3});
+    const Tensor c = ctgrad::ones({3}, kDouble);
+    CHECK(x.is_leaf());
+    CHECK(x.requires_grad());
+    CHECK_FALSE(x.grad_fn());
+    CHECK(c.is_leaf());
+    CHECK_FALSE(c.requires_grad());
+    const Tensor y = x * c;
+    CHECK_FALSE(y.is_leaf());
+    CHECK(y.requires_grad());
+    const Tensor z = c * c;
+    CHECK(z.is_leaf());  // nothing requires grad: no graph
+    CHECK_FALSE(z.requires_grad());
+    CHECK_FALSE(y.grad().defined());  // a non-leaf keeps no .grad unless retain_grad()
+    Tensor s = y.sum();
+    s.backward();
+    CHECK(values(x.grad()) == vec{1, 1, 1});
+    CHECK_FALSE(y.grad().defined());
+    CHECK_FALSE(c.grad().defined());
+    Tensor scalar_leaf = leaf(3.0);
+    scalar_leaf.backward();  // d x / d x
+    CHECK(scalar_leaf.grad().item<double>() == 1.0);
+}
+
+TEST_CASE("grad_fn names are PyTorch's") {
+    const Tensor a = leaf({1, 2, 3}), b = leaf({4, 5, 6});
+    const Tensor m = ctgrad::tensor({{1., 2.}, {3., 4.}}, ctgrad::dtype(kDouble).requires_grad(true));
+    const std::vector<std::pair<const char*, std::function<Tensor()>>> cases = {
+        {"AddBackward0", [&] { return a + b; }},        {"AddBackward0", [&] { return ctgrad::add(a, b, 2); }},
+        {"SubBackward0", [&] { return a - b; }},        {"MulBackward0", [&] { return a * b; }},
+        {"DivBackward0", [&] { return a / b; }},        {"PowBackward1", [&] { return a.pow(b); }},
+        {"PowBackward0", [&] { return a.pow(2); }},     {"PowBackward0", [&] { return a.pow(2.5); }},
+        {"PowBackward1", [&] { return ctgrad::pow(2, a); }}, {"PowBackward0", [&] { return a.square(); }},
+        {"NegBackward0", [&] { return -a; }},           {"ExpBackward0", [&] { return a.exp(); }},
+        {"LogBackward0", [&] { return a.log(); }},      {"SinBackward0", [&] { return a.sin(); }},
+        {"CosBackward0", [&] { return a.cos(); }},      {"TanBackward0", [&] { return a.tan(); }},
+        {"TanhBackward0", [&] { return a.tanh(); }},    {"SigmoidBackward0", [&] { return a.sigmoid(); }},
+        {"ReluBackward0", [&] { return a.relu(); }},    {"SqrtBackward0", [&] { return a.sqrt(); }},
+        {"AbsBackward0", [&] { return a.abs(); }},      {"MaximumBackward0", [&] { return a.maximum(b); }},
+        {"MinimumBackward0", [&] { return a.minimum(b); }},
+        {"AddBackward1", [&] { return a + 2; }},        {"AddBackward1", [&] { return 2 + a; }},
+        {"SubBackward1", [&] { return a - 2; }},        {"SubBackward0", [&] { return 2 - a; }},
+        {"MulBackward1", [&] { return a * 2; }},        {"MulBackward1", [&] { return 2.0 * a; }},
+        {"DivBackward1", [&] { return a / 2; }},        {"DivBackward0", [&] { return 2 / a; }},
+        {"SumBackward0", [&] { return a.sum(); }},      {"SumBackward1", [&] { return m.sum(0); }},
+        {"MeanBackward0", [&] { return a.mean(); }},    {"MeanBackward1", [&] { return m.mean(1, true); }},
+        {"ViewBackward0", [&] { return m.view({4}); }}, {"ReshapeAliasBackward0", [&] { return m.reshape({4}); }},
+        {"UnsafeViewBackward0", [&] { return m.t().reshape({4}); }},
+        {"ReshapeAliasBackward0", [&] { return m.flatten(); }},
+        {"UnsqueezeBackward0", [&] { return a.unsqueeze(0); }}, {"SqueezeBackward0", [&] { return m.view({1, 4}).squeeze(); }},
+        {"SqueezeBackward1", [&] { return m.view({1, 4}).squeeze(0); }}, {"TBackward0", [&] { return m.t(); }},
+        {"TransposeBackward0", [&] { return m.transpose(0, 1); }}, {"PermuteBackward0", [&] { return m.permute({1, 0}); }},
+        {"SelectBackward0", [&] { return m[1]; }},       {"SelectBackward0", [&] { return m.index({Slice(), 0}); }},
+        {"SliceBackward0", [&] { return m.narrow(0, 1, 1); }}, {"SliceBackward0", [&] { return a.index({Slice(1, None)}); }},
+        {"UnsqueezeBackward0", [&] { return a.index({None}); }}, {"ExpandBackward0", [&] { return a.expand({2, 3}); }},
+        {"CloneBackward0", [&] { return a.clone(); }},   {"CloneBackward0", [&] { return m.t().contiguous(); }},
+        {"ToCopyBackward0", [&] { return a.to(ctgrad::kFloat); }},
+    };
+    for (const auto& [expected, make] : cases) CHECK(name_of(make()) == expected);
+    // In place: the tensor takes the op's history; a write through a view gives its base
+    // CopySlices and the view AsStridedBackward0.
+    auto fresh = [&] { return a * 1; };
+    const std::vector<std::pair<const char*, std::function<void(Tensor&)>>> inplace = {
+        {"AddBackward1", [](Tensor& y) { y.add_(1); }},   {"MulBackward0", [&](Tensor& y) { y.mul_(a); }},
+        {"SubBackward0", [&](Tensor& y) { y.sub_(b); }},  {"DivBackward1", [](Tensor& y) { y.div_(2); }},
+        {"ZeroBackward0", [](Tensor& y) { y.zero_(); }},  {"FillBackward2", [](Tensor& y) { y.fill_(1); }},
+        {"NormalBackward0", [](Tensor& y) { y.normal_(); }}, {"UniformBackward0", [](Tensor& y) { y.uniform_(); }},
+        {"torch::autograd::CopyBackwards", [&](Tensor& y) { y.copy_(b); }},
+    };
+    for (const auto& [expected, op] : inplace) {
+        Tensor y = fresh();
+        op(y);
+        CHECK(name_of(y) == expected);
+    }
+    Tensor y = fresh();
+    Tensor v = y[0];
+    v.mul_(3);
+    CHECK(name_of(y) == "torch::autograd::CopySlices");
+    CHECK(name_of(v) == "AsStridedBackward0");
+}
+
+TEST_CASE("accumulation, retain_graph, resetting .grad, retain_grad") {
+    Tensor x = leaf({1, 2, 3});
+    const Tensor w = leaf({4, 5, 6});
+    Tensor loss = (x * w).sum();
+    loss.backward({}, true);
+    const Tensor first = x.grad();
+    CHECK(values(first) == vec{4, 5, 6});
+    loss.backward({}, true);
+    CHECK(values(x.grad()) == vec{8, 10, 12});
+    CHECK(x.grad().is_same(first));  // accumulated in place, as PyTorch does without create_graph
+    x.mutable_grad() = Tensor();     // PyTorch's x.grad = None
+    CHECK_FALSE(x.grad().defined());
+    loss.backward();  // the last use: the graph may be freed now
+    CHECK(values(x.grad()) == vec{4, 5, 6});
+    CHECK(values(w.grad()) == vec{3, 6, 9});  // 1, 2, 3 from each of three passes
+    x.mutable_grad() = ctgrad::ones({3}, kDouble);  // an assigned gradient is accumulated into
+    (x * 2).sum().backward();
+    CHECK(values(x.grad()) == vec{3, 3, 3});
+
+    // retain_grad keeps a non-leaf's gradient, accumulated over passes like a leaf's.
+    Tensor h = x * x;
+    h.retain_grad();
+    CHECK(h.retains_grad());
+    CHECK_FALSE(x.retains_grad());
+    x.retain_grad();  // a leaf keeps its gradient anyway: nothing to do
+    CHECK_FALSE(x.retains_grad());
+    Tensor out = (h * w).sum();
+    out.backward({}, true);
+    CHECK(values(h.grad()) == vec{4, 5, 6});
+    out.backward();
+    CHECK(values(h.grad()) == vec{8, 10, 12});
+    CHECK_ERROR(ctgrad::ones({2}).retain_grad(), "can't retain_grad on Tensor that has requires_grad=False");
+
+    // A graph that saved nothing can be run again (PyTorch allows it too).
+    Tensor a = leaf({1, 2});
+    Tensor s = (a + 1).sum();
+    s.backward();
+    s.backward();
+    CHECK(values(a.grad()) == vec{2, 2});
+    // An explicit upstream gradient for a non-scalar output.
+    Tensor b = leaf({1, 2});
+    (b * b).backward(ctgrad::tensor({1., 10.}, kDouble));
+    CHECK(values(b.grad()) == vec{2, 40});
+    // A tensor used twice gets both contributions.
+    Tensor c = leaf(3.0);
+    (c * c + c).backward();
+    CHECK(c.grad().item<double>() == 7.0);
+}
+
+TEST_CASE("detach, detach_, requires_grad_") {
+    Tensor x = leaf({1, 2, 3});
+    const Tensor d = x.detach();
+    CHECK_FALSE(d.requires_grad());
+    CHECK(d.is_leaf());
+    CHECK(d.data_ptr() == x.data_ptr());
+    (x * d).sum().backward();  // no gradient through the detached factor
+    CHECK(values(x.grad()) == vec{1, 2, 3});
+    Tensor y = x * 2;
+    y.detach_();
+    CHECK(y.is_leaf());
+    CHECK_FALSE(y.requires_grad());
+    Tensor z = ctgrad::ones({2}, kDouble);
+    z.requires_grad_();
+    CHECK(z.requires_grad());
+    z.requires_grad_(false);
+    CHECK_FALSE(z.requires_grad());
+    Tensor nl = x * 2;
+    nl.requires_grad_(true);  // already true: allowed on a non-leaf
+    CHECK_ERROR(nl.requires_grad_(false), "you can only change requires_grad flags of leaf variables.");
+    CHECK(nl.requires_grad());
+    Tensor n = ctgrad::ones({2}, ctgrad::kLong);
+    CHECK_ERROR(n.requires_grad_(), "only Tensors of floating point dtype can require gradients");
+    CHECK_FALSE(n.requires_grad());
+}
+
+TEST_CASE("NoGradGuard: no graph in its scope, restored after, and per thread") {
+    const Tensor x = leaf({1, 2});
+    {
+        ctgrad::NoGradGuard no_grad;
+        CHECK_FALSE(ctgrad::GradMode::is_enabled());
+        const Tensor y = x * 2;
+        CHECK_FALSE(y.requires_grad());
+        CHECK(y.is_leaf());
+        {
+            ctgrad::AutoGradMode enable(true);
+            CHECK((x * 2).requires_grad());
+        }
+        CHECK_FALSE(ctgrad::GradMode::is_enabled());
+        // Another thread keeps its own grad mode (enabled) and records its graph.
+        bool other_enabled = false, other_recorded = false;
+        std::thread t([&] {
+            other_enabled = ctgrad::GradMode::is_enabled();
+            Tensor z = leaf({1, 2});
+            Tensor s = (z * z).sum();
+            other_recorded = s.requires_grad();
+            s.backward();
+            other_recorded = other_recorded && values(z.grad()) == vec{2, 4};
+        });
+        t.join();
+        CHECK(other_enabled);
+        CHECK(other_recorded);
+    }
+    CHECK(ctgrad::GradMode::is_enabled());
+    CHECK((x * 2).requires_grad());
+}
+
+TEST_CASE("autograd::grad: grad_outputs, several inputs, allow_unused, no .grad written") {
+    const Tensor x = leaf({1, 2, 3}), y = leaf({-1, 0.5, 2}), unused = leaf({7});
+    const Tensor out = x * x * y;
+    const auto g = grad({out}, {x, y}, {ctgrad::tensor({1., 10., 100.}, kDouble)}, true);
+    CHECK(values(g[0]) == vec{-2, 20, 1200});  // 2xy * v
+    CHECK(values(g[1]) == vec{1, 40, 900});    // x^2 * v
+    CHECK_FALSE(x.grad().defined());
+    CHECK_FALSE(y.grad().defined());
+    CHECK_ERROR(grad({out.sum()}, {x, unused}, {}, true),
+                "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True "
+                "if this is the desired behavior.");
+    const auto gu = grad({out.sum()}, {x, unused}, {}, true, false, true);
+    CHECK(values(gu[0]) == vec{-2, 2, 12});
+    CHECK_FALSE(gu[1].defined());
+    CHECK_ERROR(grad({out.sum()}, {x, ctgrad::ones({1})}), "One of the differentiated Tensors does not require grad");
+    // Two outputs at once: their gradients add.
+    const auto g2 = grad({(x * 2).sum(), (x * x).sum()}, {x});
+    CHECK(values(g2[0]) == vec{4, 6, 8});
+    CHECK_FALSE(x.grad().defined());
+}
+
+TEST_CASE("create_graph: higher derivatives and mixed partials") {
+    const Tensor x = leaf(1.5), y = leaf(-0.5);
+    // d^n/dx^n of x^4: 4x^3, 12x^2, 24x, 24.
+    Tensor d = x.pow(4);
+    const double expected[] = {4 * 1.5 * 1.5 * 1.5, 12 * 1.5 * 1.5, 24 * 1.5, 24};
+    for (double e : expected) {
+        d = grad({d}, {x}, {}, std::nullopt, true)[0];
+        CHECK(d.item<double>() == doctest::Approx(e).epsilon(1e-14));
+    }
+    // f = x^2 y^3: f_xy = f_yx = 6 x y^2.
+    const Tensor f = x * x * y.pow(3);
+    const auto g = grad({f}, {x, y}, {}, std::nullopt, true);
+    const double fxy = grad({g[0]}, {y}, {}, true)[0].item<double>();
+    const double fyx = grad({g[1]}, {x}, {}, true)[0].item<double>();
+    CHECK(fxy == doctest::Approx(6 * 1.5 * 0.25).epsilon(1e-14));
+    CHECK(fyx == doctest::Approx(fxy).epsilon(1e-14));
+    CHECK(grad({g[0]}, {x})[0].item<double>() == doctest::Approx(2 * -0.125).epsilon(1e-14));  // f_xx = 2 y^3
+    // backward(create_graph) leaves a .grad with history, accumulated out of place.
+    const Tensor z = leaf({1, 2, 3});
+    (z * z * z).sum().backward({}, std::nullopt, true);
+    const Tensor first = z.grad();
+    CHECK(first.requires_grad());
+    CHECK(values(grad({first.sum()}, {z})[0]) == vec{6, 12, 18});
+    (z * z).sum().backward({}, std::nullopt, true);
+    CHECK_FALSE(z.grad().is_same(first));
+    CHECK(values(z.grad()) == vec{5, 16, 33});
+}
+
+TEST_CASE("errors: PyTorch's messages, and grads and values unchanged after each") {
+    Tensor a = leaf({1, 2, 3}), b = leaf({4, 5, 6}), c = leaf({7, 8, 9});
+    Tensor loss = (a * b + c).sum();
+    loss.backward();
+    auto unchanged = [&] {
+        return values(a.grad()) == vec{4, 5, 6} && values(b.grad()) == vec{1, 2, 3} && values(c.grad()) == vec{1, 1, 1} &&
+               values(a) == vec{1, 2, 3} && a._version() == 0;
+    };
+    REQUIRE(unchanged());
+    CHECK_ERROR(loss.backward(), "Trying to backward through the graph a second time (or directly access saved "
+                                 "tensors after they have already been freed).");
+    CHECK(unchanged());  // not even c, whose gradient needs no saved tensor
+    CHECK_ERROR((a * b).backward(), "grad can be implicitly created only for scalar outputs");
+    CHECK_ERROR(grad({a * b}, {a}), "grad can be implicitly created only for scalar outputs");
+    CHECK(unchanged());
+    CHECK_ERROR(ctgrad::ones({3}).sum().backward(), "element 0 of tensors does not require grad and does not have a grad_fn");
+    CHECK_ERROR((a * b).backward(ctgrad::ones({2}, kDouble)),
+                "Mismatch in shape: grad_output[0] has a shape of [2] and output[0] has a shape of [3].");
+    CHECK(unchanged());
+    CHECK_ERROR(a.add_(1), "a leaf Variable that requires grad is being used in an in-place operation.");
+    CHECK_ERROR(a.mul_(b), "a leaf Variable that requires grad is being used in an in-place operation.");
+    CHECK_ERROR(a.zero_(), "a leaf Variable that requires grad is being used in an in-place operation.");
+    CHECK_ERROR(a.copy_(b), "a leaf Variable that requires grad is being used in an in-place operation.");
+    CHECK_ERROR(a[0].fill_(0), "a view of a leaf Variable that requires grad is being used in an in-place operation.");
+    CHECK(unchanged());
+    {
+        ctgrad::NoGradGuard no_grad;  // where optimizers update their parameters
+        a.add_(1);
+        a.sub_(1);
+    }
+    CHECK(a._version() == 2);
+    CHECK(values(a) == vec{1, 2, 3});
+    Tensor v;
+    const Tensor h = a * 1;
+    {
+        ctgrad::NoGradGuard no_grad;
+        v = h[0];
+    }
+    CHECK_ERROR(v.add_(1), "A view was created in no_grad mode and is being modified inplace with grad mode enabled.");
+    CHECK(values(h) == vec{1, 2, 3});
+
+    // A saved tensor modified in place: named with its version and producer, and nothing stored.
+    Tensor e = a.exp();
+    Tensor s = (e * c).sum() + e.sum();
+    e.add_(1);
+    CHECK_ERROR(s.backward(), "one of the variables needed for gradient computation has been modified by an inplace "
+                              "operation: [torch.DoubleTensor [3]], which is output 0 of AddBackward1, is at version 1; "
+                              "expected version 0 instead.");
+    Tensor sig = a.sigmoid();
+    Tensor s2 = sig.sum();
+    sig.mul_(2);
+    CHECK_ERROR(s2.backward(), "[torch.DoubleTensor [3]], which is output 0 of SigmoidBackward0, is at version 1; "
+                               "expected version 0 instead.");
+    Tensor w = leaf({1, 2, 3});
+    Tensor s3 = (w * w).sum();
+    {
+        ctgrad::NoGradGuard no_grad;
+        w.add_(1);
+    }
+    CHECK_ERROR(s3.backward(), "[torch.DoubleTensor [3]] is at version 1; expected version 0 instead.");
+    CHECK_FALSE(w.grad().defined());
+    a.mutable_grad() = Tensor();
+    CHECK_FALSE(a.grad().defined());
+    CHECK(values(c.grad()) == vec{1, 1, 1});
+}
+
+TEST_CASE("in-place writes keep gradients right: rebased history, writes through views, stale views") {
+    const Tensor x = leaf({1, 2, 3}), w = leaf({5, 6});
+    auto reset = [&] {
+        x.mutable_grad() = Tensor();
+        w.mutable_grad() = Tensor();
+    };
+    {
+        Tensor y = x * 2;
+        y.add_(1);
+        y.mul_(x);  // y = (2x + 1) x
+        y.sum().backward();
+        CHECK(values(x.grad()) == vec{5, 9, 13});
+    }
+    reset();
+    {
+        Tensor y = x * 2;
+        y[0].mul_(3);
+        y.sum().backward();
+        CHECK(values(x.grad()) == vec{6, 2, 2});
+    }
+    reset();
+    {
+        Tensor y = x * 2;
+        y.slice(0, 0, 2).add_(w * w);
+        CHECK(values(y) == vec{27, 40, 6});
+        (y * y).sum().backward();
+        CHECK(values(x.grad()) == vec{108, 160, 24});
+        CHECK(values(w.grad()) == vec{540, 960});
+    }
+    reset();
+    {
+        Tensor y = x * 1;
+        y.index({Slice(1, None)}).zero_();
+        y.sum().backward();
+        CHECK(values(x.grad()) == vec{1, 0, 0});
+    }
+    reset();
+    {
+        Tensor out = ctgrad::zeros({2, 3}, kDouble);  // a buffer filled by copies: it joins the graph
+        out[0].copy_(x);
+        CHECK(out.requires_grad());
+        CHECK_FALSE(out.is_leaf());
+        (out * ctgrad::tensor({{1.}, {2.}}, kDouble)).sum().backward();
+        CHECK(values(x.grad()) == vec{1, 1, 1});
+    }
+    reset();
+    {
+        Tensor y = x * 2;
+        Tensor column = y.view({3, 1});
+        Tensor first = y[0];  // a view made before the write below: its history is rebuilt
+        column.mul_(2);
+        CHECK(name_of(first) == "AsStridedBackward0");
+        first.backward();
+        CHECK(values(x.grad()) == vec{4, 0, 0});
+    }
+    reset();
+    {
+        Tensor y = x * 2;
+        Tensor tail = y.slice(0, 1, std::nullopt);
+        y.mul_(x);  // a write to the base: its views see it in their gradient too
+        tail.sum().backward();
+        CHECK(values(x.grad()) == vec{0, 8, 12});
+    }
+    reset();
+    {
+        // Second order through a write into a view.
+        Tensor y = x * 1;
+        y.slice(0, 0, 2).mul_(x.slice(0, 0, 2));
+        const auto g = grad({(y * y).sum()}, {x}, {}, std::nullopt, true);
+        CHECK(values(g[0]) == vec{4, 32, 6});
+        CHECK(values(grad({g[0].sum()}, {x})[0]) == vec{12, 48, 2});
+    }
+}
+
+// One training run on its own graph: the final weights and loss. Deterministic for a seed.
+vec train(int seed, int steps) {
+    std::vector<double> init(16), data(16), target(16);
+    for (int i = 0; i < 16; ++i) {
+        init[i] = std::sin(seed + 0.37 * i);
+        data[i] = std::cos(1.3 * seed - 0.21 * i);
+        target[i] = 0.5 * std::sin(0.9 * i + seed);
+    }
+    Tensor w = leaf(init);
+    const Tensor x = ctgrad::tensor(data, kDouble).view({4, 4}), t = ctgrad::tensor(target, kDouble).view({4, 4});
+    double last = 0;
+    for (int step = 0; step < steps; ++step) {
+        const Tensor pred = (x * w.view({4, 4})).tanh().sum(1, true) * x.sigmoid();
+        Tensor loss = (pred - t).pow(2).mean() + (w * w).sum() * 0.01;
+        if (step % 10 == 0) {
+            // Now and then through autograd::grad with create_graph, and a second derivative.
+            const Tensor g = grad({loss}, {w}, {}, std::nullopt, true)[0];
+            const Tensor curvature = grad({(g * g).sum()}, {w})[0];
+            ctgrad::NoGradGuard no_grad;
+            w.sub_(g * 0.1 + curvature * 0.001);
+        } else {
+            loss.backward();
+            ctgrad::NoGradGuard no_grad;
+            w.sub_(w.grad() * 0.1);
+            w.mutable_grad() = Tensor();
+        }
+        last = loss.item<double>();
+    }
+    vec out = values(w);
+    out.push_back(last);
+    return out;
+}
+
+TEST_CASE("four threads building and backpropagating their own graphs give one thread's results") {
+    std::vector<vec> expected;
+    for (int seed = 0; seed < 4; ++seed) expected.push_back(train(seed, 200));
+    std::vector<vec> got(4);
+    {
+        ctgrad::NoGradGuard no_grad;  // the main thread's mode is not the workers'
+        std::vector<std::thread> workers;
+        for (int seed = 0; seed < 4; ++seed) workers.emplace_back([&got, seed] { got[static_cast<std::size_t>(seed)] = train(seed, 200); });
+        for (auto& t : workers) t.join();
+    }
+    for (int seed = 0; seed < 4; ++seed) CHECK(got[static_cast<std::size_t>(seed)] == expected[static_cast<std::size_t>(seed)]);
+    CHECK(expected[0] != expected[1]);
+}
+
+TEST_CASE("memory: the graph is freed with the loss, and 1000 training steps do not grow the heap") {
+    Tensor w = leaf({0.5, -0.25, 1.0, 2.0});
+    const Tensor x = ctgrad::tensor({1.0, 2.0, -1.0, 0.5}, kDouble);
+    std::weak_ptr<ctgrad::autograd::Node> loss_fn, accumulator;
+    std::weak_ptr<ctgrad::TensorImpl> hidden;
+    long blocks_at_100 = 0;
+    int freed = 0;
+    for (int step = 0; step < 1000; ++step) {
+        {
+            const Tensor h = (x * w).tanh();
+            Tensor loss = (h - 0.25).pow(2).sum() + h.view({2, 2})[1].mean();
+            loss_fn = loss.grad_fn();
+            hidden = h.impl();
+            accumulator = w.unsafeGetTensorImpl()->grad_accumulator;
+            loss.backward();
+        }
+        freed += loss_fn.expired() && hidden.expired() && accumulator.expired();
+        {
+            ctgrad::NoGradGuard no_grad;
+            w.sub_(w.grad() * 0.05);
+        }
+        w.mutable_grad() = Tensor();
+        if (step == 100) blocks_at_100 = live_blocks.load();
+    }
+    CHECK(freed == 1000);
+    CHECK(live_blocks.load() == blocks_at_100);
+
+    // backward(create_graph) makes a cycle parameter -> .grad -> its graph -> parameter, as in
+    // PyTorch; resetting .grad breaks it.
+    Tensor p = leaf({1, 2});
+    (p * p * p).sum().backward({}, std::nullopt, true);
+    const std::weak_ptr<ctgrad::autograd::Node> grad_graph = p.grad().grad_fn();
+    CHECK_FALSE(grad_graph.expired());
+    p.mutable_grad() = Tensor();
+    CHECK(grad_graph.expired());
+}
+
+}  // namespace

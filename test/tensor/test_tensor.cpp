@@ -1,0 +1,373 @@
+// ctgrad::Tensor itself: factories and options, metadata, views sharing storage, contiguous(),
+// to(dtype), item(), in-place ops and version counters, indexing, and every error message of
+// these, each followed by a check that the tensors involved did not change. Expectations are
+// PyTorch 1.13's (checked with torch in Python; messages follow ATen's wording).
+#include <ctgrad/tensor.hpp>
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace {
+
+using ctgrad::kBool;
+using ctgrad::kDouble;
+using ctgrad::kFloat;
+using ctgrad::kLong;
+using ctgrad::Tensor;
+using ctgrad::indexing::Ellipsis;
+using ctgrad::indexing::None;
+using ctgrad::indexing::Slice;
+using shape = std::vector<std::int64_t>;
+
+shape sizes_of(const Tensor& t) { return t.sizes().vec(); }
+shape strides_of(const Tensor& t) { return t.strides().vec(); }
+
+// Row-major values as doubles, whatever the layout and dtype.
+std::vector<double> values(const Tensor& t) {
+    ctgrad::NoGradGuard no_grad;
+    const Tensor c = t.detach().to(kDouble).contiguous();
+    return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
+}
+
+// 0, 1, 2, ... in a fresh tensor of these sizes.
+Tensor iota(const shape& sizes, ctgrad::ScalarType dtype = kFloat) {
+    std::int64_t n = 1;
+    for (auto s : sizes) n *= s;
+    return ctgrad::arange(n, ctgrad::dtype(dtype)).view(sizes);
+}
+
+// The message of the ctgrad::Error that f throws ("no error" if none).
+template <class F>
+std::string error_of(F&& f) {
+    try {
+        f();
+    } catch (const ctgrad::Error& e) {
+        return e.what();
+    }
+    return "no error";
+}
+#define CHECK_ERROR(statement, part)                                                              \
+    do {                                                                                          \
+        const std::string ctgrad_msg_ = error_of([&] { (void)(statement); });                    \
+        CHECK_MESSAGE(ctgrad_msg_.find(part) != std::string::npos, "message: ", ctgrad_msg_);    \
+    } while (0)
+
+// What must not change when an op refuses its input.
+struct state {
+    shape sizes, strides;
+    std::int64_t offset;
+    std::uint32_t version;
+    std::vector<double> data;
+    explicit state(const Tensor& t)
+        : sizes(sizes_of(t)), strides(strides_of(t)), offset(t.storage_offset()), version(t._version()), data(values(t)) {}
+    bool operator==(const state&) const = default;
+};
+
+TEST_CASE("factories: dtypes, options, *_like and full's dtype inference") {
+    CHECK(ctgrad::zeros({2, 3}).scalar_type() == kFloat);
+    CHECK(ctgrad::zeros({2, 3}, kDouble).scalar_type() == kDouble);  // a bare dtype is an option
+    CHECK(values(ctgrad::zeros({2, 3})) == std::vector<double>(6, 0.0));
+    CHECK(values(ctgrad::ones({2}, ctgrad::dtype(kLong))) == std::vector<double>{1, 1});
+    CHECK(ctgrad::ones({2}, kLong).scalar_type() == kLong);
+    CHECK(ctgrad::empty({4, 0}).numel() == 0);
+    // full infers its dtype from the value: integer -> int64, floating -> float32, bool -> bool.
+    CHECK(ctgrad::full({2}, 7).scalar_type() == kLong);
+    CHECK(ctgrad::full({2}, 1.5).scalar_type() == kFloat);
+    CHECK(ctgrad::full({2}, true).scalar_type() == kBool);
+    CHECK(ctgrad::full({2}, 7, kDouble).scalar_type() == kDouble);
+    CHECK(values(ctgrad::full({2, 2}, 2.5)) == std::vector<double>(4, 2.5));
+    CHECK(ctgrad::scalar_tensor(2).scalar_type() == kFloat);
+    CHECK(ctgrad::scalar_tensor(2).dim() == 0);
+    CHECK(ctgrad::arange(5).scalar_type() == kLong);
+    CHECK(ctgrad::arange(0.5, 3).scalar_type() == kFloat);
+    CHECK(values(ctgrad::arange(1, 3, 0.5)) == std::vector<double>{1, 1.5, 2, 2.5});
+    CHECK(ctgrad::linspace(0, 1, 3).scalar_type() == kFloat);
+    CHECK(values(ctgrad::linspace(0, 1, 3)) == std::vector<double>{0, 0.5, 1});
+    CHECK(sizes_of(ctgrad::randn({3, 1})) == shape{3, 1});
+
+    // requires_grad() makes a leaf that requires grad, in every factory.
+    const Tensor r = ctgrad::randn({3, 1}, ctgrad::requires_grad());
+    CHECK(r.requires_grad());
+    CHECK(r.is_leaf());
+    CHECK(ctgrad::zeros({2}, ctgrad::dtype(kDouble).requires_grad(true)).requires_grad());
+    CHECK_FALSE(ctgrad::ones({2}).requires_grad());
+    CHECK_ERROR(ctgrad::ones({2}, ctgrad::dtype(kLong).requires_grad(true)),
+                "only Tensors of floating point dtype can require gradients");
+
+    // *_like keep the dtype and sizes unless told otherwise; the requires_grad flag is not copied.
+    const Tensor l = ctgrad::ones({2, 3}, kLong);
+    CHECK(ctgrad::zeros_like(l).scalar_type() == kLong);
+    CHECK(sizes_of(ctgrad::ones_like(l)) == shape{2, 3});
+    CHECK(ctgrad::zeros_like(l, kDouble).scalar_type() == kDouble);
+    CHECK(values(ctgrad::full_like(l, 2.5)) == std::vector<double>(6, 2.0));  // an int64 tensor: truncated
+    CHECK_FALSE(ctgrad::zeros_like(r).requires_grad());
+    CHECK(ctgrad::zeros_like(l, ctgrad::dtype(kFloat).requires_grad(true)).requires_grad());
+    CHECK(ctgrad::empty_like(r).scalar_type() == kFloat);
+    CHECK(sizes_of(ctgrad::randn_like(r)) == shape{3, 1});
+}
+
+TEST_CASE("tensor({...}): nesting gives the sizes, the values give the dtype") {
+    const Tensor a = ctgrad::tensor({{1, 2}, {3, 4}});
+    CHECK(a.scalar_type() == kLong);
+    CHECK(sizes_of(a) == shape{2, 2});
+    CHECK(values(a) == std::vector<double>{1, 2, 3, 4});
+    CHECK(ctgrad::tensor({1.5, 2.0}).scalar_type() == kFloat);
+    CHECK(ctgrad::tensor({1, 2.5}).scalar_type() == kFloat);  // mixed: promoted
+    CHECK(ctgrad::tensor({true, false}).scalar_type() == kBool);
+    const Tensor scalar = ctgrad::tensor(3.5);
+    CHECK(scalar.dim() == 0);
+    CHECK(scalar.item<double>() == 3.5);
+    CHECK(ctgrad::tensor(true).scalar_type() == kBool);
+    const Tensor cube = ctgrad::tensor({{{1., 2.}, {3., 4.}, {5., 6.}}}, kDouble);
+    CHECK(sizes_of(cube) == shape{1, 3, 2});
+    CHECK(cube.scalar_type() == kDouble);
+    CHECK(ctgrad::tensor(std::vector<double>{1, 2, 3}).numel() == 3);
+    CHECK(ctgrad::tensor({1., 2.}, ctgrad::requires_grad()).requires_grad());
+    CHECK_ERROR(ctgrad::tensor({{1, 2}, {3}}), "expected");
+}
+
+TEST_CASE("metadata: sizes, strides, offsets, contiguity, element sizes") {
+    const Tensor x = ctgrad::zeros({2, 3, 4});
+    CHECK(x.dim() == 3);
+    CHECK(x.numel() == 24);
+    CHECK(strides_of(x) == shape{12, 4, 1});
+    CHECK(x.size(-1) == 4);
+    CHECK(x.stride(0) == 12);
+    CHECK(x.is_contiguous());
+    CHECK(x.element_size() == 4);
+    CHECK(x.nbytes() == 96);
+    CHECK(ctgrad::zeros({3}, kDouble).element_size() == 8);
+    CHECK(x.is_floating_point());
+    CHECK_FALSE(ctgrad::zeros({3}, kLong).is_floating_point());
+    CHECK(x.is_cpu());
+    CHECK(x.device() == ctgrad::Device(ctgrad::kCPU));
+    CHECK(x.select(1, 2).storage_offset() == 8);
+    CHECK(x.narrow(2, 1, 2).storage_offset() == 1);
+    CHECK(strides_of(x.transpose(0, 2)) == shape{1, 4, 12});
+    CHECK(strides_of(x.slice(1, std::nullopt, std::nullopt, 2)) == shape{12, 8, 1});
+    CHECK(strides_of(ctgrad::zeros({3, 1}).expand({2, 3, 4})) == shape{0, 1, 0});
+    CHECK_FALSE(x.transpose(0, 2).is_contiguous());
+    CHECK_FALSE(ctgrad::ones({2, 3}).slice(1, 1, std::nullopt).is_contiguous());
+    CHECK(ctgrad::ones({2, 3}).slice(0, 1, std::nullopt).is_contiguous());
+    CHECK(ctgrad::ones({2, 1, 3}).transpose(0, 1).is_contiguous());  // size-1 dims do not count
+    const Tensor undefined;
+    CHECK_FALSE(undefined.defined());
+    CHECK_ERROR(undefined.dim(), "undefined");
+    CHECK_ERROR(x.size(3), "Dimension out of range (expected to be in range of [-3, 2], but got 3)");
+    CHECK_ERROR(x.stride(-4), "Dimension out of range (expected to be in range of [-3, 2], but got -4)");
+    CHECK_ERROR(x.data_ptr<double>(), "expected scalar type");
+}
+
+TEST_CASE("views share storage: a write through one is seen by the other") {
+    Tensor x = iota({2, 3});
+    const Tensor t = x.t();
+    t[0][1].fill_(100);  // t[0][1] is x[1][0]
+    CHECK(values(x) == std::vector<double>{0, 1, 2, 100, 4, 5});
+    x.select(1, 2).fill_(-1);  // a column
+    CHECK(values(t[2]) == std::vector<double>{-1, -1});
+    x.view({6}).slice(0, 0, 2).zero_();
+    CHECK(values(x) == std::vector<double>{0, 0, -1, 100, 4, -1});
+    x.narrow(1, 1, 1).mul_(3);
+    CHECK(values(x.index({Slice(), 1})) == std::vector<double>{0, 12});
+    const Tensor e = x[0].unsqueeze(0).expand({4, 3});
+    x[0][0].fill_(7);
+    CHECK(values(e.select(1, 0)) == std::vector<double>{7, 7, 7, 7});
+    // detach() shares the data and the version counter; clone() shares neither.
+    const Tensor c = x.clone();
+    Tensor d = x.detach();
+    d.add_(1);
+    CHECK(values(x)[0] == 8);
+    CHECK(values(c)[0] == 7);
+    CHECK(x._version() == d._version());
+    CHECK(c._version() == 0);
+    // reshape is a view when the layout allows, a copy otherwise (like PyTorch).
+    Tensor r = x.reshape({3, 2});
+    r[0][0].fill_(-5);
+    CHECK(values(x)[0] == -5);
+    Tensor copy = x.t().reshape({6});
+    copy.fill_(0);
+    CHECK(values(x)[0] == -5);
+}
+
+TEST_CASE("contiguous(), to(dtype), clone() and item()") {
+    const Tensor x = iota({2, 3});
+    CHECK(x.contiguous().is_same(x));  // already contiguous: the same tensor
+    const Tensor t = x.t();
+    const Tensor c = t.contiguous();
+    CHECK(c.is_contiguous());
+    CHECK(strides_of(c) == shape{2, 1});
+    CHECK(values(c) == values(t));
+    CHECK(c.unsafeGetTensorImpl()->storage != x.unsafeGetTensorImpl()->storage);
+    CHECK(x.to(kFloat).is_same(x));
+    CHECK_FALSE(x.to(kFloat, true).is_same(x));
+    const Tensor d = t.to(kDouble);
+    CHECK(d.scalar_type() == kDouble);
+    CHECK(values(d) == values(t));
+    CHECK(values(ctgrad::tensor({2.7, -2.7}).to(kLong)) == std::vector<double>{2, -2});  // truncation
+    CHECK(values(ctgrad::tensor({0., 0.5}).to(kBool)) == std::vector<double>{0, 1});
+    CHECK(x.to(ctgrad::TensorOptions(kDouble)).scalar_type() == kDouble);
+    CHECK(ctgrad::tensor(2.5).item<double>() == 2.5);
+    CHECK(ctgrad::tensor(2.5).item<std::int64_t>() == 2);
+    CHECK(ctgrad::tensor(7).item().is_integral());
+    CHECK(ctgrad::tensor(7).item().to_long() == 7);
+    CHECK(ctgrad::tensor(1.5, kDouble).item().to_double() == 1.5);
+    CHECK(ctgrad::tensor(true).item<bool>());
+    CHECK(x[1][2].item<float>() == 5.0f);
+    CHECK(ctgrad::ones({1, 1}).item<float>() == 1.0f);  // one element, any rank
+    const state before(x);
+    CHECK_ERROR(x.item(), "a Tensor with 6 elements cannot be converted to Scalar");
+    CHECK(state(x) == before);
+}
+
+TEST_CASE("in-place ops: values, broadcasting, dtypes and one version bump each") {
+    Tensor x = ctgrad::ones({2, 3});
+    CHECK(x._version() == 0);
+    x.add_(2);
+    CHECK(x._version() == 1);
+    x.sub_(ctgrad::tensor({1.f, 2.f, 3.f}));  // broadcast over rows
+    CHECK(values(x) == std::vector<double>{2, 1, 0, 2, 1, 0});
+    x.mul_(ctgrad::tensor({{2.f}, {3.f}}));
+    CHECK(values(x) == std::vector<double>{4, 2, 0, 6, 3, 0});
+    x.div_(2);
+    x.add_(ctgrad::ones({3}), 10);  // alpha
+    x.sub_(1, 2);                   // x - 1 * 2
+    CHECK(values(x) == std::vector<double>{10, 9, 8, 11, 9.5, 8});
+    CHECK(x._version() == 6);
+    x += 1;
+    x -= ctgrad::ones({2, 3});
+    x *= 2;
+    x /= ctgrad::full({1}, 2.0f);
+    CHECK(values(x) == std::vector<double>{10, 9, 8, 11, 9.5, 8});
+    CHECK(x._version() == 10);
+    x.copy_(ctgrad::tensor({1, 2, 3}));  // broadcast and converted from int64
+    CHECK(values(x) == std::vector<double>{1, 2, 3, 1, 2, 3});
+    x.fill_(4);
+    x.zero_();
+    CHECK(x._version() == 13);
+    const Tensor y = x + 1;  // out of place: no bump of either
+    CHECK(x._version() == 13);
+    CHECK(y._version() == 0);
+    Tensor v = x[1];  // views share the counter
+    v.add_(1);
+    CHECK(x._version() == 14);
+    CHECK(v._version() == 14);
+    Tensor n = ctgrad::tensor({5, 6});
+    n.add_(2);
+    n.mul_(ctgrad::tensor({2, 3}));
+    CHECK(n.scalar_type() == kLong);
+    CHECK(values(n) == std::vector<double>{14, 24});
+    Tensor e = ctgrad::zeros({3, 1}).expand({3, 4});
+    e.fill_(2);  // every alias gets the same value: allowed, as in PyTorch
+    CHECK(values(e) == std::vector<double>(12, 2.0));
+}
+
+TEST_CASE("in-place errors name the shapes or dtypes and change nothing") {
+    Tensor x = iota({3});
+    Tensor n = ctgrad::tensor({1, 2, 3});
+    Tensor e = ctgrad::zeros({3, 1}).expand({3, 4});
+    const state x0(x), n0(n), e0(e);
+    CHECK_ERROR(x.add_(ctgrad::ones({2, 3})), "output with shape [3] doesn't match the broadcast shape [2, 3]");
+    CHECK_ERROR(x.mul_(ctgrad::ones({4})), "The size of tensor a (3) must match the size of tensor b (4)");
+    CHECK_ERROR(x.copy_(ctgrad::ones({2, 3})), "output with shape [3] doesn't match the broadcast shape [2, 3]");
+    CHECK_ERROR(n.add_(1.5), "can't be cast to the desired output type");
+    CHECK_ERROR(n.div_(ctgrad::tensor({2, 2, 2})), "can't be cast to the desired output type");
+    CHECK_ERROR(n.add_(ctgrad::ones({3})), "can't be cast to the desired output type");
+    CHECK_ERROR(e.add_(1), "unsupported operation: more than one element of the written-to tensor refers to a "
+                           "single memory location");
+    CHECK_ERROR(e.copy_(ctgrad::ones({3, 4})), "more than one element of the written-to tensor");
+    CHECK(state(x) == x0);
+    CHECK(state(n) == n0);
+    CHECK(state(e) == e0);
+}
+
+TEST_CASE("indexing with integers, Slice, None and Ellipsis") {
+    const Tensor x = iota({2, 3, 4});
+    CHECK(sizes_of(x.index({Slice(), Slice(None, None, 2)})) == shape{2, 2, 4});
+    CHECK(values(x.index({0, Slice(None, None, 2), 0})) == std::vector<double>{0, 8});
+    CHECK(sizes_of(x.index({None, Ellipsis, None})) == shape{1, 2, 3, 4, 1});
+    CHECK(values(x.index({Ellipsis, -1})) == std::vector<double>{3, 7, 11, 15, 19, 23});
+    CHECK(sizes_of(x.index({1, Ellipsis, Slice(1, 3)})) == shape{3, 2});
+    CHECK(values(x.index({1, Ellipsis, Slice(1, 3)})) == std::vector<double>{13, 14, 17, 18, 21, 22});
+    CHECK(sizes_of(x.index({Ellipsis, None, 0})) == shape{2, 3, 1});
+    CHECK(values(x.index({Slice(-1, None), Slice(1, None), Slice(None, -2)})) == std::vector<double>{16, 17, 20, 21});
+    CHECK(sizes_of(x.index({Slice(5, 10)})) == shape{0, 3, 4});  // out-of-range slices clamp
+    CHECK(sizes_of(x.index({Ellipsis})) == shape{2, 3, 4});
+    CHECK(x[1][2][3].item<float>() == 23.0f);
+    CHECK(x.index({-1, -1, -1}).item<float>() == 23.0f);
+    const state before(x);
+    CHECK_ERROR(x.index({0, 5}), "index 5 is out of bounds for dimension 1 with size 3");
+    CHECK_ERROR(x.index({Ellipsis, -5}), "index -5 is out of bounds for dimension 2 with size 4");
+    CHECK_ERROR(x.index({0, 0, 0, 0}), "too many indices for tensor of dimension 3");
+    CHECK_ERROR(x.slice(1, 0, 2, 0), "slice step must be positive");
+    CHECK(state(x) == before);
+}
+
+TEST_CASE("view, shape and dim errors say what PyTorch says and change nothing") {
+    const Tensor x = iota({2, 3, 4});
+    const state before(x);
+    CHECK_ERROR(x + ctgrad::ones({2, 4, 4}), "The size of tensor a (3) must match the size of tensor b (4) at "
+                                             "non-singleton dimension 1");
+    CHECK_ERROR(x * ctgrad::ones({5}), "[2, 3, 4]");  // both shapes named
+    CHECK_ERROR(x * ctgrad::ones({5}), "[5]");
+    CHECK_ERROR(x.sum(3), "Dimension out of range (expected to be in range of [-3, 2], but got 3)");
+    CHECK_ERROR(x.mean(-4), "Dimension out of range (expected to be in range of [-3, 2], but got -4)");
+    CHECK_ERROR(x.transpose(0, 3), "Dimension out of range (expected to be in range of [-3, 2], but got 3)");
+    CHECK_ERROR(x.unsqueeze(4), "Dimension out of range (expected to be in range of [-4, 3], but got 4)");
+    CHECK_ERROR(x.squeeze(3), "Dimension out of range");
+    CHECK_ERROR(x.sum({0, 0}), "dim 0 appears multiple times in the list of dims");
+    CHECK_ERROR(x.transpose(0, 1).view({24}),
+                "view size is not compatible with input tensor's size and stride (at least one dimension spans across "
+                "two contiguous subspaces). Use .reshape(...) instead.");
+    CHECK_ERROR(x.view({5, 5}), "shape '[5, 5]' is invalid for input of size 24");
+    CHECK_ERROR(x.reshape({7, -1}), "shape '[7, -1]' is invalid for input of size 24");
+    CHECK_ERROR(x.view({-1, -1}), "only one dimension can be inferred");
+    CHECK_ERROR(x.select(1, 5), "select(): index 5 out of range for tensor of size [2, 3, 4] at dimension 1");
+    CHECK_ERROR(x.select(2, -5), "select(): index -5 out of range for tensor of size [2, 3, 4] at dimension 2");
+    CHECK_ERROR(ctgrad::tensor(1.0).select(0, 0), "select() cannot be applied to a 0-dim tensor.");
+    CHECK_ERROR(ctgrad::ones({3}).expand({2, 4}),
+                "xpanded size of the tensor (4) must match the existing size (3) at non-singleton dimension 1.  "
+                "Target sizes: [2, 4].  Tensor sizes: [3]");
+    CHECK_ERROR(x.expand({3, 4}), "must be greater or equal to the number of dimensions in the tensor (3)");
+    CHECK_ERROR(x.narrow(1, 2, 2), "start (2) + length (2) exceeds dimension size (3)");
+    CHECK_ERROR(x.t(), "t() expects a tensor with <= 2 dimensions, but self is 3D");
+    CHECK_ERROR(x.permute({0, 0, 1}), "permute(): duplicate dims are not allowed.");
+    CHECK_ERROR(x.permute({0, 1}), "number of dimensions in the tensor input does not match");
+    CHECK_ERROR(x.flatten(2, 1), "flatten() has invalid args: start_dim cannot come after end_dim");
+    CHECK_ERROR(x.mean({}, false, kLong), "mean(): could not infer output dtype");
+    CHECK_ERROR(ctgrad::ones({2}, kLong).mean(), "mean(): could not infer output dtype");
+    CHECK_ERROR(ctgrad::zeros({-1}), "negative dimension");
+    CHECK(state(x) == before);
+}
+
+TEST_CASE("views: sizes, flatten/squeeze edge cases and 0-d tensors") {
+    const Tensor x = iota({2, 1, 3});
+    CHECK(sizes_of(x.squeeze()) == shape{2, 3});
+    CHECK(sizes_of(x.squeeze(0)) == shape{2, 1, 3});  // not of size 1: unchanged
+    CHECK(sizes_of(x.squeeze(-2)) == shape{2, 3});
+    CHECK(sizes_of(x.unsqueeze(-1)) == shape{2, 1, 3, 1});
+    CHECK(sizes_of(x.flatten()) == shape{6});
+    CHECK(sizes_of(x.flatten(1)) == shape{2, 3});
+    CHECK(x.flatten(1, 1).is_same(x));  // nothing to merge: the tensor itself, as in PyTorch
+    const Tensor s = ctgrad::tensor(4.0);
+    CHECK(sizes_of(s.flatten()) == shape{1});
+    CHECK(sizes_of(s.unsqueeze(0)) == shape{1});
+    CHECK(sizes_of(s.view({1, 1})) == shape{1, 1});
+    CHECK(sizes_of(s.expand({2, 2})) == shape{2, 2});
+    CHECK(s.t().dim() == 0);
+    CHECK(s.sum().item<double>() == 4.0);
+    CHECK(sizes_of(x.permute({2, 0, 1})) == shape{3, 2, 1});
+    CHECK(values(x.permute({2, 0, 1}).contiguous()) == std::vector<double>{0, 3, 1, 4, 2, 5});
+    CHECK(sizes_of(x.view({3, -1})) == shape{3, 2});
+    CHECK(sizes_of(ctgrad::zeros({0, 3}).view({-1, 3})) == shape{0, 3});
+    CHECK(sizes_of(x.expand({4, 2, 5, 3})) == shape{4, 2, 5, 3});
+    CHECK(sizes_of(x.expand({-1, 2, -1})) == shape{2, 2, 3});
+    CHECK(values(x.sum({0, 2}, true)) == std::vector<double>{15});
+    CHECK(sizes_of(x.sum({0, 2}, true)) == shape{1, 1, 1});
+    CHECK(ctgrad::tensor({1, 2}).sum().scalar_type() == kLong);
+    CHECK(ctgrad::tensor({true, true}).sum().item<std::int64_t>() == 2);
+    CHECK(ctgrad::tensor({1, 2}).sum(kDouble).scalar_type() == kDouble);
+}
+
+}  // namespace

@@ -9,6 +9,7 @@
 //    reduces to a single element (a scalar parameter times a vector);
 //  - interpreted: otherwise (create_graph, odd layouts) the same expression is evaluated with
 //    tensor ops, so the backward pass is itself differentiable (higher-order gradients).
+#include <cctype>
 #include <string>
 #include <type_traits>
 
@@ -47,6 +48,16 @@ template <> inline constexpr const char* backward_name<expr::pow_op> = "PowBackw
 template <> inline constexpr const char* backward_name<expr::max_op> = "MaximumBackward0";
 template <> inline constexpr const char* backward_name<expr::min_op> = "MinimumBackward0";
 template <> inline constexpr const char* backward_name<expr::above_op> = "AboveBackward0";
+
+// The op as errors name it: PyTorch's function name, read off the node name
+// ("MaximumBackward0" -> "maximum", "RsubBackward1" -> "rsub").
+inline std::string op_name(const char* backward) {
+    std::string s(backward);
+    const auto cut = s.find("Backward");
+    if (cut != std::string::npos) s.resize(cut);
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
 
 // Ops whose body is plain arithmetic, valid on integer tensors; the others compute in float.
 template <class Op>
@@ -277,7 +288,7 @@ struct BinaryBackward final : autograd::Node {
 
 template <class Op>
 Tensor unary_op(const Tensor& a0, const char* name) {
-    if (!a0.is_cpu()) throw Error(std::string(name) + ": only CPU tensors are supported in this build");
+    if (!a0.is_cpu()) throw Error(op_name(name) + ": only CPU tensors are supported in this build");
     const bool integer = !a0.is_floating_point();
     if constexpr (integer_op_v<Op>) {
         if (a0.scalar_type() == kLong) {
@@ -306,10 +317,15 @@ Tensor unary_op(const Tensor& a0, const char* name) {
 template <class Op>
 Tensor binary_op(const Tensor& a0, const Tensor& b0, const char* name) {
     if (!(a0.device() == b0.device()))
-        throw Error(std::string(name) + ": expected all tensors to be on the same device, but found at least two "
+        throw Error(op_name(name) + ": expected all tensors to be on the same device, but found at least two "
                     "devices, " + a0.device().str() + " and " + b0.device().str() + "!");
-    if (!a0.is_cpu()) throw Error(std::string(name) + ": only CPU tensors are supported in this build");
-    const std::vector<std::int64_t> sizes = broadcast_shapes(a0.sizes(), b0.sizes(), name);
+    if (!a0.is_cpu()) throw Error(op_name(name) + ": only CPU tensors are supported in this build");
+    std::vector<std::int64_t> sizes;
+    try {  // the op's name is only spelled out when there is an error to report
+        sizes = broadcast_shapes(a0.sizes(), b0.sizes(), "");
+    } catch (const Error& e) {
+        throw Error(op_name(name) + e.what());
+    }
     ScalarType dtype = result_type(a0, b0);
     if (!integer_op_v<Op> || dtype == kBool) dtype = ctgrad::is_floating_point(dtype) ? dtype : kFloat;
     std::int64_t n = 1;

@@ -5,6 +5,7 @@
 // concurrent graphs on four threads, and memory that does not grow over a training loop.
 // Expectations are PyTorch 1.13's; grad_fn names are libtorch's (a Scalar operand selects the
 // op's `.Scalar` overload, e.g. `x * 2` is MulBackward1 in C++ where Python says MulBackward0).
+#include "../support/errors.hpp"
 #include <ctgrad/tensor.hpp>
 #include <doctest/doctest.h>
 
@@ -67,20 +68,7 @@ Tensor leaf(const vec& v) { return ctgrad::tensor(v, ctgrad::dtype(kDouble).requ
 Tensor leaf(double v) { return ctgrad::tensor(v, ctgrad::dtype(kDouble).requires_grad(true)); }
 std::string name_of(const Tensor& t) { return t.grad_fn() ? t.grad_fn()->name() : "(leaf)"; }
 
-template <class F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const ctgrad::Error& e) {
-        return e.what();
-    }
-    return "no error";
-}
-#define CHECK_ERROR(statement, part)                                                           \
-    do {                                                                                       \
-        const std::string ctgrad_msg_ = error_of([&] { (void)(statement); });                 \
-        CHECK_MESSAGE(ctgrad_msg_.find(part) != std::string::npos, "message: ", ctgrad_msg_); \
-    } while (0)
+#define CHECK_ERROR(statement, part) CTGRAD_CHECK_ERROR(statement, part)
 
 TEST_CASE("leaves, non-leaves and requires_grad propagation") {
     const Tensor x = leaf({1, 2, 3});

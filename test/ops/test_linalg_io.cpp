@@ -423,7 +423,7 @@ TEST_CASE("as_xarray shares the tensor's memory both ways and keeps it alive") {
     const Tensor row = t.select(0, 1);
     CHECK(ctgrad::as_xarray<double>(row)(0) == 60);
 
-    check_error([&] { ctgrad::as_xarray<float>(t); }, "as_xarray: expected scalar type float but found double");
+    check_error([&] { ctgrad::as_xarray<float>(t); }, "as_xarray: expected scalar type Float but found Double");
     check_error([&] { ctgrad::as_xarray<double>(t.t()); }, "is not contiguous");
 }
 

@@ -4,6 +4,7 @@
 //    dtypes, shapes, grad_fn names, gradients and, for norms, second derivatives (create_graph);
 //  - gradients and second derivatives against central finite differences in float64;
 //  - errors: PyTorch's message, and the inputs left as they were.
+#include "../support/errors.hpp"
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -64,21 +65,7 @@ bool is_none_or_zero(const Tensor& g) {
     return true;
 }
 
-template <class F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no ctgrad::Error thrown)";
-}
-#define CHECK_ERROR_CONTAINS(expr, text)                                                  \
-    do {                                                                                  \
-        const std::string message_ = error_of([&] { (void)(expr); });                     \
-        INFO("message: " << message_);                                                    \
-        CHECK(message_.find(text) != std::string::npos);                                  \
-    } while (0)
+#define CHECK_ERROR_CONTAINS(statement, part) CTGRAD_CHECK_ERROR(statement, part)
 
 // Remembers tensors' values and versions, to show that a failed call changed nothing.
 struct unchanged {

@@ -17,16 +17,6 @@ namespace ctgrad {
 
 namespace detail {
 
-// ATen's name of a dtype in its messages ("Float did not match Double").
-inline const char* aten_scalar_type_name(ScalarType s) {
-    switch (s) {
-        case kBool: return "Bool";
-        case kLong: return "Long";
-        case kFloat: return "Float";
-        case kDouble: return "Double";
-    }
-    return "?";
-}
 
 // A double as ATen prints one into a message (-1, 0.5, 1e-05).
 inline std::string number_str(double v) {
@@ -208,8 +198,8 @@ inline bool equal(const Tensor& a, const Tensor& b) {
 inline bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8) {
     detail::check_same_device(a, b, "allclose");
     if (a.scalar_type() != b.scalar_type())
-        throw Error(std::string("allclose: ") + detail::aten_scalar_type_name(a.scalar_type()) + " did not match " +
-                    detail::aten_scalar_type_name(b.scalar_type()));
+        throw Error(std::string("allclose: ") + dtype_name(a.scalar_type()) + " did not match " +
+                    dtype_name(b.scalar_type()));
     if (!(rtol >= 0)) throw Error("allclose: rtol must be greater than or equal to zero, but got " + detail::number_str(rtol));
     if (!(atol >= 0)) throw Error("allclose: atol must be greater than or equal to zero, but got " + detail::number_str(atol));
     const std::vector<std::int64_t> sizes = broadcast_shapes(a.sizes(), b.sizes(), "allclose");

@@ -35,16 +35,6 @@ Tensor dot(const Tensor& a, const Tensor& b);
 
 namespace detail {
 
-// ATen's spelling of a dtype in "expected scalar type Float but found Double".
-inline const char* aten_type_name(ScalarType s) {
-    switch (s) {
-        case kBool: return "Bool";
-        case kLong: return "Long";
-        case kFloat: return "Float";
-        case kDouble: return "Double";
-    }
-    return "?";
-}
 
 inline std::string op_prefix(const char* op) { return std::string(op) + ": "; }
 
@@ -52,10 +42,10 @@ inline std::string op_prefix(const char* op) { return std::string(op) + ": "; }
 inline void check_product_operands(const Tensor& a, const Tensor& b, const char* op) {
     if (!a.is_cpu() || !b.is_cpu()) throw Error(op_prefix(op) + "only CPU tensors are supported in this build");
     if (a.scalar_type() != b.scalar_type())
-        throw Error(op_prefix(op) + "expected scalar type " + aten_type_name(a.scalar_type()) + " but found " +
-                    aten_type_name(b.scalar_type()));
+        throw Error(op_prefix(op) + "expected scalar type " + dtype_name(a.scalar_type()) + " but found " +
+                    dtype_name(b.scalar_type()));
     if (!a.is_floating_point())
-        throw Error(op_prefix(op) + "\"" + op + "\" not implemented for '" + aten_type_name(a.scalar_type()) +
+        throw Error(op_prefix(op) + "\"" + op + "\" not implemented for '" + dtype_name(a.scalar_type()) +
                     "' (ctgrad multiplies float and double tensors)");
 }
 
@@ -231,7 +221,7 @@ inline Tensor dot_impl(const Tensor& a, const Tensor& b, const char* op) {
                     std::to_string(b.dim()) + "D tensors");
     if (a.scalar_type() != b.scalar_type())
         throw Error(op_prefix(op) + "dot : expected both vectors to have same dtype, but found " +
-                    aten_type_name(a.scalar_type()) + " and " + aten_type_name(b.scalar_type()));
+                    dtype_name(a.scalar_type()) + " and " + dtype_name(b.scalar_type()));
     if (a.size(0) != b.size(0))
         throw Error(op_prefix(op) + "inconsistent tensor size, expected tensor [" + std::to_string(a.size(0)) +
                     "] and src [" + std::to_string(b.size(0)) +

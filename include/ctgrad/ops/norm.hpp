@@ -136,7 +136,7 @@ struct NormBackward final : autograd::Node {
 inline Tensor norm_impl(const Tensor& a, const Scalar& p_, IntArrayRef dims_in, bool keepdim, bool all) {
     if (!a.is_floating_point())
         throw Error(std::string("norm(): input dtype should be either floating point or complex. Got ") +
-                    aten_scalar_type_name(a.scalar_type()) + " instead.");
+                    dtype_name(a.scalar_type()) + " instead.");
     const double p = p_.to_double();
     std::vector<std::int64_t> dims = reduction_dims(a, dims_in, "norm");
     if (a.dim() == 0) dims.clear();  // dim 0 of a 0-d tensor names the tensor itself: nothing to reduce

@@ -51,13 +51,14 @@ constexpr std::size_t element_size(ScalarType s) {
 
 constexpr bool is_floating_point(ScalarType s) { return s == kFloat || s == kDouble; }
 
-// PyTorch's names: "float" in messages (as ATen writes them), "torch.float32" when printing.
+// ATen's names, as its messages spell them ("expected scalar type Float but found Double"), and
+// Python's when printing ("torch.float32").
 inline const char* dtype_name(ScalarType s) {
     switch (s) {
-        case kBool: return "bool";
-        case kLong: return "long";
-        case kFloat: return "float";
-        case kDouble: return "double";
+        case kBool: return "Bool";
+        case kLong: return "Long";
+        case kFloat: return "Float";
+        case kDouble: return "Double";
     }
     return "?";
 }

@@ -31,7 +31,13 @@ inline std::string str(const Tensor& t) {
     if (!t.defined()) return "[ Tensor (undefined) ]";
     detail::print_suffix suffix;
     suffix.device = t.device().str();
-    if (t.grad_fn()) suffix.grad_fn = t.grad_fn()->name();
+    if (t.grad_fn()) {
+        // Python shows the engine's own nodes without their C++ namespace (<CopySlices>).
+        std::string name = t.grad_fn()->name();
+        const std::string prefix = "torch::autograd::";
+        if (name.rfind(prefix, 0) == 0 && name.find("CppNode") == std::string::npos) name.erase(0, prefix.size());
+        suffix.grad_fn = name;
+    }
     else suffix.requires_grad = t.requires_grad();
     return detail::format_tensor(detail::gather_print_values(t), suffix);
 }

@@ -613,8 +613,8 @@ void check_random_graphs(std::index_sequence<I...>) {
     (check_random_graph<I>(), ...);
 }
 
-TEST_CASE("differential: 50 random expression graphs, dynamic layer == static layer == finite differences") {
-    check_random_graphs(std::make_index_sequence<50>{});
+TEST_CASE("differential: 30 random expression graphs, dynamic layer == static layer == finite differences") {
+    check_random_graphs(std::make_index_sequence<30>{});
 }
 
 }  // namespace

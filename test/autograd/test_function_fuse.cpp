@@ -553,7 +553,7 @@ TEST_CASE("fuse: errors name the variables, and nothing is recorded") {
     CHECK_ERROR_HAS(ctgrad::fuse(sum(a_ * x_ - y_), x_ = x, y_ = x.to(ctgrad::kDouble), a_ = a),
                     "ctgrad::fuse: bound tensors have different dtypes: x has dtype Float but y has dtype Double");
     CHECK_ERROR_HAS(ctgrad::fuse(sum(a_ * x_), x_ = ctgrad::ones({3}, ctgrad::kLong), a_ = a),
-                    "ctgrad::fuse: x has dtype long, but fuse reads float or double tensors");
+                    "ctgrad::fuse: x has dtype Long, but fuse reads float or double tensors");
     CHECK_ERROR_HAS(ctgrad::fuse(sum(a_ * x_), x_ = Tensor(), a_ = a), "ctgrad::fuse: x is bound to an undefined tensor");
     CHECK_ERROR_HAS(ctgrad::fuse(sum(a_ * x_), wrt(x_), x_ = x, a_ = a),
                     "ctgrad::fuse: a requires grad but is not a variable of wrt(...)");

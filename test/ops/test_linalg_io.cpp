@@ -580,7 +580,7 @@ TEST_CASE("load_npy and save_npy: missing and corrupt files name the path and th
     corrupt("text.npy", "hello, world\n", "not a .npy file");
     corrupt("short_header.npy", good.substr(0, 40), "truncated: the header claims 118 bytes");
     corrupt("short_data.npy", good.substr(0, good.size() - 1),
-            "truncated: shape (2, 3) of float needs 24 bytes of data, the file holds 23");
+            "truncated: shape (2, 3) of Float needs 24 bytes of data, the file holds 23");
     std::string version = good;
     version[6] = '\x04';
     corrupt("version.npy", version, "unsupported .npy format version 4.0");

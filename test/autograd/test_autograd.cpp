@@ -5,6 +5,7 @@
 // concurrent graphs on four threads, and memory that does not grow over a training loop.
 // Expectations are PyTorch 1.13's; grad_fn names are libtorch's (a Scalar operand selects the
 // op's `.Scalar` overload, e.g. `x * 2` is MulBackward1 in C++ where Python says MulBackward0).
+#include "../support/values.hpp"
 #include "../support/errors.hpp"
 #include <ctgrad/tensor.hpp>
 #include <doctest/doctest.h>
@@ -59,11 +60,7 @@ using ctgrad::indexing::None;
 using ctgrad::indexing::Slice;
 using vec = std::vector<double>;
 
-std::vector<double> values(const Tensor& t) {
-    ctgrad::NoGradGuard no_grad;
-    const Tensor c = t.detach().to(kDouble).contiguous();
-    return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
-}
+auto* const values = &ctgrad_test::values_of;
 Tensor leaf(const vec& v) { return ctgrad::tensor(v, ctgrad::dtype(kDouble).requires_grad(true)); }
 Tensor leaf(double v) { return ctgrad::tensor(v, ctgrad::dtype(kDouble).requires_grad(true)); }
 std::string name_of(const Tensor& t) { return t.grad_fn() ? t.grad_fn()->name() : "(leaf)"; }

@@ -8,6 +8,7 @@
 //  - the fused backward (no graph recorded) against the interpreted one (create_graph);
 //  - a differential test: random expression graphs, built from a fixed seed at compile time,
 //    evaluated by the dynamic layer, by the static layer (value_and_grad) and by differences.
+#include "../support/values.hpp"
 #include <ctgrad/expr.hpp>
 #include <ctgrad/tensor.hpp>
 #include <doctest/doctest.h>
@@ -89,12 +90,7 @@ Tensor from_values(const std::vector<std::int64_t>& sizes, const std::vector<dou
 Tensor from_golden(const golden_tensor& g, ScalarType dtype) { return from_values(g.sizes, g.values, dtype); }
 
 // Row-major values of any tensor, whatever its layout.
-std::vector<double> values_of(const Tensor& t) {
-    ctgrad::NoGradGuard no_grad;
-    const Tensor c = t.detach().to(ctgrad::kDouble).contiguous();
-    const double* p = c.data_ptr<double>();
-    return {p, p + c.numel()};
-}
+using ctgrad_test::values_of;
 
 // got == want element-wise within rel * max(|want_i|, floor * max|want|): relative, with a floor
 // for elements that are small because terms cancelled (float32 sums in another order than

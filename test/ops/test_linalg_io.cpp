@@ -6,6 +6,7 @@
 //  - to_xarray / as_xarray / from_xarray: copies, shared memory, moved buffers.
 //  - save_npy / load_npy: numpy-written files (test/reference/npy/, tools/reference_npy.py) load
 //    to the right values, and saving the same values gives np.save's bytes; corrupt files.
+#include "../support/values.hpp"
 #include <doctest/doctest.h>
 
 #include <ctgrad/tensor.hpp>
@@ -98,11 +99,7 @@ Tensor from_values(const std::vector<std::int64_t>& sizes, const std::vector<dou
 }
 Tensor from_golden(const golden_tensor& g, ctgrad::ScalarType dtype) { return from_values(g.sizes, g.values, dtype); }
 
-std::vector<double> values_of(const Tensor& t) {
-    const Tensor d = t.detach().to(ctgrad::kDouble).contiguous();
-    const double* p = d.data_ptr<double>();
-    return std::vector<double>(p, p + d.numel());
-}
+using ctgrad_test::values_of;
 
 // A tensor equal to `values`, laid out as tools/reference_linalg.py's layout says, whose leaf
 // (the tensor it views) requires grad.

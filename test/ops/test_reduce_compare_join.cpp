@@ -4,6 +4,7 @@
 //    dtypes, shapes, grad_fn names, gradients and, for norms, second derivatives (create_graph);
 //  - gradients and second derivatives against central finite differences in float64;
 //  - errors: PyTorch's message, and the inputs left as they were.
+#include "../support/values.hpp"
 #include "../support/errors.hpp"
 #include <doctest/doctest.h>
 
@@ -32,11 +33,7 @@ const double nan_v = std::numeric_limits<double>::quiet_NaN();
 // Small helpers
 
 // The elements of t as doubles, row-major, whatever its dtype and layout.
-std::vector<double> values_of(const Tensor& t) {
-    const Tensor c = t.detach().to(kDouble).contiguous();
-    const double* p = c.data_ptr<double>();
-    return std::vector<double>(p, p + c.numel());
-}
+using ctgrad_test::values_of;
 
 bool same_number(double a, double b, double rtol, double atol) {
     if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);

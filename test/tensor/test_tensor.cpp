@@ -2,6 +2,7 @@
 // to(dtype), item(), in-place ops and version counters, indexing, and every error message of
 // these, each followed by a check that the tensors involved did not change. Expectations are
 // PyTorch 1.13's (checked with torch in Python; messages follow ATen's wording).
+#include "../support/values.hpp"
 #include "../support/errors.hpp"
 #include <ctgrad/tensor.hpp>
 #include <doctest/doctest.h>
@@ -26,11 +27,7 @@ shape sizes_of(const Tensor& t) { return t.sizes().vec(); }
 shape strides_of(const Tensor& t) { return t.strides().vec(); }
 
 // Row-major values as doubles, whatever the layout and dtype.
-std::vector<double> values(const Tensor& t) {
-    ctgrad::NoGradGuard no_grad;
-    const Tensor c = t.detach().to(kDouble).contiguous();
-    return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
-}
+auto* const values = &ctgrad_test::values_of;
 
 // 0, 1, 2, ... in a fresh tensor of these sizes.
 Tensor iota(const shape& sizes, ctgrad::ScalarType dtype = kFloat) {

@@ -116,7 +116,10 @@ inline Tensor sum_impl(const Tensor& t, IntArrayRef dims_in, bool keepdim, std::
     const std::vector<std::int64_t> dims = reduction_dims(t, dims_in, "sum");
     Tensor r = sum_kernel(t, dims, sum_dtype(t, dtype));
     const std::vector<std::int64_t> final_sizes = reduced_sizes(t.sizes(), dims, keepdim);
-    if (!keepdim) r.unsafeGetTensorImpl()->sizes = final_sizes, r.unsafeGetTensorImpl()->strides = contiguous_strides(final_sizes);
+    if (!keepdim) {  // the kernel kept the reduced dims as size 1; drop them from the fresh result
+        r.unsafeGetTensorImpl()->strides = contiguous_strides(final_sizes);
+        r.unsafeGetTensorImpl()->sizes = final_sizes;
+    }
     if (r.is_floating_point() && autograd::compute_requires_grad({&t})) {
         auto node = autograd::record<SumBackward>(r, {&t});
         node->input_sizes = t.sizes().vec();

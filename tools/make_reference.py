@@ -128,6 +128,9 @@ def main():
     import reference_linalg; reference_linalg.write(os.path.dirname(os.path.abspath(out)))  # linalg.txt
     import reference_npy; reference_npy.write(os.path.dirname(os.path.abspath(out)))  # npy/*.npy
     import reference_dynamic; reference_dynamic.write(os.path.dirname(os.path.abspath(out)))  # dynamic.txt
+    import reference_optim; reference_optim.write(os.path.dirname(os.path.abspath(out)))  # optim.txt
+    import reference_nn; reference_nn.write(os.path.dirname(os.path.abspath(out)))  # nn.txt
+    import reference_static_model; reference_static_model.write(os.path.dirname(os.path.abspath(out)))  # static_model.txt
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 #pragma once
 // numpy's legacy global generator (np.random.seed / np.random.normal, numpy 1.24's RandomState),
-// enough of it for the first seed text's `np.random.normal([3, 5])`. It runs on the same
+// enough of it for the seed texts' `np.random.normal([3, 5])` and `np.random.randn()`. It runs on the same
 // Mersenne Twister as PyTorch's CPU generator (a 32-bit seed initialises it the same way), so
 // the words come from a ctgrad::Generator of its own; numpy then turns them into normals its own
 // way: 53-bit doubles from two words, and the polar (Marsaglia) method, which yields normals in
@@ -20,6 +20,9 @@ public:
         words_ = ctgrad::Generator(s);
         spare_.reset();
     }
+
+    // np.random.randn(): one standard normal.
+    double randn() { return gauss(); }
 
     // np.random.normal(loc) with scale 1: one draw per element of loc, in order.
     std::vector<double> normal(const std::vector<double>& loc, double scale = 1.0) {
@@ -62,6 +65,7 @@ inline RandomState& global_state() {
     return state;
 }
 inline void seed(std::uint32_t s) { global_state().seed(s); }
+inline double randn() { return global_state().randn(); }
 inline std::vector<double> normal(const std::vector<double>& loc, double scale = 1.0) {
     return global_state().normal(loc, scale);
 }

@@ -1,0 +1,17 @@
+#pragma once
+// ctgrad::nn: modules, layers, losses and initialisers in the image of libtorch's C++ frontend
+// (torch::nn), with PyTorch 1.13's semantics. docs/nn.md describes it.
+#include "nn/activation.hpp"
+#include "nn/any_module.hpp"
+#include "nn/enum.hpp"
+#include "nn/flatten.hpp"
+#include "nn/functional.hpp"
+#include "nn/init.hpp"
+#include "nn/linear.hpp"
+#include "nn/loss.hpp"
+#include "nn/module.hpp"
+#include "nn/options.hpp"
+#include "nn/ordered_dict.hpp"
+#include "nn/pimpl.hpp"
+#include "nn/sequential.hpp"
+#include "serialize.hpp"

@@ -1,0 +1,51 @@
+#pragma once
+// nn::functional: the layers and losses as functions (libtorch's torch::nn::functional, usually
+// spelled `namespace F = ctgrad::nn::functional;`).
+#include "../ops/elementwise.hpp"
+#include "../ops/inplace.hpp"
+#include "../ops/linalg.hpp"
+#include "../ops/views.hpp"
+#include "addmm.hpp"
+#include "loss_ops.hpp"
+#include "options.hpp"
+
+namespace ctgrad::nn::functional {
+
+// input @ weight^T + bias over the last dim of input (any leading dims), as PyTorch 1.13's
+// at::linear: a 2-d input (and a contiguous 3-d one, folded to 2-d) takes the fused addmm path;
+// other inputs a matmul and an add.
+inline Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = {}) {
+    if (input.dim() == 2 && bias.defined()) return addmm(bias, input, weight.t());
+    if (input.dim() == 3 && bias.defined() && input.is_contiguous()) {
+        const Tensor folded = addmm(bias, input.view({input.size(0) * input.size(1), input.size(2)}), weight.t());
+        return folded.view({input.size(0), input.size(1), folded.size(1)});
+    }
+    Tensor out = matmul(input, weight.t());
+    return bias.defined() ? out + bias : out;
+}
+
+// With inplace, the result is written back into input (its history then ends in a copy).
+inline Tensor relu(Tensor input, const ReLUFuncOptions& options = {}) {
+    if (!options.inplace()) return ctgrad::relu(input);
+    return input.copy_(ctgrad::relu(input));
+}
+inline Tensor tanh(const Tensor& input) { return ctgrad::tanh(input); }
+inline Tensor sigmoid(const Tensor& input) { return ctgrad::sigmoid(input); }
+inline Tensor flatten(const Tensor& input, std::int64_t start_dim = 0, std::int64_t end_dim = -1) {
+    return input.flatten(start_dim, end_dim);
+}
+
+inline Tensor mse_loss(const Tensor& input, const Tensor& target, const MSELossFuncOptions& options = {}) {
+    return ctgrad::mse_loss(input, target, enumtype::reduction_get_enum(options.reduction()));
+}
+inline Tensor l1_loss(const Tensor& input, const Tensor& target, const L1LossFuncOptions& options = {}) {
+    return ctgrad::l1_loss(input, target, enumtype::reduction_get_enum(options.reduction()));
+}
+inline Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, const SmoothL1LossFuncOptions& options = {}) {
+    return ctgrad::smooth_l1_loss(input, target, enumtype::reduction_get_enum(options.reduction()), options.beta());
+}
+inline Tensor huber_loss(const Tensor& input, const Tensor& target, const HuberLossFuncOptions& options = {}) {
+    return ctgrad::huber_loss(input, target, enumtype::reduction_get_enum(options.reduction()), options.delta());
+}
+
+}  // namespace ctgrad::nn::functional

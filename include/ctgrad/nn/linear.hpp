@@ -1,0 +1,59 @@
+#pragma once
+// nn::Linear: y = x W^T + b, W of shape [out_features, in_features], initialised as PyTorch
+// 1.13's reset_parameters (kaiming_uniform_(W, a = sqrt(5)), b ~ U(-1/sqrt(in), 1/sqrt(in))),
+// so that after manual_seed(s) the weights are PyTorch's.
+#include <cmath>
+#include <ostream>
+
+#include "../tensor/functions.hpp"
+#include "functional.hpp"
+#include "init.hpp"
+#include "pimpl.hpp"
+
+namespace ctgrad::nn {
+
+class LinearImpl : public Module {
+public:
+    LinearImpl(std::int64_t in_features, std::int64_t out_features)
+        : LinearImpl(LinearOptions(in_features, out_features)) {}
+    explicit LinearImpl(const LinearOptions& options_) : options(options_) { reset(); }
+
+    // Registers fresh parameters and initialises them.
+    void reset() {
+        weight = register_or_replace("weight", ctgrad::empty({options.out_features(), options.in_features()}));
+        bias = options.bias() ? register_or_replace("bias", ctgrad::empty({options.out_features()})) : Tensor();
+        reset_parameters();
+    }
+    void reset_parameters() {
+        init::kaiming_uniform_(weight, std::sqrt(5.0));
+        if (bias.defined()) {
+            const auto [fan_in, fan_out] = init::calculate_fan_in_and_fan_out(weight);
+            const double bound = fan_in > 0 ? 1 / std::sqrt(static_cast<double>(fan_in)) : 0;
+            init::uniform_(bias, -bound, bound);
+        }
+    }
+
+    Tensor forward(const Tensor& input) { return functional::linear(input, weight, bias); }
+
+    void pretty_print(std::ostream& stream) const override {
+        stream << std::boolalpha << "ctgrad::nn::Linear(in_features=" << options.in_features()
+               << ", out_features=" << options.out_features() << ", bias=" << options.bias() << ")";
+    }
+
+    LinearOptions options;
+    Tensor weight;
+    Tensor bias;
+
+private:
+    Tensor register_or_replace(const std::string& name, Tensor t) {
+        if (parameters_.contains(name)) {
+            t.set_requires_grad(true);
+            return parameters_[name] = t;
+        }
+        return register_parameter(name, t);
+    }
+};
+
+CTGRAD_MODULE(Linear);
+
+}  // namespace ctgrad::nn

@@ -1,0 +1,84 @@
+#pragma once
+// Adam (Kingma & Ba), with optional L2 weight decay and AMSGrad: PyTorch 1.13's
+// torch.optim.Adam (single-tensor path), libtorch's spelling.
+//
+//   g = grad + weight_decay * p
+//   m = beta1 * m + (1 - beta1) * g
+//   v = beta2 * v + (1 - beta2) * g^2
+//   v_max = max(v_max, v) (amsgrad; then v_max replaces v below)
+//   p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "detail/adam_step.hpp"
+#include "detail/arg.hpp"
+#include "optimizer.hpp"
+
+namespace ctgrad::optim {
+
+struct AdamOptions : public OptimizerCloneableOptions<AdamOptions> {
+    AdamOptions(double lr = 1e-3) : lr_(lr) {}  // NOLINT: implicit, as libtorch
+    CTGRAD_OPTIM_ARG(double, lr);
+    using betas_t = std::tuple<double, double>;
+    CTGRAD_OPTIM_ARG(betas_t, betas) = std::make_tuple(0.9, 0.999);
+    CTGRAD_OPTIM_ARG(double, eps) = 1e-8;
+    CTGRAD_OPTIM_ARG(double, weight_decay) = 0;
+    CTGRAD_OPTIM_ARG(bool, amsgrad) = false;
+
+public:
+    double get_lr() const override { return lr(); }
+    void set_lr(double lr) override { this->lr(lr); }
+    friend bool operator==(const AdamOptions& a, const AdamOptions& b) {
+        return a.lr() == b.lr() && a.betas() == b.betas() && a.eps() == b.eps() &&
+               a.weight_decay() == b.weight_decay() && a.amsgrad() == b.amsgrad();
+    }
+};
+
+struct AdamParamState : public OptimizerCloneableParamState<AdamParamState> {
+    CTGRAD_OPTIM_ARG(std::int64_t, step) = 0;
+    CTGRAD_OPTIM_ARG(Tensor, exp_avg);
+    CTGRAD_OPTIM_ARG(Tensor, exp_avg_sq);
+    CTGRAD_OPTIM_ARG(Tensor, max_exp_avg_sq) = {};
+};
+
+class Adam : public Optimizer {
+public:
+    explicit Adam(std::vector<OptimizerParamGroup> param_groups, AdamOptions defaults = {})
+        : Optimizer(std::make_unique<AdamOptions>(defaults)) {
+        add_param_groups(std::move(param_groups));
+    }
+    explicit Adam(std::vector<Tensor> params, AdamOptions defaults = {})
+        : Adam(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, defaults) {}
+
+    Tensor step(LossClosure closure = nullptr) override {
+        NoGradGuard no_grad;
+        Tensor loss = evaluate(closure);
+        for (auto& group : param_groups()) {
+            const auto& o = static_cast<const AdamOptions&>(group.options());
+            for (auto& p : group.params()) {
+                const Tensor raw_grad = p.grad();
+                if (!raw_grad.defined()) continue;
+                const Tensor grad = checked_grad(p, raw_grad);
+                auto& s = state_of<AdamParamState>(p, [&] {
+                    AdamParamState fresh;
+                    fresh.exp_avg(zero_buffer(p));
+                    fresh.exp_avg_sq(zero_buffer(p));
+                    return fresh;
+                });
+                detail::adam_family_update(o, s, /*decoupled=*/false, p, grad);
+            }
+        }
+        return loss;
+    }
+
+protected:
+    std::string name() const override { return "Adam"; }
+    void check_options(const OptimizerOptions& options) const override {
+        detail::check_adam_options(static_cast<const AdamOptions&>(options), name(), &Optimizer::number);
+    }
+};
+
+}  // namespace ctgrad::optim

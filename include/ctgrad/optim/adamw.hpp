@@ -1,0 +1,85 @@
+#pragma once
+// AdamW (Loshchilov & Hutter): Adam with decoupled weight decay, and optional AMSGrad:
+// PyTorch 1.13's torch.optim.AdamW (single-tensor path), libtorch's spelling.
+//
+//   p = p * (1 - lr * weight_decay)
+//   g = grad
+//   m = beta1 * m + (1 - beta1) * g
+//   v = beta2 * v + (1 - beta2) * g^2
+//   v_max = max(v_max, v) (amsgrad; then v_max replaces v below)
+//   p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "detail/adam_step.hpp"
+#include "detail/arg.hpp"
+#include "optimizer.hpp"
+
+namespace ctgrad::optim {
+
+struct AdamWOptions : public OptimizerCloneableOptions<AdamWOptions> {
+    AdamWOptions(double lr = 1e-3) : lr_(lr) {}  // NOLINT: implicit, as libtorch
+    CTGRAD_OPTIM_ARG(double, lr);
+    using betas_t = std::tuple<double, double>;
+    CTGRAD_OPTIM_ARG(betas_t, betas) = std::make_tuple(0.9, 0.999);
+    CTGRAD_OPTIM_ARG(double, eps) = 1e-8;
+    CTGRAD_OPTIM_ARG(double, weight_decay) = 1e-2;
+    CTGRAD_OPTIM_ARG(bool, amsgrad) = false;
+
+public:
+    double get_lr() const override { return lr(); }
+    void set_lr(double lr) override { this->lr(lr); }
+    friend bool operator==(const AdamWOptions& a, const AdamWOptions& b) {
+        return a.lr() == b.lr() && a.betas() == b.betas() && a.eps() == b.eps() &&
+               a.weight_decay() == b.weight_decay() && a.amsgrad() == b.amsgrad();
+    }
+};
+
+struct AdamWParamState : public OptimizerCloneableParamState<AdamWParamState> {
+    CTGRAD_OPTIM_ARG(std::int64_t, step) = 0;
+    CTGRAD_OPTIM_ARG(Tensor, exp_avg);
+    CTGRAD_OPTIM_ARG(Tensor, exp_avg_sq);
+    CTGRAD_OPTIM_ARG(Tensor, max_exp_avg_sq) = {};
+};
+
+class AdamW : public Optimizer {
+public:
+    explicit AdamW(std::vector<OptimizerParamGroup> param_groups, AdamWOptions defaults = {})
+        : Optimizer(std::make_unique<AdamWOptions>(defaults)) {
+        add_param_groups(std::move(param_groups));
+    }
+    explicit AdamW(std::vector<Tensor> params, AdamWOptions defaults = {})
+        : AdamW(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, defaults) {}
+
+    Tensor step(LossClosure closure = nullptr) override {
+        NoGradGuard no_grad;
+        Tensor loss = evaluate(closure);
+        for (auto& group : param_groups()) {
+            const auto& o = static_cast<const AdamWOptions&>(group.options());
+            for (auto& p : group.params()) {
+                const Tensor raw_grad = p.grad();
+                if (!raw_grad.defined()) continue;
+                const Tensor grad = checked_grad(p, raw_grad);
+                auto& s = state_of<AdamWParamState>(p, [&] {
+                    AdamWParamState fresh;
+                    fresh.exp_avg(zero_buffer(p));
+                    fresh.exp_avg_sq(zero_buffer(p));
+                    return fresh;
+                });
+                detail::adam_family_update(o, s, /*decoupled=*/true, p, grad);
+            }
+        }
+        return loss;
+    }
+
+protected:
+    std::string name() const override { return "AdamW"; }
+    void check_options(const OptimizerOptions& options) const override {
+        detail::check_adam_options(static_cast<const AdamWOptions&>(options), name(), &Optimizer::number);
+    }
+};
+
+}  // namespace ctgrad::optim

@@ -1,0 +1,60 @@
+#pragma once
+// The bookkeeping Adam and AdamW share: lazy state, the step count, the bias corrections
+// (computed in double, as Python does), then one pass of the element kernel.
+#include <cmath>
+#include <string>
+#include <tuple>
+#include <type_traits>
+
+#include "../../error.hpp"
+#include "../../tensor/factories.hpp"
+#include "../../tensor/tensor.hpp"
+#include "cpu_kernels.hpp"
+
+namespace ctgrad::optim::detail {
+
+// `state` holds step, exp_avg, exp_avg_sq, max_exp_avg_sq (AdamParamState or AdamWParamState),
+// already created; `decoupled` selects AdamW's weight decay.
+template <class Options, class State>
+void adam_family_update(const Options& o, State& state, bool decoupled, const Tensor& p, const Tensor& grad) {
+    state.step(state.step() + 1);
+    const double step = static_cast<double>(state.step());
+    const double beta1 = std::get<0>(o.betas()), beta2 = std::get<1>(o.betas());
+    const double bias_correction1 = 1 - std::pow(beta1, step);
+    const double bias_correction2 = 1 - std::pow(beta2, step);
+    const double step_size = o.lr() / bias_correction1;
+    const double bias_correction2_sqrt = std::sqrt(bias_correction2);
+    if (o.amsgrad() && !state.max_exp_avg_sq().defined()) state.max_exp_avg_sq(zeros_like(p));
+    dispatch_dtype(p.scalar_type(), [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        if constexpr (std::is_floating_point_v<T>) {
+            const AdamScalars<T> s{T(o.weight_decay()),
+                                   T(1 - o.lr() * o.weight_decay()),
+                                   T(beta1),
+                                   T(1 - beta1),
+                                   T(beta2),
+                                   T(1 - beta2),
+                                   T(bias_correction2_sqrt),
+                                   T(o.eps()),
+                                   T(-step_size)};
+            adam_update<T>(s, decoupled, o.weight_decay() != 0, o.amsgrad(), p.numel(), p.data_ptr<T>(),
+                           grad.data_ptr<T>(), state.exp_avg().template data_ptr<T>(),
+                           state.exp_avg_sq().template data_ptr<T>(),
+                           o.amsgrad() ? state.max_exp_avg_sq().template data_ptr<T>() : nullptr);
+        }
+    });
+    p.unsafeGetTensorImpl()->storage->bump_version();
+}
+
+// PyTorch's checks of Adam's and AdamW's options; `name` starts the message.
+template <class Options>
+void check_adam_options(const Options& o, const std::string& name, std::string (*number)(double)) {
+    const double beta1 = std::get<0>(o.betas()), beta2 = std::get<1>(o.betas());
+    if (!(o.lr() >= 0)) throw Error(name + ": Invalid learning rate: " + number(o.lr()));
+    if (!(o.eps() >= 0)) throw Error(name + ": Invalid epsilon value: " + number(o.eps()));
+    if (!(0 <= beta1 && beta1 < 1)) throw Error(name + ": Invalid beta parameter at index 0: " + number(beta1));
+    if (!(0 <= beta2 && beta2 < 1)) throw Error(name + ": Invalid beta parameter at index 1: " + number(beta2));
+    if (!(o.weight_decay() >= 0)) throw Error(name + ": Invalid weight_decay value: " + number(o.weight_decay()));
+}
+
+}  // namespace ctgrad::optim::detail

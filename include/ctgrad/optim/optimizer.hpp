@@ -1,0 +1,249 @@
+#pragma once
+// The base of ctgrad's optimizers, in libtorch's spelling (torch/optim/optimizer.h):
+// parameters live in param groups, each with its own copy of the options (the defaults unless
+// the group brings its own); per-parameter state (step count, moment buffers) is created
+// lazily by the first step that sees a gradient.
+//
+// State is keyed by the parameter's TensorImpl address (libtorch uses the same address printed
+// as a string), so it follows the parameter object, not its position in a group.
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "../autograd/engine.hpp"
+#include "../autograd/grad_mode.hpp"
+#include "../error.hpp"
+#include "../ops/conversion.hpp"
+#include "../ops/inplace.hpp"
+#include "../tensor/factories.hpp"
+#include "../tensor/tensor.hpp"
+
+namespace ctgrad::optim {
+
+// Per-parameter state of an optimizer (AdamParamState, ...).
+class OptimizerParamState {
+public:
+    OptimizerParamState() = default;
+    OptimizerParamState(const OptimizerParamState&) = default;
+    OptimizerParamState& operator=(const OptimizerParamState&) = default;
+    virtual ~OptimizerParamState() = default;
+    virtual std::unique_ptr<OptimizerParamState> clone() const { return std::make_unique<OptimizerParamState>(*this); }
+};
+
+template <class Derived>
+class OptimizerCloneableParamState : public OptimizerParamState {
+public:
+    std::unique_ptr<OptimizerParamState> clone() const override {
+        return std::make_unique<Derived>(static_cast<const Derived&>(*this));
+    }
+};
+
+// The options of an optimizer (AdamOptions, ...); the base knows only the learning rate.
+class OptimizerOptions {
+public:
+    OptimizerOptions() = default;
+    OptimizerOptions(const OptimizerOptions&) = default;
+    OptimizerOptions& operator=(const OptimizerOptions&) = default;
+    virtual ~OptimizerOptions() = default;
+    virtual std::unique_ptr<OptimizerOptions> clone() const { return std::make_unique<OptimizerOptions>(*this); }
+    virtual double get_lr() const { throw Error("OptimizerOptions: get_lr() is not implemented for these options"); }
+    virtual void set_lr(double) { throw Error("OptimizerOptions: set_lr() is not implemented for these options"); }
+};
+
+template <class Derived>
+class OptimizerCloneableOptions : public OptimizerOptions {
+public:
+    std::unique_ptr<OptimizerOptions> clone() const override {
+        return std::make_unique<Derived>(static_cast<const Derived&>(*this));
+    }
+};
+
+// A list of parameters and, optionally, options of their own.
+class OptimizerParamGroup {
+public:
+    OptimizerParamGroup(std::vector<Tensor> params) : params_(std::move(params)) {}  // NOLINT: implicit, as libtorch
+    OptimizerParamGroup(std::vector<Tensor> params, std::unique_ptr<OptimizerOptions> options)
+        : params_(std::move(params)), options_(std::move(options)) {}
+    OptimizerParamGroup(const OptimizerParamGroup& other)
+        : params_(other.params_), options_(other.options_ ? other.options_->clone() : nullptr) {}
+    OptimizerParamGroup(OptimizerParamGroup&&) = default;
+    OptimizerParamGroup& operator=(const OptimizerParamGroup& other) {
+        if (this != &other) {
+            params_ = other.params_;
+            options_ = other.options_ ? other.options_->clone() : nullptr;
+        }
+        return *this;
+    }
+    OptimizerParamGroup& operator=(OptimizerParamGroup&&) = default;
+
+    bool has_options() const { return options_ != nullptr; }
+    OptimizerOptions& options() {
+        if (!options_) throw Error("OptimizerParamGroup: the group has no options (add it to an optimizer first)");
+        return *options_;
+    }
+    const OptimizerOptions& options() const {
+        if (!options_) throw Error("OptimizerParamGroup: the group has no options (add it to an optimizer first)");
+        return *options_;
+    }
+    void set_options(std::unique_ptr<OptimizerOptions> options) { options_ = std::move(options); }
+    std::vector<Tensor>& params() { return params_; }
+    const std::vector<Tensor>& params() const { return params_; }
+
+private:
+    std::vector<Tensor> params_;
+    std::unique_ptr<OptimizerOptions> options_;
+};
+
+class Optimizer {
+public:
+    using LossClosure = std::function<Tensor()>;
+    using StateMap = std::unordered_map<const TensorImpl*, std::unique_ptr<OptimizerParamState>>;
+
+    Optimizer(const Optimizer&) = delete;
+    Optimizer& operator=(const Optimizer&) = delete;
+    Optimizer(Optimizer&&) = default;
+    Optimizer& operator=(Optimizer&&) = default;
+    virtual ~Optimizer() = default;
+
+    // One update of every parameter that has a gradient, under no-grad. With a closure, the
+    // closure is evaluated first (with grad mode on) and its loss returned; else an undefined Tensor.
+    virtual Tensor step(LossClosure closure = nullptr) = 0;
+
+    // Adds a group; its options default to a copy of the optimizer's defaults. Throws (and adds
+    // nothing) when a parameter is not a leaf, is already in a group, or the options are invalid.
+    void add_param_group(const OptimizerParamGroup& param_group) {
+        OptimizerParamGroup group(param_group.params(),
+                                  param_group.has_options() ? param_group.options().clone() : defaults_->clone());
+        check_options(group.options());
+        std::unordered_set<const TensorImpl*> seen;
+        for (const auto& g : param_groups_)
+            for (const auto& p : g.params()) seen.insert(p.unsafeGetTensorImpl());
+        for (const auto& p : group.params()) {
+            if (!p.defined()) throw Error(name() + ": can't optimize an undefined Tensor");
+            if (!p.is_leaf()) throw Error(name() + ": can't optimize a non-leaf Tensor");
+            if (!seen.insert(p.unsafeGetTensorImpl()).second)
+                throw Error(name() + ": some parameters appear in more than one parameter group");
+        }
+        param_groups_.push_back(std::move(group));
+    }
+
+    // Appends parameters to the first group (libtorch's add_parameters).
+    void add_parameters(const std::vector<Tensor>& parameters) {
+        if (param_groups_.empty()) {
+            add_param_group(OptimizerParamGroup(parameters));
+            return;
+        }
+        OptimizerParamGroup grown(param_groups_[0]);
+        grown.params().insert(grown.params().end(), parameters.begin(), parameters.end());
+        std::vector<OptimizerParamGroup> saved = std::move(param_groups_);
+        param_groups_.clear();
+        try {
+            add_param_group(grown);
+            for (std::size_t i = 1; i < saved.size(); ++i) add_param_group(saved[i]);
+        } catch (...) {
+            param_groups_ = std::move(saved);
+            throw;
+        }
+    }
+
+    // Zeroes the existing gradients in place (libtorch 1.13: the gradients stay defined).
+    void zero_grad() {
+        for (auto& group : param_groups_)
+            for (auto& p : group.params()) {
+                Tensor g = p.grad();
+                if (g.defined()) {
+                    g.detach_();
+                    g.zero_();
+                }
+            }
+    }
+
+    // The parameters of the first group (libtorch's parameters()).
+    const std::vector<Tensor>& parameters() const noexcept { return param_groups_.at(0).params(); }
+    std::vector<Tensor>& parameters() noexcept { return param_groups_.at(0).params(); }
+    // The number of parameters over all groups.
+    std::size_t size() const noexcept {
+        std::size_t n = 0;
+        for (const auto& g : param_groups_) n += g.params().size();
+        return n;
+    }
+
+    OptimizerOptions& defaults() noexcept { return *defaults_; }
+    const OptimizerOptions& defaults() const noexcept { return *defaults_; }
+    std::vector<OptimizerParamGroup>& param_groups() noexcept { return param_groups_; }
+    const std::vector<OptimizerParamGroup>& param_groups() const noexcept { return param_groups_; }
+    StateMap& state() noexcept { return state_; }
+    const StateMap& state() const noexcept { return state_; }
+
+protected:
+    explicit Optimizer(std::unique_ptr<OptimizerOptions> defaults) : defaults_(std::move(defaults)) {}
+
+    // The derived constructor validates its defaults, then adds the groups (which are checked
+    // again: a group may bring options of its own).
+    void add_param_groups(std::vector<OptimizerParamGroup> param_groups) {
+        check_options(*defaults_);
+        for (const auto& group : param_groups) add_param_group(group);
+    }
+
+    // "Adam", ...: the first word of every error message.
+    virtual std::string name() const = 0;
+    // Throws ctgrad::Error with PyTorch's wording for an invalid option.
+    virtual void check_options(const OptimizerOptions& options) const = 0;
+
+    // The state of parameter p, created by `make` on first use.
+    template <class State, class Make>
+    State& state_of(const Tensor& p, Make&& make) {
+        auto& slot = state_[p.unsafeGetTensorImpl()];
+        if (!slot) slot = std::make_unique<State>(make());
+        return static_cast<State&>(*slot);
+    }
+
+    // The gradient of p, checked for the CPU kernels: contiguous float/double data of p's dtype
+    // and shape on the CPU. A non-contiguous gradient is read through a contiguous copy; a
+    // non-contiguous parameter, another dtype or device is an error.
+    Tensor checked_grad(const Tensor& p, const Tensor& grad) const {
+        const auto fail = [&](const std::string& what) {
+            throw Error(name() + ": " + what + " (parameter of shape " + shape_str(p.sizes()) + ", dtype " +
+                        dtype_name(p.scalar_type()) + ")");
+        };
+        if (!p.is_cpu() || !grad.is_cpu()) fail("only CPU parameters are supported so far");
+        if (p.scalar_type() != kFloat && p.scalar_type() != kDouble)
+            fail("expected a float32 or float64 parameter");
+        if (grad.scalar_type() != p.scalar_type())
+            fail(std::string("the gradient has dtype ") + dtype_name(grad.scalar_type()) +
+                 ", expected the parameter's");
+        if (!(grad.sizes() == p.sizes()))
+            fail("the gradient has shape " + shape_str(grad.sizes()) + ", expected the parameter's");
+        if (!p.is_contiguous()) fail("expected a contiguous parameter (the update runs over its memory in one pass)");
+        return grad.is_contiguous() ? grad : grad.contiguous();
+    }
+
+    // A zero buffer like p (contiguous, p's dtype), for state.
+    static Tensor zero_buffer(const Tensor& p) { return zeros_like(p); }
+
+    // "-1", "1e-08": a double as libtorch's TORCH_CHECK streams it.
+    static std::string number(double v) {
+        std::ostringstream s;
+        s << v;
+        return s.str();
+    }
+
+    // The loss of the closure, evaluated with grad mode on (undefined without a closure).
+    static Tensor evaluate(const LossClosure& closure) {
+        if (!closure) return Tensor();
+        AutoGradMode enable(true);
+        return closure();
+    }
+
+private:
+    std::unique_ptr<OptimizerOptions> defaults_;
+    std::vector<OptimizerParamGroup> param_groups_;
+    StateMap state_;
+};
+
+}  // namespace ctgrad::optim

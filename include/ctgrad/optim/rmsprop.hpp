@@ -1,0 +1,107 @@
+#pragma once
+// RMSprop (Hinton), optionally centered, with momentum and L2 weight decay: PyTorch 1.13's
+// torch.optim.RMSprop (single-tensor path), libtorch's spelling.
+//
+//   g = grad + weight_decay * p
+//   v = alpha * v + (1 - alpha) * g^2
+//   centered: a = alpha * a + (1 - alpha) * g;  d = sqrt(v - a^2) + eps
+//   else:     d = sqrt(v) + eps
+//   momentum > 0: b = momentum * b + g / d;  p = p - lr * b
+//   else:         p = p - lr * g / d
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "detail/arg.hpp"
+#include "detail/cpu_kernels.hpp"
+#include "optimizer.hpp"
+
+namespace ctgrad::optim {
+
+struct RMSpropOptions : public OptimizerCloneableOptions<RMSpropOptions> {
+    RMSpropOptions(double lr = 1e-2) : lr_(lr) {}  // NOLINT: implicit, as libtorch
+    CTGRAD_OPTIM_ARG(double, lr);
+    CTGRAD_OPTIM_ARG(double, alpha) = 0.99;
+    CTGRAD_OPTIM_ARG(double, eps) = 1e-8;
+    CTGRAD_OPTIM_ARG(double, weight_decay) = 0;
+    CTGRAD_OPTIM_ARG(double, momentum) = 0;
+    CTGRAD_OPTIM_ARG(bool, centered) = false;
+
+public:
+    double get_lr() const override { return lr(); }
+    void set_lr(double lr) override { this->lr(lr); }
+    friend bool operator==(const RMSpropOptions& a, const RMSpropOptions& b) {
+        return a.lr() == b.lr() && a.alpha() == b.alpha() && a.eps() == b.eps() &&
+               a.weight_decay() == b.weight_decay() && a.momentum() == b.momentum() && a.centered() == b.centered();
+    }
+};
+
+struct RMSpropParamState : public OptimizerCloneableParamState<RMSpropParamState> {
+    CTGRAD_OPTIM_ARG(std::int64_t, step) = 0;
+    CTGRAD_OPTIM_ARG(Tensor, square_avg);
+    CTGRAD_OPTIM_ARG(Tensor, momentum_buffer) = {};
+    CTGRAD_OPTIM_ARG(Tensor, grad_avg) = {};
+};
+
+class RMSprop : public Optimizer {
+public:
+    explicit RMSprop(std::vector<OptimizerParamGroup> param_groups, RMSpropOptions defaults = {})
+        : Optimizer(std::make_unique<RMSpropOptions>(defaults)) {
+        add_param_groups(std::move(param_groups));
+    }
+    explicit RMSprop(std::vector<Tensor> params, RMSpropOptions defaults = {})
+        : RMSprop(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, defaults) {}
+
+    Tensor step(LossClosure closure = nullptr) override {
+        NoGradGuard no_grad;
+        Tensor loss = evaluate(closure);
+        for (auto& group : param_groups()) {
+            const auto& o = static_cast<const RMSpropOptions&>(group.options());
+            for (auto& p : group.params()) {
+                const Tensor raw_grad = p.grad();
+                if (!raw_grad.defined()) continue;
+                const Tensor grad = checked_grad(p, raw_grad);
+                auto& s = state_of<RMSpropParamState>(p, [&] {
+                    RMSpropParamState fresh;
+                    fresh.square_avg(zero_buffer(p));
+                    return fresh;
+                });
+                // Buffers the options need, created when first needed (PyTorch creates them with
+                // the state; a group's options changed later get zeros, as in libtorch).
+                const bool momentum = o.momentum() > 0;
+                if (momentum && !s.momentum_buffer().defined()) s.momentum_buffer(zero_buffer(p));
+                if (o.centered() && !s.grad_avg().defined()) s.grad_avg(zero_buffer(p));
+                s.step(s.step() + 1);
+                dispatch_dtype(p.scalar_type(), [&](auto tag) {
+                    using T = typename decltype(tag)::type;
+                    if constexpr (std::is_floating_point_v<T>) {
+                        const detail::RMSpropScalars<T> k{T(o.weight_decay()), T(o.alpha()), T(1 - o.alpha()),
+                                                          T(o.eps()),          T(o.momentum()), T(-o.lr())};
+                        detail::rmsprop_update<T>(k, o.weight_decay() != 0, o.centered(), momentum, p.numel(),
+                                                  p.data_ptr<T>(), grad.data_ptr<T>(), s.square_avg().data_ptr<T>(),
+                                                  o.centered() ? s.grad_avg().data_ptr<T>() : nullptr,
+                                                  momentum ? s.momentum_buffer().data_ptr<T>() : nullptr);
+                    }
+                });
+                p.unsafeGetTensorImpl()->storage->bump_version();
+            }
+        }
+        return loss;
+    }
+
+protected:
+    std::string name() const override { return "RMSprop"; }
+    void check_options(const OptimizerOptions& options) const override {
+        const auto& o = static_cast<const RMSpropOptions&>(options);
+        if (!(o.lr() >= 0)) throw Error("RMSprop: Invalid learning rate: " + number(o.lr()));
+        if (!(o.eps() >= 0)) throw Error("RMSprop: Invalid epsilon value: " + number(o.eps()));
+        if (!(o.momentum() >= 0)) throw Error("RMSprop: Invalid momentum value: " + number(o.momentum()));
+        if (!(o.weight_decay() >= 0))
+            throw Error("RMSprop: Invalid weight_decay value: " + number(o.weight_decay()));
+        if (!(o.alpha() >= 0)) throw Error("RMSprop: Invalid alpha value: " + number(o.alpha()));
+    }
+};
+
+}  // namespace ctgrad::optim

@@ -1,0 +1,94 @@
+#pragma once
+// Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and L2
+// weight decay: PyTorch 1.13's torch.optim.SGD (single-tensor path), libtorch's spelling.
+//
+//   g = grad + weight_decay * p
+//   b = g (first step), b = momentum * b + (1 - dampening) * g (later steps)
+//   g = g + momentum * b (nesterov) or g = b
+//   p = p - lr * g
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "detail/arg.hpp"
+#include "detail/cpu_kernels.hpp"
+#include "optimizer.hpp"
+
+namespace ctgrad::optim {
+
+struct SGDOptions : public OptimizerCloneableOptions<SGDOptions> {
+    SGDOptions(double lr) : lr_(lr) {}  // NOLINT: implicit, as libtorch
+    CTGRAD_OPTIM_ARG(double, lr);
+    CTGRAD_OPTIM_ARG(double, momentum) = 0;
+    CTGRAD_OPTIM_ARG(double, dampening) = 0;
+    CTGRAD_OPTIM_ARG(double, weight_decay) = 0;
+    CTGRAD_OPTIM_ARG(bool, nesterov) = false;
+
+public:
+    double get_lr() const override { return lr(); }
+    void set_lr(double lr) override { this->lr(lr); }
+    friend bool operator==(const SGDOptions& a, const SGDOptions& b) {
+        return a.lr() == b.lr() && a.momentum() == b.momentum() && a.dampening() == b.dampening() &&
+               a.weight_decay() == b.weight_decay() && a.nesterov() == b.nesterov();
+    }
+};
+
+struct SGDParamState : public OptimizerCloneableParamState<SGDParamState> {
+    CTGRAD_OPTIM_ARG(Tensor, momentum_buffer);
+};
+
+class SGD : public Optimizer {
+public:
+    explicit SGD(std::vector<OptimizerParamGroup> param_groups, SGDOptions defaults)
+        : Optimizer(std::make_unique<SGDOptions>(defaults)) {
+        add_param_groups(std::move(param_groups));
+    }
+    explicit SGD(std::vector<Tensor> params, SGDOptions defaults)
+        : SGD(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, defaults) {}
+
+    Tensor step(LossClosure closure = nullptr) override {
+        NoGradGuard no_grad;
+        Tensor loss = evaluate(closure);
+        for (auto& group : param_groups()) {
+            const auto& o = static_cast<const SGDOptions&>(group.options());
+            for (auto& p : group.params()) {
+                const Tensor raw_grad = p.grad();
+                if (!raw_grad.defined()) continue;
+                const Tensor grad = checked_grad(p, raw_grad);
+                Tensor* buf = nullptr;
+                bool first = false;
+                if (o.momentum() != 0) {
+                    auto& s = state_of<SGDParamState>(p, [] { return SGDParamState(); });
+                    first = !s.momentum_buffer().defined();
+                    if (first) s.momentum_buffer(zero_buffer(p));
+                    buf = &s.momentum_buffer();
+                }
+                dispatch_dtype(p.scalar_type(), [&](auto tag) {
+                    using T = typename decltype(tag)::type;
+                    if constexpr (std::is_floating_point_v<T>) {
+                        const detail::SGDScalars<T> s{T(o.weight_decay()), T(o.momentum()), T(1 - o.dampening()),
+                                                      T(-o.lr())};
+                        detail::sgd_update<T>(s, o.weight_decay() != 0, o.momentum() != 0, first, o.nesterov(),
+                                              p.numel(), p.data_ptr<T>(), grad.data_ptr<T>(),
+                                              buf ? buf->data_ptr<T>() : nullptr);
+                    }
+                });
+                p.unsafeGetTensorImpl()->storage->bump_version();
+            }
+        }
+        return loss;
+    }
+
+protected:
+    std::string name() const override { return "SGD"; }
+    void check_options(const OptimizerOptions& options) const override {
+        const auto& o = static_cast<const SGDOptions&>(options);
+        if (!(o.lr() >= 0)) throw Error("SGD: Invalid learning rate: " + number(o.lr()));
+        if (!(o.momentum() >= 0)) throw Error("SGD: Invalid momentum value: " + number(o.momentum()));
+        if (!(o.weight_decay() >= 0)) throw Error("SGD: Invalid weight_decay value: " + number(o.weight_decay()));
+        if (o.nesterov() && (o.momentum() <= 0 || o.dampening() != 0))
+            throw Error("SGD: Nesterov momentum requires a momentum and zero dampening");
+    }
+};
+
+}  // namespace ctgrad::optim

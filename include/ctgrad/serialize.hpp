@@ -1,0 +1,272 @@
+#pragma once
+// ctgrad::save / ctgrad::load: a module's parameters and buffers, a Tensor, or a vector of
+// Tensors, in ctgrad's own small binary format (not PyTorch's zip archives; docs/nn.md):
+//
+//   "ctgrad-tensors\n"  15 bytes of magic
+//   u32 version (1), u64 entry count
+//   per entry: u8 kind (0 parameter, 1 buffer, 2 tensor), u32 name length, name bytes,
+//              u8 dtype (0 float, 1 double, 2 long, 3 bool), u32 rank, i64 sizes[rank],
+//              u64 byte count, the elements in row-major order
+//   all integers and elements little-endian.
+//
+// load reads and checks the whole file before it changes anything: a missing, foreign,
+// truncated or mismatching file throws ctgrad::Error naming the file and the problem, and the
+// module (or tensor) keeps its values. Loading into a module copies into its existing
+// parameters and buffers (they keep their identity, so an optimizer holding them sees the
+// loaded values); names, dtypes and shapes must match exactly.
+#include <bit>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "autograd/grad_mode.hpp"
+#include "nn/module.hpp"
+#include "nn/pimpl.hpp"
+#include "ops/inplace.hpp"
+#include "tensor/copy.hpp"
+
+namespace ctgrad {
+
+namespace detail::archive {
+
+inline constexpr char magic[] = "ctgrad-tensors\n";
+inline constexpr std::size_t magic_size = sizeof(magic) - 1;
+inline constexpr std::uint32_t version = 1;
+inline constexpr std::uint32_t max_rank = 64;
+inline constexpr std::uint32_t max_name = 1u << 16;
+
+enum class kind : std::uint8_t { parameter = 0, buffer = 1, tensor = 2 };
+
+struct entry {
+    kind what = kind::tensor;
+    std::string name;
+    Tensor value;
+};
+
+inline const char* kind_name(kind k) {
+    switch (k) {
+        case kind::parameter: return "parameter";
+        case kind::buffer: return "buffer";
+        case kind::tensor: return "tensor";
+    }
+    return "entry";
+}
+
+inline std::uint8_t dtype_code(ScalarType s) {
+    switch (s) {
+        case kFloat: return 0;
+        case kDouble: return 1;
+        case kLong: return 2;
+        case kBool: return 3;
+    }
+    return 255;
+}
+
+inline void check_host() {
+    if constexpr (std::endian::native != std::endian::little)
+        throw Error("ctgrad::save/load: the tensor file format is little-endian and this host is not");
+}
+
+template <class T>
+void put(std::ostream& out, T v) {
+    out.write(reinterpret_cast<const char*>(&v), sizeof(T));
+}
+
+inline void write_file(const std::string& path, const std::vector<entry>& entries) {
+    check_host();
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error("ctgrad::save: cannot open '" + path + "' for writing: " + std::strerror(errno));
+    out.write(magic, magic_size);
+    put<std::uint32_t>(out, version);
+    put<std::uint64_t>(out, entries.size());
+    for (const auto& e : entries) {
+        const Tensor data = e.value.is_contiguous() ? e.value : contiguous_copy(e.value, e.value.scalar_type());
+        put<std::uint8_t>(out, static_cast<std::uint8_t>(e.what));
+        put<std::uint32_t>(out, static_cast<std::uint32_t>(e.name.size()));
+        out.write(e.name.data(), static_cast<std::streamsize>(e.name.size()));
+        put<std::uint8_t>(out, dtype_code(data.scalar_type()));
+        put<std::uint32_t>(out, static_cast<std::uint32_t>(data.dim()));
+        for (auto s : data.sizes()) put<std::int64_t>(out, s);
+        put<std::uint64_t>(out, data.nbytes());
+        out.write(static_cast<const char*>(data.data_ptr()), static_cast<std::streamsize>(data.nbytes()));
+    }
+    out.flush();
+    if (!out) throw Error("ctgrad::save: writing '" + path + "' failed: " + std::strerror(errno));
+}
+
+// Reads every entry of the file; throws (naming the file) on anything malformed.
+class reader {
+public:
+    explicit reader(std::string path) : path_(std::move(path)), in_(path_, std::ios::binary) {
+        if (!in_) throw Error("ctgrad::load: cannot open '" + path_ + "' for reading: " + std::strerror(errno));
+    }
+
+    std::vector<entry> read_all() {
+        check_host();
+        char head[magic_size];
+        in_.read(head, magic_size);
+        if (in_.gcount() != static_cast<std::streamsize>(magic_size) || std::memcmp(head, magic, magic_size) != 0)
+            fail("is not a ctgrad tensor file (its first bytes are not the magic \"ctgrad-tensors\\n\")");
+        const auto v = get<std::uint32_t>("the version");
+        if (v != version)
+            fail("has format version " + std::to_string(v) + "; this ctgrad reads version " + std::to_string(version));
+        const auto count = get<std::uint64_t>("the entry count");
+        std::vector<entry> entries;
+        for (std::uint64_t i = 0; i < count; ++i) entries.push_back(read_entry(i));
+        if (in_.peek() != std::char_traits<char>::eof()) fail("has unexpected bytes after its last entry");
+        return entries;
+    }
+
+    [[noreturn]] void fail(const std::string& what) const { throw Error("ctgrad::load: '" + path_ + "' " + what); }
+
+private:
+    template <class T>
+    T get(const std::string& what) {
+        T v{};
+        in_.read(reinterpret_cast<char*>(&v), sizeof(T));
+        if (in_.gcount() != static_cast<std::streamsize>(sizeof(T))) fail("is truncated (while reading " + what + ")");
+        return v;
+    }
+
+    entry read_entry(std::uint64_t index) {
+        const std::string where = "entry " + std::to_string(index);
+        entry e;
+        const auto k = get<std::uint8_t>("the kind of " + where);
+        if (k > 2) fail("is corrupt: " + where + " has an unknown kind " + std::to_string(k));
+        e.what = static_cast<kind>(k);
+        const auto name_size = get<std::uint32_t>("the name length of " + where);
+        if (name_size > max_name) fail("is corrupt: " + where + " has a name of " + std::to_string(name_size) + " bytes");
+        e.name.resize(name_size);
+        in_.read(e.name.data(), name_size);
+        if (in_.gcount() != static_cast<std::streamsize>(name_size)) fail("is truncated (while reading the name of " + where + ")");
+        const std::string label = "'" + e.name + "'";
+        const auto code = get<std::uint8_t>("the dtype of " + label);
+        ScalarType dtype;
+        switch (code) {
+            case 0: dtype = kFloat; break;
+            case 1: dtype = kDouble; break;
+            case 2: dtype = kLong; break;
+            case 3: dtype = kBool; break;
+            default: fail("is corrupt: " + label + " has an unknown dtype code " + std::to_string(code));
+        }
+        const auto rank = get<std::uint32_t>("the rank of " + label);
+        if (rank > max_rank) fail("is corrupt: " + label + " has rank " + std::to_string(rank));
+        std::vector<std::int64_t> sizes(rank);
+        std::uint64_t numel = 1;
+        for (auto& s : sizes) {
+            s = get<std::int64_t>("the sizes of " + label);
+            if (s < 0 || (s > 0 && numel > (std::uint64_t{1} << 48) / static_cast<std::uint64_t>(s)))
+                fail("is corrupt: " + label + " has an impossible size " + std::to_string(s));
+            numel *= static_cast<std::uint64_t>(s);
+        }
+        const auto bytes = get<std::uint64_t>("the byte count of " + label);
+        if (bytes != numel * element_size(dtype))
+            fail("is corrupt: " + label + " of shape " + shape_str(sizes) + " claims " + std::to_string(bytes) + " bytes");
+        e.value = make_empty(sizes, dtype);
+        in_.read(static_cast<char*>(e.value.data_ptr()), static_cast<std::streamsize>(bytes));
+        if (in_.gcount() != static_cast<std::streamsize>(bytes)) fail("is truncated (while reading the data of " + label + ")");
+        return e;
+    }
+
+    std::string path_;
+    std::ifstream in_;
+};
+
+}  // namespace detail::archive
+
+// --- tensors -----------------------------------------------------------------------------------
+inline void save(const Tensor& tensor, const std::string& path) {
+    if (!tensor.defined()) throw Error("ctgrad::save: the tensor is undefined (nothing to write to '" + path + "')");
+    detail::archive::write_file(path, {{detail::archive::kind::tensor, "0", tensor.detach()}});
+}
+inline void save(const std::vector<Tensor>& tensors, const std::string& path) {
+    std::vector<detail::archive::entry> entries;
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+        if (!tensors[i].defined())
+            throw Error("ctgrad::save: tensor " + std::to_string(i) + " is undefined (nothing written to '" + path + "')");
+        entries.push_back({detail::archive::kind::tensor, std::to_string(i), tensors[i].detach()});
+    }
+    detail::archive::write_file(path, entries);
+}
+// `tensor` becomes the tensor in the file (a new leaf without grad).
+inline void load(Tensor& tensor, const std::string& path) {
+    detail::archive::reader r(path);
+    auto entries = r.read_all();
+    if (entries.size() != 1 || entries[0].what != detail::archive::kind::tensor)
+        r.fail("holds " + std::to_string(entries.size()) + " entries, not one tensor");
+    tensor = entries[0].value;
+}
+inline void load(std::vector<Tensor>& tensors, const std::string& path) {
+    detail::archive::reader r(path);
+    auto entries = r.read_all();
+    std::vector<Tensor> out;
+    for (auto& e : entries) {
+        if (e.what != detail::archive::kind::tensor)
+            r.fail("holds the module " + std::string(detail::archive::kind_name(e.what)) + " '" + e.name +
+                   "', not a list of tensors");
+        out.push_back(e.value);
+    }
+    tensors = std::move(out);
+}
+
+// --- modules -----------------------------------------------------------------------------------
+inline void save(const nn::Module& module, const std::string& path) {
+    std::vector<detail::archive::entry> entries;
+    for (const auto& p : module.named_parameters()) entries.push_back({detail::archive::kind::parameter, p.key(), p.value().detach()});
+    for (const auto& b : module.named_buffers()) entries.push_back({detail::archive::kind::buffer, b.key(), b.value().detach()});
+    detail::archive::write_file(path, entries);
+}
+inline void load(nn::Module& module, const std::string& path) {
+    using detail::archive::kind;
+    detail::archive::reader r(path);
+    const auto entries = r.read_all();
+    const auto params = module.named_parameters(), buffers = module.named_buffers();
+    std::vector<std::pair<Tensor, Tensor>> plan;  // (destination, loaded)
+    OrderedDict<std::string, bool> seen;
+    for (const auto& e : entries) {
+        if (e.what == kind::tensor) r.fail("holds a plain tensor '" + e.name + "', not a module's parameters");
+        const auto& table = e.what == kind::parameter ? params : buffers;
+        const char* what = detail::archive::kind_name(e.what);
+        const Tensor* dest = table.find(e.name);
+        if (!dest) r.fail("has a " + std::string(what) + " '" + e.name + "' that the module " + module.name() + " does not have");
+        if (seen.contains(std::string(what) + ":" + e.name)) r.fail("has the " + std::string(what) + " '" + e.name + "' twice");
+        seen.insert(std::string(what) + ":" + e.name, true);
+        if (dest->scalar_type() != e.value.scalar_type())
+            r.fail("has " + std::string(what) + " '" + e.name + "' of dtype " + dtype_name(e.value.scalar_type()) +
+                   " but the module's is " + dtype_name(dest->scalar_type()));
+        if (dest->sizes() != e.value.sizes())
+            r.fail("has " + std::string(what) + " '" + e.name + "' of shape " + shape_str(e.value.sizes()) +
+                   " but the module's is " + shape_str(dest->sizes()));
+        plan.emplace_back(*dest, e.value);
+    }
+    for (const auto& p : params)
+        if (!seen.contains("parameter:" + p.key())) r.fail("lacks the parameter '" + p.key() + "' of the module " + module.name());
+    for (const auto& b : buffers)
+        if (!seen.contains("buffer:" + b.key())) r.fail("lacks the buffer '" + b.key() + "' of the module " + module.name());
+    NoGradGuard no_grad;
+    for (auto& [dest, value] : plan) const_cast<Tensor&>(dest).copy_(value);
+}
+template <class M>
+void save(const nn::ModuleHolder<M>& module, const std::string& path) {
+    save(static_cast<const nn::Module&>(*module), path);
+}
+template <class M>
+void load(nn::ModuleHolder<M>& module, const std::string& path) {
+    load(static_cast<nn::Module&>(*module), path);
+}
+template <class M>
+    requires std::is_base_of_v<nn::Module, M>
+void save(const std::shared_ptr<M>& module, const std::string& path) {
+    save(static_cast<const nn::Module&>(*module), path);
+}
+template <class M>
+    requires std::is_base_of_v<nn::Module, M>
+void load(const std::shared_ptr<M>& module, const std::string& path) {
+    load(static_cast<nn::Module&>(*module), path);
+}
+
+}  // namespace ctgrad

@@ -1,0 +1,693 @@
+// ctgrad::nn: modules, holders, layers, losses, init and save/load.
+//  - against PyTorch (test/reference/nn.txt, tools/reference_nn.py): initialisers after
+//    manual_seed (bit for bit), Linear's forward and gradients, the seed2_step5 training step,
+//    every loss x reduction (values, both gradients, mse's second derivative);
+//  - against central finite differences (float64): Linear and every loss;
+//  - the module API (names, order, modes, zero_grad, to), holders, Sequential, save/load with
+//    bad files, a user module written like the seeds' Polynomial3, and error messages.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <ctgrad/nn.hpp>
+#include <ctgrad/tensor.hpp>
+
+#include "../support/errors.hpp"
+#include "../support/values.hpp"
+
+namespace nn = ctgrad::nn;
+namespace F = ctgrad::nn::functional;
+using ctgrad::Tensor;
+using ctgrad_test::values_of;
+
+namespace {
+
+struct golden_tensor {
+    std::vector<std::int64_t> sizes;
+    std::vector<double> values;
+};
+using golden_case = std::map<std::string, golden_tensor>;
+
+const std::map<std::string, golden_case>& golden() {
+    static const std::map<std::string, golden_case> table = [] {
+        std::map<std::string, golden_case> t;
+        const std::string path = std::string(CTGRAD_REFERENCE_DIR) + "/nn.txt";
+        std::ifstream in(path);
+        if (!in) throw std::runtime_error("cannot open " + path);
+        std::string line;
+        while (std::getline(in, line)) {
+            if (line.empty() || line[0] == '#') continue;
+            std::istringstream fields(line);
+            std::string name, label;
+            std::size_t rank = 0;
+            fields >> name >> label >> rank;
+            golden_tensor g;
+            g.sizes.resize(rank);
+            std::int64_t n = 1;
+            for (auto& s : g.sizes) {
+                fields >> s;
+                n *= s;
+            }
+            g.values.resize(static_cast<std::size_t>(n));
+            for (auto& v : g.values) fields >> v;
+            if (!fields) throw std::runtime_error("malformed golden line: " + line);
+            t[name][label] = std::move(g);
+        }
+        return t;
+    }();
+    return table;
+}
+
+const golden_tensor& gold(const std::string& c, const std::string& label) {
+    const auto& cs = golden().at(c);
+    return cs.at(label);
+}
+
+Tensor tensor_of(const golden_tensor& g, ctgrad::ScalarType dtype = ctgrad::kDouble, bool requires_grad = false) {
+    Tensor t = ctgrad::empty(g.sizes, ctgrad::TensorOptions().dtype(ctgrad::kDouble));
+    std::copy(g.values.begin(), g.values.end(), t.data_ptr<double>());
+    t = t.to(dtype);
+    if (requires_grad) t.requires_grad_();
+    return t;
+}
+
+void check_close(const Tensor& t, const golden_tensor& g, double rtol, double atol, const std::string& what) {
+    INFO(what);
+    REQUIRE(t.sizes().vec() == g.sizes);
+    const auto v = values_of(t);
+    for (std::size_t i = 0; i < v.size(); ++i)
+        CHECK_MESSAGE(std::abs(v[i] - g.values[i]) <= atol + rtol * std::abs(g.values[i]),
+                      "element ", i, ": ", v[i], " vs ", g.values[i]);
+}
+
+void check_equal(const Tensor& t, const golden_tensor& g, const std::string& what) { check_close(t, g, 0, 0, what); }
+
+// Central differences of a scalar function of `inputs` (float64) against autograd's gradients.
+void check_finite_differences(const std::function<Tensor(const std::vector<Tensor>&)>& f, std::vector<Tensor> inputs,
+                              double tol = 1e-6) {
+    for (auto& x : inputs) x.requires_grad_();
+    const Tensor out = f(inputs);
+    const auto grads = ctgrad::autograd::grad({out}, inputs);
+    ctgrad::NoGradGuard no_grad;
+    const double h = 1e-6;
+    for (std::size_t k = 0; k < inputs.size(); ++k) {
+        double* p = inputs[k].data_ptr<double>();
+        const auto analytic = values_of(grads[k]);
+        for (std::int64_t i = 0; i < inputs[k].numel(); ++i) {
+            const double saved = p[i];
+            p[i] = saved + h;
+            const double up = f(inputs).item<double>();
+            p[i] = saved - h;
+            const double down = f(inputs).item<double>();
+            p[i] = saved;
+            const double numeric = (up - down) / (2 * h);
+            CHECK_MESSAGE(std::abs(numeric - analytic[static_cast<std::size_t>(i)]) <= tol * (1 + std::abs(numeric)),
+                          "input ", k, " element ", i, ": numeric ", numeric, " analytic ",
+                          analytic[static_cast<std::size_t>(i)]);
+        }
+    }
+}
+
+std::string temp_path(const std::string& name) { return "/tmp/ctgrad_test_nn_" + name; }
+
+}  // namespace
+
+// --- init ---------------------------------------------------------------------------------------
+
+TEST_CASE("init: the initialisers give PyTorch's values after manual_seed, bit for bit") {
+    struct init_case {
+        const char* name;
+        std::uint64_t seed;
+        std::vector<std::int64_t> shape;
+        std::function<void(Tensor)> f;
+    };
+    const std::vector<init_case> cases = {
+        {"kaiming_uniform", 1, {5, 4}, [](Tensor t) { nn::init::kaiming_uniform_(t); }},
+        {"kaiming_uniform_a", 1, {5, 4}, [](Tensor t) { nn::init::kaiming_uniform_(t, std::sqrt(5.0)); }},
+        {"kaiming_normal_fan_out_relu", 2, {6, 3},
+         [](Tensor t) { nn::init::kaiming_normal_(t, 0, ctgrad::kFanOut, ctgrad::kReLU); }},
+        {"kaiming_uniform_conv", 7, {4, 3, 2, 2}, [](Tensor t) { nn::init::kaiming_uniform_(t, 0.1); }},
+        {"xavier_uniform_gain2", 3, {4, 7}, [](Tensor t) { nn::init::xavier_uniform_(t, 2.0); }},
+        {"xavier_normal", 4, {3, 5}, [](Tensor t) { nn::init::xavier_normal_(t); }},
+        {"uniform", 5, {7}, [](Tensor t) { nn::init::uniform_(t, -2.0, 3.0); }},
+        {"normal", 6, {2, 3}, [](Tensor t) { nn::init::normal_(t, 1.0, 0.5); }},
+    };
+    for (const auto& c : cases) {
+        ctgrad::manual_seed(c.seed);
+        Tensor t = ctgrad::empty(c.shape);
+        c.f(t);
+        check_equal(t, gold(std::string("init/") + c.name, "out"), c.name);
+    }
+}
+
+TEST_CASE("init: Linear(3, 1) and Linear(4, 5) after manual_seed(0) are PyTorch's") {
+    for (auto [in, out] : {std::pair<int, int>{3, 1}, {4, 5}}) {
+        ctgrad::manual_seed(0);
+        nn::Linear lin(in, out);
+        const std::string c = "linear/" + std::to_string(in) + "x" + std::to_string(out);
+        check_equal(lin->weight, gold(c, "weight"), c + " weight");
+        check_equal(lin->bias, gold(c, "bias"), c + " bias");
+        CHECK(lin->weight.is_leaf());
+        CHECK(lin->weight.requires_grad());
+        CHECK(lin->bias.requires_grad());
+    }
+}
+
+TEST_CASE("init: gains, fans, constants and errors") {
+    CHECK(nn::init::calculate_gain(ctgrad::kLinear) == 1);
+    CHECK(nn::init::calculate_gain(ctgrad::kSigmoid) == 1);
+    CHECK(nn::init::calculate_gain(ctgrad::kTanh) == doctest::Approx(5.0 / 3));
+    CHECK(nn::init::calculate_gain(ctgrad::kReLU) == doctest::Approx(std::sqrt(2.0)));
+    CHECK(nn::init::calculate_gain(ctgrad::kLeakyReLU, 0.2) == doctest::Approx(std::sqrt(2.0 / 1.04)));
+    CHECK(nn::init::calculate_gain(ctgrad::kSELU) == 0.75);
+    const auto [fan_in, fan_out] = nn::init::calculate_fan_in_and_fan_out(ctgrad::empty({4, 3, 2, 5}));
+    CHECK(fan_in == 30);
+    CHECK(fan_out == 40);
+    CTGRAD_CHECK_ERROR(nn::init::xavier_uniform_(ctgrad::empty({3})),
+                       "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions");
+    Tensor t = ctgrad::empty({2, 2}, ctgrad::requires_grad());
+    nn::init::constant_(t, 2.5);
+    CHECK(values_of(t) == std::vector<double>{2.5, 2.5, 2.5, 2.5});
+    nn::init::zeros_(t);
+    CHECK(values_of(t) == std::vector<double>{0, 0, 0, 0});
+    nn::init::ones_(t);
+    CHECK(values_of(t) == std::vector<double>{1, 1, 1, 1});
+    CHECK(t.is_leaf());
+    Tensor empty = ctgrad::empty({0, 3});
+    CHECK(nn::init::kaiming_uniform_(empty).numel() == 0);  // PyTorch: a no-op
+}
+
+// --- Linear ---------------------------------------------------------------------------------------
+
+TEST_CASE("Linear: forward and gradients match PyTorch for 1-d, 2-d and 3-d inputs") {
+    const std::map<std::string, std::string> grad_fn = {
+        {"2d", "AddmmBackward0"}, {"1d", "AddBackward0"}, {"3d", "ViewBackward0"}};
+    for (const auto& [variant, name] : grad_fn) {
+        const std::string c = "fwd/" + variant;
+        nn::Linear lin(3, 4);
+        lin->to(ctgrad::kDouble);
+        {
+            ctgrad::NoGradGuard no_grad;
+            lin->weight.copy_(tensor_of(gold(c, "w")));
+            lin->bias.copy_(tensor_of(gold(c, "b")));
+        }
+        const Tensor x = tensor_of(gold(c, "x"), ctgrad::kDouble, true);
+        const Tensor y = lin(x);
+        CHECK(y.grad_fn()->name() == name);
+        check_close(y, gold(c, "out"), 1e-12, 1e-12, c + " out");
+        y.backward(tensor_of(gold(c, "gout")));
+        check_close(x.grad(), gold(c, "gx"), 1e-12, 1e-12, c + " gx");
+        check_close(lin->weight.grad(), gold(c, "gw"), 1e-12, 1e-12, c + " gw");
+        check_close(lin->bias.grad(), gold(c, "gb"), 1e-12, 1e-12, c + " gb");
+    }
+}
+
+TEST_CASE("Linear: finite differences, with and without bias, and second order through addmm") {
+    ctgrad::manual_seed(3);
+    const auto opts = ctgrad::TensorOptions().dtype(ctgrad::kDouble);
+    check_finite_differences(
+        [](const std::vector<Tensor>& v) { return (F::linear(v[0], v[1], v[2]).sin()).sum(); },
+        {ctgrad::randn({5, 3}, opts), ctgrad::randn({2, 3}, opts), ctgrad::randn({2}, opts)});
+    check_finite_differences([](const std::vector<Tensor>& v) { return (F::linear(v[0], v[1]).tanh()).sum(); },
+                             {ctgrad::randn({4, 3}, opts), ctgrad::randn({2, 3}, opts)});
+    check_finite_differences(
+        [](const std::vector<Tensor>& v) { return ctgrad::addmm(v[0], v[1], v[2], 0.5, 2.0).square().sum(); },
+        {ctgrad::randn({1, 2}, opts), ctgrad::randn({3, 4}, opts), ctgrad::randn({4, 2}, opts)});
+    // d/dx sum(x W^T + b)^2 differentiated again: the backward of addmm is made of products.
+    Tensor x = ctgrad::randn({3, 2}, opts.requires_grad(true));
+    Tensor w = ctgrad::randn({2, 2}, opts.requires_grad(true));
+    Tensor b = ctgrad::randn({2}, opts.requires_grad(true));
+    const Tensor y = F::linear(x, w, b).square().sum();
+    const auto gx = ctgrad::autograd::grad({y}, {x}, {}, true, true)[0];
+    const auto hw = ctgrad::autograd::grad({gx.sum()}, {b})[0];
+    // d/db sum_ij 2 (x W^T + b)_ik W_kj = 2 * rows * sum_j W_kj for each k
+    const auto wv = values_of(w);
+    CHECK(values_of(hw)[0] == doctest::Approx(2 * 3 * (wv[0] + wv[1])));
+    CHECK(values_of(hw)[1] == doctest::Approx(2 * 3 * (wv[2] + wv[3])));
+}
+
+TEST_CASE("Linear: options, printing and a wrong input width") {
+    nn::Linear lin(nn::LinearOptions(3, 2).bias(false));
+    CHECK_FALSE(lin->bias.defined());
+    CHECK(lin->parameters().size() == 1);
+    std::ostringstream s;
+    s << lin;
+    CHECK(s.str() == "ctgrad::nn::Linear(in_features=3, out_features=2, bias=false)");
+    nn::Linear lin1(3, 1);
+    CTGRAD_CHECK_ERROR(lin1(ctgrad::ones({2000, 2})), "mat1 and mat2 shapes cannot be multiplied (2000x2 and 3x1)");
+    CTGRAD_CHECK_ERROR(lin1(ctgrad::ones({2, 5, 2})), "mat1 and mat2 shapes cannot be multiplied (10x2 and 3x1)");
+}
+
+// --- the seed's model ---------------------------------------------------------------------------
+
+TEST_CASE("Sequential: the seed2_step5 step (Linear(3,1), Flatten(0,1), MSELoss(sum)) is PyTorch's") {
+    ctgrad::manual_seed(0);
+    const Tensor x = ctgrad::linspace(-M_PI, M_PI, 2000);
+    const Tensor y = ctgrad::sin(x);
+    const Tensor xx = ctgrad::stack({x, x.pow(2), x.pow(3)}, 1);
+    nn::Sequential model(nn::Linear(3, 1), nn::Flatten(nn::FlattenOptions().start_dim(0).end_dim(1)));
+    nn::MSELoss loss_fn(nn::MSELossOptions().reduction(ctgrad::kSum));
+    auto* linear = model[0]->as<nn::Linear>();
+    REQUIRE(linear != nullptr);
+    check_equal(linear->weight, gold("seed/step5", "w0"), "w0");
+    check_equal(linear->bias, gold("seed/step5", "b0"), "b0");
+    const Tensor y_pred = model(xx);
+    CHECK(y_pred.sizes().vec() == std::vector<std::int64_t>{2000});
+    const Tensor loss = loss_fn(y_pred, y);
+    CHECK(loss.grad_fn()->name() == "MseLossBackward0");
+    check_close(loss, gold("seed/step5", "loss"), 1e-5, 0, "loss");
+    model->zero_grad();
+    loss.backward();
+    check_close(linear->weight.grad(), gold("seed/step5", "gw"), 1e-4, 1e-3, "gw");
+    check_close(linear->bias.grad(), gold("seed/step5", "gb"), 1e-4, 1e-3, "gb");
+    {
+        ctgrad::NoGradGuard no_grad;
+        for (auto& p : model->parameters()) p -= 1e-6 * p.grad();
+    }
+    check_close(linear->weight, gold("seed/step5", "w1"), 1e-6, 1e-7, "w1");
+    check_close(linear->bias, gold("seed/step5", "b1"), 1e-6, 1e-7, "b1");
+    CHECK(linear->weight.is_leaf());
+    // a second step's zero_grad zeroes the gradients in place
+    const Tensor g = linear->weight.grad();
+    model->zero_grad();
+    CHECK(linear->weight.grad().is_same(g));
+    CHECK(values_of(g) == std::vector<double>{0, 0, 0});
+}
+
+// --- losses ---------------------------------------------------------------------------------------
+
+namespace {
+Tensor loss_by_name(const std::string& name, const Tensor& a, const Tensor& b, std::int64_t r) {
+    if (name == "mse") return ctgrad::mse_loss(a, b, r);
+    if (name == "l1") return ctgrad::l1_loss(a, b, r);
+    if (name == "smooth_l1") return ctgrad::smooth_l1_loss(a, b, r);
+    if (name == "smooth_l1_beta0.5") return ctgrad::smooth_l1_loss(a, b, r, 0.5);
+    if (name == "huber") return ctgrad::huber_loss(a, b, r);
+    return ctgrad::huber_loss(a, b, r, 0.7);
+}
+const char* loss_node(const std::string& name, std::int64_t r) {
+    if (name == "mse") return "MseLossBackward0";
+    if (name == "l1") return r == ctgrad::Reduction::None ? "AbsBackward0" : r == ctgrad::Reduction::Mean ? "MeanBackward0" : "SumBackward0";
+    if (name.rfind("smooth_l1", 0) == 0) return "SmoothL1LossBackward0";
+    return "HuberLossBackward0";
+}
+}  // namespace
+
+TEST_CASE("losses: every loss x reduction, values and gradients of both operands vs PyTorch") {
+    const std::vector<std::string> names = {"mse", "l1", "smooth_l1", "smooth_l1_beta0.5", "huber", "huber_delta0.7"};
+    const std::vector<std::pair<std::string, std::int64_t>> reductions = {
+        {"none", ctgrad::Reduction::None}, {"mean", ctgrad::Reduction::Mean}, {"sum", ctgrad::Reduction::Sum}};
+    int cases = 0;
+    for (const auto& name : names)
+        for (const auto& [rname, r] : reductions)
+            for (const std::string suffix : {"", "/bcast"}) {
+                const std::string c = "loss/" + name + "/" + rname + suffix;
+                const Tensor a = tensor_of(gold(c, "a"), ctgrad::kDouble, true);
+                const Tensor b = tensor_of(gold(c, "b"), ctgrad::kDouble, true);
+                const Tensor out = loss_by_name(name, a, b, r);
+                CHECK_MESSAGE(out.grad_fn()->name() == loss_node(name, r), c);
+                check_close(out, gold(c, "out"), 1e-12, 1e-12, c + " out");
+                const Tensor gout = tensor_of(gold(c, "gout"));
+                const auto g = ctgrad::autograd::grad({out}, {a, b}, {gout});
+                check_close(g[0], gold(c, "ga"), 1e-12, 1e-12, c + " ga");
+                check_close(g[1], gold(c, "gb"), 1e-12, 1e-12, c + " gb");
+                // the same gradients through the create_graph (tensor-op) path
+                const Tensor out2 = loss_by_name(name, a, b, r);
+                const auto g2 = ctgrad::autograd::grad({out2}, {a, b}, {gout}, true, true);
+                check_close(g2[0], gold(c, "ga"), 1e-12, 1e-12, c + " ga (create_graph)");
+                check_close(g2[1], gold(c, "gb"), 1e-12, 1e-12, c + " gb (create_graph)");
+                if (name == "mse") {
+                    const Tensor wa = tensor_of(gold(c, "wa"));
+                    const auto ha = ctgrad::autograd::grad({(g2[0] * wa).sum()}, {a})[0];
+                    check_close(ha, gold(c, "ha"), 1e-12, 1e-12, c + " ha");
+                }
+                ++cases;
+            }
+    CHECK(cases == 36);
+}
+
+TEST_CASE("losses: finite differences in float64, float32 forms, modules and functional forms") {
+    ctgrad::manual_seed(9);
+    const auto opts = ctgrad::TensorOptions().dtype(ctgrad::kDouble);
+    for (const std::string name : {"mse", "l1", "smooth_l1", "smooth_l1_beta0.5", "huber", "huber_delta0.7"})
+        for (std::int64_t r : {0, 1, 2}) {
+            INFO(name, " reduction ", r);
+            check_finite_differences(
+                [&](const std::vector<Tensor>& v) { return loss_by_name(name, v[0], v[1], r).sin().sum(); },
+                {ctgrad::randn({4, 3}, opts) * 2, ctgrad::randn({3}, opts) * 2});
+        }
+    // float32: the fused passes against the float64 values
+    const Tensor a = ctgrad::randn({1000}), b = ctgrad::randn({1000});
+    for (std::int64_t r : {1, 2}) {
+        const double expect = ctgrad::mse_loss(a.to(ctgrad::kDouble), b.to(ctgrad::kDouble), r).item<double>();
+        CHECK(ctgrad::mse_loss(a, b, r).item<float>() == doctest::Approx(expect).epsilon(1e-5));
+    }
+    // modules and functional forms give the free functions' values
+    CHECK(nn::MSELoss()(a, b).item<float>() == ctgrad::mse_loss(a, b).item<float>());
+    CHECK(nn::MSELoss(ctgrad::kSum)(a, b).item<float>() == ctgrad::mse_loss(a, b, ctgrad::Reduction::Sum).item<float>());
+    CHECK(nn::L1Loss(nn::L1LossOptions().reduction(ctgrad::kSum))(a, b).item<float>() ==
+          ctgrad::l1_loss(a, b, ctgrad::Reduction::Sum).item<float>());
+    CHECK(nn::SmoothL1Loss(nn::SmoothL1LossOptions().beta(0.3))(a, b).item<float>() ==
+          ctgrad::smooth_l1_loss(a, b, ctgrad::Reduction::Mean, 0.3).item<float>());
+    CHECK(nn::HuberLoss(nn::HuberLossOptions().delta(0.4).reduction(ctgrad::kNone))(a, b).sizes().vec() ==
+          std::vector<std::int64_t>{1000});
+    CHECK(F::mse_loss(a, b, F::MSELossFuncOptions(ctgrad::kSum)).item<float>() ==
+          ctgrad::mse_loss(a, b, ctgrad::Reduction::Sum).item<float>());
+    CHECK(F::huber_loss(a, b, F::HuberLossFuncOptions().delta(0.5)).item<float>() ==
+          ctgrad::huber_loss(a, b, ctgrad::Reduction::Mean, 0.5).item<float>());
+    // a float input and a double target compute in double, as PyTorch
+    CHECK(ctgrad::mse_loss(a, b.to(ctgrad::kDouble)).scalar_type() == ctgrad::kDouble);
+    std::ostringstream s;
+    s << nn::MSELoss() << " " << nn::SmoothL1Loss();
+    CHECK(s.str() == "ctgrad::nn::MSELoss() ctgrad::nn::SmoothL1Loss");
+}
+
+TEST_CASE("losses: errors name the op and the shapes, and nothing is recorded") {
+    const Tensor a = ctgrad::ones({3}, ctgrad::requires_grad()), b = ctgrad::ones({4});
+    CTGRAD_CHECK_ERROR(ctgrad::mse_loss(a, b),
+                       "mse_loss: The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 0");
+    CTGRAD_CHECK_ERROR(ctgrad::l1_loss(a, b), "l1_loss: The size of tensor a (3)");
+    CTGRAD_CHECK_ERROR(ctgrad::smooth_l1_loss(a, b), "smooth_l1_loss: The size of tensor a (3)");
+    CTGRAD_CHECK_ERROR(ctgrad::huber_loss(a, b), "huber_loss: The size of tensor a (3)");
+    CTGRAD_CHECK_ERROR(ctgrad::smooth_l1_loss(a, a, 1, -1.0), "smooth_l1_loss does not support negative values for beta.");
+    CTGRAD_CHECK_ERROR(ctgrad::huber_loss(a, a, 1, 0.0), "huber_loss does not support non-positive values for delta.");
+    CTGRAD_CHECK_ERROR(ctgrad::mse_loss(a, a, 7), "mse_loss: 7 is not a valid value for reduction");
+    CTGRAD_CHECK_ERROR(ctgrad::mse_loss(ctgrad::ones({2}, ctgrad::kLong), ctgrad::ones({2}, ctgrad::kLong)),
+                       "\"mse_loss\" not implemented for 'Long'");
+    CHECK_FALSE(a.grad().defined());
+}
+
+// --- modules --------------------------------------------------------------------------------------
+
+namespace {
+// A model written like the seeds' Polynomial3 (seed2_step7_module.py).
+struct Polynomial3Impl : nn::Module {
+    Polynomial3Impl() {
+        a = register_parameter("a", ctgrad::randn({}));
+        b = register_parameter("b", ctgrad::randn({}));
+        c = register_parameter("c", ctgrad::randn({}));
+        d = register_parameter("d", ctgrad::randn({}));
+    }
+    Tensor forward(const Tensor& x) { return a + b * x + c * x.pow(2) + d * x.pow(3); }
+    Tensor a, b, c, d;
+};
+CTGRAD_MODULE(Polynomial3);
+
+// Nested modules with a buffer, for names and order.
+struct BlockImpl : nn::Module {
+    BlockImpl() {
+        scale = register_parameter("scale", ctgrad::ones({2}));
+        count = register_buffer("count", ctgrad::zeros({1}, ctgrad::kLong));
+        inner = register_module("inner", nn::Linear(2, 2));
+    }
+    Tensor forward(const Tensor& x) { return inner(x) * scale; }
+    Tensor scale, count;
+    nn::Linear inner{nullptr};
+};
+TORCH_MODULE(Block);
+
+struct NetImpl : nn::Module {
+    NetImpl() {
+        first = register_module("first", nn::Linear(3, 2));
+        block = register_module("block", Block());
+        seq = register_module("seq", nn::Sequential(nn::Tanh(), nn::Linear(2, 1), nn::Sigmoid()));
+        bias = register_parameter("bias", ctgrad::zeros({1}));
+    }
+    Tensor forward(const Tensor& x) { return seq(block(first(x))) + bias; }
+    nn::Linear first{nullptr};
+    Block block{nullptr};
+    nn::Sequential seq{nullptr};
+    Tensor bias;
+};
+CTGRAD_MODULE(Net);
+}  // namespace
+
+TEST_CASE("Module: a Polynomial3-style user module reads and trains like the seed") {
+    ctgrad::manual_seed(0);
+    Polynomial3 model;
+    CHECK(model->parameters().size() == 4);
+    CHECK(model->named_parameters().keys() == std::vector<std::string>{"a", "b", "c", "d"});
+    CHECK(model->name() == "(anonymous namespace)::Polynomial3Impl");
+    const Tensor x = ctgrad::linspace(-1, 1, 50), y = ctgrad::sin(x);
+    auto loss_fn = nn::MSELoss(nn::MSELossOptions(ctgrad::kSum));
+    double first = 0, last = 0;
+    for (int t = 0; t < 50; ++t) {
+        const Tensor loss = loss_fn(model(x), y);
+        if (t == 0) first = loss.item<double>();
+        last = loss.item<double>();
+        model->zero_grad();
+        loss.backward();
+        ctgrad::NoGradGuard no_grad;
+        for (auto& p : model->parameters()) p -= 1e-3 * p.grad();
+    }
+    CHECK(last < first);
+    CHECK(model->forward(x).sizes().vec() == std::vector<std::int64_t>{50});
+}
+
+TEST_CASE("Module: names and order of parameters, buffers and modules; printing") {
+    Net net;
+    CHECK(net->named_parameters().keys() ==
+          std::vector<std::string>{"bias", "first.weight", "first.bias", "block.scale", "block.inner.weight",
+                                   "block.inner.bias", "seq.1.weight", "seq.1.bias"});
+    CHECK(net->parameters(false).size() == 1);
+    CHECK(net->named_buffers().keys() == std::vector<std::string>{"block.count"});
+    CHECK(net->named_children().keys() == std::vector<std::string>{"first", "block", "seq"});
+    CHECK(net->named_modules().keys() == std::vector<std::string>{"", "first", "block", "block.inner", "seq", "seq.0",
+                                                                  "seq.1", "seq.2"});
+    CHECK(net->modules(false).size() == 7);
+    CHECK(net->children().size() == 3);
+    CHECK(net->named_parameters()["block.scale"].is_same(net->block->scale));
+    CHECK(net->named_parameters().find("nope") == nullptr);
+    CTGRAD_CHECK_ERROR(net->named_parameters()["nope"], "Parameter 'nope' is not defined");
+    std::ostringstream s;
+    s << net;
+    CHECK(s.str() ==
+          "(anonymous namespace)::NetImpl(\n"
+          "  (first): ctgrad::nn::Linear(in_features=3, out_features=2, bias=true)\n"
+          "  (block): (anonymous namespace)::BlockImpl(\n"
+          "    (inner): ctgrad::nn::Linear(in_features=2, out_features=2, bias=true)\n"
+          "  )\n"
+          "  (seq): ctgrad::nn::Sequential(\n"
+          "    (0): ctgrad::nn::Tanh()\n"
+          "    (1): ctgrad::nn::Linear(in_features=2, out_features=1, bias=true)\n"
+          "    (2): ctgrad::nn::Sigmoid()\n"
+          "  )\n"
+          ")");
+    int items = 0;
+    for (const auto& item : net->named_parameters()) items += item.value().defined() && !item.key().empty();
+    CHECK(items == 8);
+}
+
+TEST_CASE("Module: train/eval, zero_grad, to(dtype), registration errors") {
+    Net net;
+    CHECK(net->is_training());
+    net->eval();
+    CHECK_FALSE(net->is_training());
+    CHECK_FALSE(net->block->inner->is_training());
+    CHECK_FALSE(net->seq[2]->is_training());
+    net->train();
+    CHECK(net->seq->ptr(1)->is_training());
+
+    const Tensor x = ctgrad::randn({4, 3});
+    net(x).sum().backward();
+    const Tensor w = net->first->weight;
+    CHECK(w.grad().defined());
+    CHECK_FALSE(net->block->count.requires_grad());
+    net->zero_grad();
+    for (const auto& p : net->parameters()) CHECK(values_of(p.grad()) == std::vector<double>(p.numel(), 0.0));
+    net->zero_grad(true);
+    CHECK_FALSE(w.grad().defined());
+    net->zero_grad();  // no gradient: stays none (libtorch 1.13)
+    CHECK_FALSE(w.grad().defined());
+
+    net(x).sum().backward();
+    const auto before = values_of(w);
+    net->to(ctgrad::kDouble);
+    CHECK(w.scalar_type() == ctgrad::kDouble);  // the same tensor object, converted in place
+    CHECK(w.is_same(net->first->weight));
+    CHECK(w.is_leaf());
+    CHECK(w.requires_grad());
+    CHECK(w.grad().scalar_type() == ctgrad::kDouble);
+    CHECK(net->block->count.scalar_type() == ctgrad::kLong);  // integer buffers keep their dtype
+    CHECK(values_of(w) == before);
+    const Tensor y = net(x.to(ctgrad::kDouble)).sum();
+    CHECK(y.scalar_type() == ctgrad::kDouble);
+    net->zero_grad();
+    y.backward();
+    CHECK(w.grad().scalar_type() == ctgrad::kDouble);
+    net->to(ctgrad::Device(ctgrad::kCPU));
+    CHECK(w.is_cpu());
+
+    struct Bad : nn::Module {
+        void run() {
+            register_parameter("w", ctgrad::ones({1}));
+            CTGRAD_CHECK_ERROR(register_parameter("w", ctgrad::ones({1})), "Parameter 'w' already defined");
+            CTGRAD_CHECK_ERROR(register_parameter("a.b", ctgrad::ones({1})), "must not contain a dot (got 'a.b')");
+            CTGRAD_CHECK_ERROR(register_buffer("", ctgrad::ones({1})), "Buffer name must not be empty");
+            CTGRAD_CHECK_ERROR(register_module("m", nn::Linear(nullptr)), "Accessing empty ModuleHolder");
+            // a tensor with history is registered as a detached leaf
+            const Tensor base = ctgrad::ones({2}, ctgrad::requires_grad());
+            const Tensor& p = register_parameter("p", base * 2);
+            CHECK(p.is_leaf());
+            CHECK(p.requires_grad());
+            const Tensor& q = register_parameter("q", ctgrad::ones({2}), false);
+            CHECK_FALSE(q.requires_grad());
+        }
+    };
+    Bad().run();
+}
+
+TEST_CASE("ModuleHolder: construction, sharing, empty holders") {
+    nn::Linear lin(3, 1);
+    CHECK_FALSE(lin.is_empty());
+    CHECK(static_cast<bool>(lin));
+    nn::Linear same = lin;  // shares the module
+    CHECK(same.ptr() == lin.ptr());
+    CHECK(same.get() == lin.get());
+    nn::Linear empty(nullptr);
+    CHECK(empty.is_empty());
+    CHECK_FALSE(static_cast<bool>(empty));
+    CTGRAD_CHECK_ERROR(empty->weight, "Accessing empty ModuleHolder of ctgrad::nn::LinearImpl");
+    CTGRAD_CHECK_ERROR(empty(ctgrad::ones({1, 3})), "Accessing empty ModuleHolder");
+    empty = lin;
+    CHECK(empty->weight.is_same(lin->weight));
+    nn::Linear from_ptr(std::make_shared<nn::LinearImpl>(nn::LinearOptions(2, 2)));
+    CHECK(from_ptr->options.in_features() == 2);
+    CHECK(lin->forward(ctgrad::ones({2, 3})).sizes().vec() == std::vector<std::int64_t>{2, 1});
+    nn::Flatten flat;  // default options: start_dim 1, end_dim -1
+    CHECK(flat(ctgrad::ones({2, 3, 4})).sizes().vec() == std::vector<std::int64_t>{2, 12});
+}
+
+TEST_CASE("Sequential: indexing, casts, push_back, iteration, errors") {
+    nn::Sequential seq(nn::Linear(3, 4), nn::ReLU(), nn::Linear(4, 1));
+    CHECK(seq->size() == 3);
+    CHECK(seq[0]->as<nn::Linear>() != nullptr);
+    CHECK(seq[0]->as<nn::LinearImpl>() == seq[0]->as<nn::Linear>());
+    CHECK(seq[1]->as<nn::Linear>() == nullptr);
+    CHECK(seq->ptr<nn::LinearImpl>(2)->options.out_features() == 1);
+    CHECK(seq->at<nn::LinearImpl>(0).options.out_features() == 4);
+    CTGRAD_CHECK_ERROR(seq[3], "Index out of range");
+    CTGRAD_CHECK_ERROR(seq->ptr<nn::ReLUImpl>(0), "Attempted to cast module of type ctgrad::nn::LinearImpl");
+    seq->push_back(nn::Sigmoid());
+    seq->push_back("last", nn::Tanh());
+    CHECK(seq->named_children().keys() == std::vector<std::string>{"0", "1", "2", "3", "last"});
+    CHECK(seq->named_parameters().keys() == std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias"});
+    int n = 0;
+    for (const auto& m : *seq) n += m.ptr() != nullptr;
+    CHECK(n == 5);
+    ctgrad::manual_seed(1);
+    const Tensor x = ctgrad::randn({5, 3});
+    Tensor expect = x;
+    for (const auto& m : *seq) expect = m.forward(expect);
+    CHECK(values_of(seq(x)) == values_of(expect));
+    CHECK(values_of(seq->forward(x)) == values_of(expect));
+    const auto h = values_of(F::relu(F::linear(x, seq->at<nn::LinearImpl>(0).weight, seq->at<nn::LinearImpl>(0).bias)));
+    for (double v : h) CHECK(v >= 0);
+    nn::Sequential empty;
+    CTGRAD_CHECK_ERROR(empty(x), "Cannot call forward() on an empty Sequential");
+    Tensor r = ctgrad::randn({4});
+    nn::ReLU inplace(nn::ReLUOptions().inplace(true));
+    Tensor out = inplace(r);
+    CHECK(out.is_same(r));
+    for (double v : values_of(r)) CHECK(v >= 0);
+}
+
+// --- save / load ------------------------------------------------------------------------------------
+
+TEST_CASE("save/load: modules, tensors and tensor lists round trip") {
+    ctgrad::manual_seed(4);
+    Net a;
+    Net b;
+    const std::string path = temp_path("net.bin");
+    ctgrad::save(a, path);
+    const Tensor w = b->first->weight;
+    ctgrad::load(b, path);
+    CHECK(w.is_same(b->first->weight));  // loaded into the existing parameters
+    CHECK(w.is_leaf());
+    const auto pa = a->named_parameters(), pb = b->named_parameters();
+    for (const auto& item : pa) CHECK(values_of(item.value()) == values_of(pb[item.key()]));
+    const Tensor x = ctgrad::randn({2, 3});
+    CHECK(values_of(a(x)) == values_of(b(x)));
+
+    const Tensor t = ctgrad::randn({3, 4}).t();  // non-contiguous
+    ctgrad::save(t, temp_path("t.bin"));
+    Tensor u;
+    ctgrad::load(u, temp_path("t.bin"));
+    CHECK(u.sizes().vec() == std::vector<std::int64_t>{4, 3});
+    CHECK(values_of(u) == values_of(t));
+    const std::vector<Tensor> list = {ctgrad::randn({2}, ctgrad::kDouble), ctgrad::arange(5), ctgrad::ones({}, ctgrad::kBool)};
+    ctgrad::save(list, temp_path("list.bin"));
+    std::vector<Tensor> back;
+    ctgrad::load(back, temp_path("list.bin"));
+    REQUIRE(back.size() == 3);
+    for (std::size_t i = 0; i < 3; ++i) {
+        CHECK(back[i].scalar_type() == list[i].scalar_type());
+        CHECK(values_of(back[i]) == values_of(list[i]));
+    }
+    for (const char* f : {"net.bin", "t.bin", "list.bin"}) std::remove(temp_path(f).c_str());
+}
+
+TEST_CASE("save/load: bad files throw naming the file and the problem, and change nothing") {
+    nn::Linear saved(3, 2);
+    const std::string good = temp_path("good.bin");
+    ctgrad::save(saved, good);
+    std::string bytes;
+    {
+        std::ifstream in(good, std::ios::binary);
+        bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    auto write = [](const std::string& path, const std::string& data) {
+        std::ofstream(path, std::ios::binary).write(data.data(), static_cast<std::streamsize>(data.size()));
+    };
+    nn::Linear target(3, 2);
+    const auto before = values_of(target->weight);
+    const auto before_bias = values_of(target->bias);
+    auto unchanged = [&] {
+        CHECK(values_of(target->weight) == before);
+        CHECK(values_of(target->bias) == before_bias);
+    };
+
+    CTGRAD_CHECK_ERROR(ctgrad::load(target, temp_path("missing.bin")), "cannot open '/tmp/ctgrad_test_nn_missing.bin'");
+    write(temp_path("magic.bin"), "PK\x03\x04 not ours" + bytes);
+    CTGRAD_CHECK_ERROR(ctgrad::load(target, temp_path("magic.bin")), "'/tmp/ctgrad_test_nn_magic.bin' is not a ctgrad tensor file");
+    unchanged();
+    for (std::size_t cut : {std::size_t{17}, std::size_t{30}, bytes.size() - 5}) {
+        write(temp_path("cut.bin"), bytes.substr(0, cut));
+        CTGRAD_CHECK_ERROR(ctgrad::load(target, temp_path("cut.bin")), "is truncated");
+        unchanged();
+    }
+    write(temp_path("extra.bin"), bytes + "xx");
+    CTGRAD_CHECK_ERROR(ctgrad::load(target, temp_path("extra.bin")), "unexpected bytes after its last entry");
+    unchanged();
+
+    nn::Linear wider(4, 2);
+    CTGRAD_CHECK_ERROR(ctgrad::load(wider, good), "has parameter 'weight' of shape [2, 3] but the module's is [2, 4]");
+    nn::Linear no_bias(nn::LinearOptions(3, 2).bias(false));
+    CTGRAD_CHECK_ERROR(ctgrad::load(no_bias, good), "has a parameter 'bias' that the module ctgrad::nn::LinearImpl does not have");
+    nn::Linear as_double(3, 2);
+    as_double->to(ctgrad::kDouble);
+    CTGRAD_CHECK_ERROR(ctgrad::load(as_double, good), "has parameter 'weight' of dtype Float but the module's is Double");
+    // a file whose first parameter matches and whose second does not: nothing is written
+    nn::Sequential two(nn::Linear(3, 2));
+    const auto two_before = values_of(two[0]->as<nn::Linear>()->weight);
+    CTGRAD_CHECK_ERROR(ctgrad::load(two, good), "has a parameter 'weight' that the module ctgrad::nn::SequentialImpl does not have");
+    CHECK(values_of(two[0]->as<nn::Linear>()->weight) == two_before);
+    nn::Sequential more(nn::Linear(3, 2), nn::Linear(2, 2));
+    ctgrad::save(more, temp_path("more.bin"));
+    nn::Sequential fewer(nn::Linear(3, 2));
+    const auto fewer_before = values_of(fewer[0]->as<nn::Linear>()->weight);
+    CTGRAD_CHECK_ERROR(ctgrad::load(fewer, temp_path("more.bin")), "has a parameter '1.weight'");
+    CHECK(values_of(fewer[0]->as<nn::Linear>()->weight) == fewer_before);
+    nn::Sequential lacking(nn::Linear(3, 2), nn::Linear(2, 2), nn::Linear(2, 1));
+    CTGRAD_CHECK_ERROR(ctgrad::load(lacking, temp_path("more.bin")), "lacks the parameter '2.weight'");
+    Tensor t;
+    CTGRAD_CHECK_ERROR(ctgrad::load(t, good), "not one tensor");
+    for (const char* f : {"good.bin", "magic.bin", "cut.bin", "extra.bin", "more.bin"}) std::remove(temp_path(f).c_str());
+}

@@ -1,0 +1,498 @@
+// ctgrad::optim against PyTorch 1.13: 10-step trajectories of every optimizer option,
+// bit for bit (test/reference/optim.txt, written by tools/reference_optim.py), plus param
+// groups, zero_grad, parameters without gradients, closures and the option checks.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <ctgrad/optim.hpp>
+#include <ctgrad/tensor.hpp>
+
+namespace {
+
+using namespace ctgrad;
+using Options = std::map<std::string, double>;
+
+struct ParamCase {
+    int group = 0;
+    std::vector<std::int64_t> shape;
+    std::vector<double> init;
+};
+
+struct Case {
+    std::string optimizer, dtype;
+    int steps = 0;
+    Options defaults;
+    std::map<int, Options> groups;
+    std::vector<ParamCase> params;
+    std::map<std::pair<int, int>, std::vector<double>> grads, after;  // (step, j) -> values
+    std::map<std::pair<int, std::string>, std::vector<double>> state;  // (j, key) -> values
+};
+
+std::vector<double> read_values(std::istringstream& in) {
+    std::vector<double> v;
+    std::string word;
+    while (in >> word) v.push_back(std::stod(word));
+    return v;
+}
+
+Options read_options(std::istringstream& in) {
+    Options o;
+    std::string kv;
+    while (in >> kv) {
+        const auto eq = kv.find('=');
+        o[kv.substr(0, eq)] = std::stod(kv.substr(eq + 1));
+    }
+    return o;
+}
+
+const std::map<std::string, Case>& cases() {
+    static const std::map<std::string, Case> all = [] {
+        std::map<std::string, Case> out;
+        std::ifstream file(std::string(CTGRAD_REFERENCE_DIR) + "/optim.txt");
+        REQUIRE_MESSAGE(file.good(), "missing test/reference/optim.txt (tools/reference_optim.py writes it)");
+        std::string line;
+        while (std::getline(file, line)) {
+            if (line.empty() || line[0] == '#') continue;
+            std::istringstream in(line);
+            std::string kind, name;
+            in >> kind >> name;
+            Case& c = out[name];
+            if (kind == "case") {
+                in >> c.optimizer >> c.dtype >> c.steps;
+                c.defaults = read_options(in);
+            } else if (kind == "group") {
+                int g = 0;
+                in >> g;
+                c.groups[g] = read_options(in);
+            } else if (kind == "shape") {
+                int j = 0, rank = 0;
+                ParamCase p;
+                in >> j >> p.group >> rank;
+                p.shape.resize(static_cast<std::size_t>(rank));
+                for (auto& s : p.shape) in >> s;
+                c.params.resize(std::max<std::size_t>(c.params.size(), static_cast<std::size_t>(j) + 1));
+                c.params[static_cast<std::size_t>(j)] = p;
+            } else if (kind == "init") {
+                int j = 0;
+                in >> j;
+                c.params[static_cast<std::size_t>(j)].init = read_values(in);
+            } else if (kind == "grad" || kind == "param") {
+                int step = 0, j = 0;
+                in >> step >> j;
+                (kind == "grad" ? c.grads : c.after)[{step, j}] = read_values(in);
+            } else if (kind == "state") {
+                int j = 0;
+                std::string key;
+                in >> j >> key;
+                c.state[{j, key}] = read_values(in);
+            }
+        }
+        return out;
+    }();
+    return all;
+}
+
+ScalarType dtype_of_name(const std::string& name) { return name == "float64" ? kDouble : kFloat; }
+
+Tensor make(const std::vector<std::int64_t>& shape, const std::vector<double>& values, ScalarType dtype) {
+    Tensor t = empty(shape, TensorOptions().dtype(dtype));
+    REQUIRE(static_cast<std::size_t>(t.numel()) == values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (dtype == kFloat) t.data_ptr<float>()[i] = static_cast<float>(values[i]);
+        else t.data_ptr<double>()[i] = values[i];
+    }
+    return t;
+}
+
+// The distance in units in the last place between the elements of t and the expected values
+// (the largest over the tensor); 0 means bit-identical.
+std::int64_t max_ulp(const Tensor& t, const std::vector<double>& expected) {
+    REQUIRE(static_cast<std::size_t>(t.numel()) == expected.size());
+    std::int64_t worst = 0;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        std::int64_t a = 0, b = 0;
+        if (t.scalar_type() == kFloat) {
+            const float x = t.data_ptr<float>()[i], y = static_cast<float>(expected[i]);
+            std::int32_t ix, iy;
+            std::memcpy(&ix, &x, 4);
+            std::memcpy(&iy, &y, 4);
+            a = ix < 0 ? std::int64_t(INT32_MIN) - ix : ix;
+            b = iy < 0 ? std::int64_t(INT32_MIN) - iy : iy;
+        } else {
+            const double x = t.data_ptr<double>()[i], y = expected[i];
+            std::int64_t ix, iy;
+            std::memcpy(&ix, &x, 8);
+            std::memcpy(&iy, &y, 8);
+            a = ix < 0 ? INT64_MIN - ix : ix;
+            b = iy < 0 ? INT64_MIN - iy : iy;
+        }
+        worst = std::max(worst, a > b ? a - b : b - a);
+    }
+    return worst;
+}
+
+template <class O>
+O sgd_options(const Options& kv, O o) {
+    for (const auto& [k, v] : kv) {
+        if (k == "lr") o.lr(v);
+        else if (k == "momentum") o.momentum(v);
+        else if (k == "dampening") o.dampening(v);
+        else if (k == "weight_decay") o.weight_decay(v);
+        else if (k == "nesterov") o.nesterov(v != 0);
+        else FAIL("unknown SGD option " << k);
+    }
+    return o;
+}
+
+template <class O>
+O adam_options(const Options& kv, O o) {
+    for (const auto& [k, v] : kv) {
+        if (k == "lr") o.lr(v);
+        else if (k == "beta1") o.betas(std::make_tuple(v, std::get<1>(o.betas())));
+        else if (k == "beta2") o.betas(std::make_tuple(std::get<0>(o.betas()), v));
+        else if (k == "eps") o.eps(v);
+        else if (k == "weight_decay") o.weight_decay(v);
+        else if (k == "amsgrad") o.amsgrad(v != 0);
+        else FAIL("unknown Adam option " << k);
+    }
+    return o;
+}
+
+optim::RMSpropOptions rmsprop_options(const Options& kv, optim::RMSpropOptions o) {
+    for (const auto& [k, v] : kv) {
+        if (k == "lr") o.lr(v);
+        else if (k == "alpha") o.alpha(v);
+        else if (k == "eps") o.eps(v);
+        else if (k == "weight_decay") o.weight_decay(v);
+        else if (k == "momentum") o.momentum(v);
+        else if (k == "centered") o.centered(v != 0);
+        else FAIL("unknown RMSprop option " << k);
+    }
+    return o;
+}
+
+// The optimizer of case c over params (in groups as the case says; group overrides start from
+// the case's defaults, as PyTorch fills a group's missing keys from the defaults).
+std::unique_ptr<optim::Optimizer> make_optimizer(const Case& c, const std::vector<Tensor>& params) {
+    int n_groups = 0;
+    for (const auto& p : c.params) n_groups = std::max(n_groups, p.group + 1);
+    std::vector<std::vector<Tensor>> members(static_cast<std::size_t>(n_groups));
+    for (std::size_t j = 0; j < params.size(); ++j)
+        members[static_cast<std::size_t>(c.params[j].group)].push_back(params[j]);
+    auto groups = [&](auto defaults, auto with) {
+        std::vector<optim::OptimizerParamGroup> out;
+        for (int g = 0; g < n_groups; ++g) {
+            auto it = c.groups.find(g);
+            if (it == c.groups.end()) out.emplace_back(members[static_cast<std::size_t>(g)]);
+            else
+                out.emplace_back(members[static_cast<std::size_t>(g)],
+                                 std::make_unique<decltype(defaults)>(with(it->second, defaults)));
+        }
+        return out;
+    };
+    if (c.optimizer == "SGD") {
+        const auto d = sgd_options(c.defaults, optim::SGDOptions(0.0));
+        return std::make_unique<optim::SGD>(groups(d, sgd_options<optim::SGDOptions>), d);
+    }
+    if (c.optimizer == "Adam") {
+        const auto d = adam_options(c.defaults, optim::AdamOptions());
+        return std::make_unique<optim::Adam>(groups(d, adam_options<optim::AdamOptions>), d);
+    }
+    if (c.optimizer == "AdamW") {
+        const auto d = adam_options(c.defaults, optim::AdamWOptions());
+        return std::make_unique<optim::AdamW>(groups(d, adam_options<optim::AdamWOptions>), d);
+    }
+    REQUIRE(c.optimizer == "RMSprop");
+    const auto d = rmsprop_options(c.defaults, optim::RMSpropOptions());
+    return std::make_unique<optim::RMSprop>(groups(d, rmsprop_options), d);
+}
+
+// The state buffer `key` of parameter p, as PyTorch names it.
+Tensor state_buffer(optim::Optimizer& opt, const Tensor& p, const std::string& optimizer, const std::string& key) {
+    auto it = opt.state().find(p.unsafeGetTensorImpl());
+    REQUIRE(it != opt.state().end());
+    optim::OptimizerParamState& s = *it->second;
+    auto scalar = [&](std::int64_t step) { return scalar_tensor(static_cast<double>(step), TensorOptions().dtype(kDouble)); };
+    if (optimizer == "SGD" && key == "momentum_buffer") return static_cast<optim::SGDParamState&>(s).momentum_buffer();
+    if (optimizer == "Adam") {
+        auto& a = static_cast<optim::AdamParamState&>(s);
+        if (key == "step") return scalar(a.step());
+        if (key == "exp_avg") return a.exp_avg();
+        if (key == "exp_avg_sq") return a.exp_avg_sq();
+        if (key == "max_exp_avg_sq") return a.max_exp_avg_sq();
+    }
+    if (optimizer == "AdamW") {
+        auto& a = static_cast<optim::AdamWParamState&>(s);
+        if (key == "step") return scalar(a.step());
+        if (key == "exp_avg") return a.exp_avg();
+        if (key == "exp_avg_sq") return a.exp_avg_sq();
+        if (key == "max_exp_avg_sq") return a.max_exp_avg_sq();
+    }
+    if (optimizer == "RMSprop") {
+        auto& r = static_cast<optim::RMSpropParamState&>(s);
+        if (key == "step") return scalar(r.step());
+        if (key == "square_avg") return r.square_avg();
+        if (key == "momentum_buffer") return r.momentum_buffer();
+        if (key == "grad_avg") return r.grad_avg();
+    }
+    FAIL("no state " << key << " in " << optimizer);
+    return Tensor();
+}
+
+// Replays case `name`: sets each step's gradients from the file, steps, compares every
+// parameter after every step and the final state with PyTorch's. Returns the largest ulp
+// distance seen.
+std::int64_t replay(const std::string& name) {
+    const auto found = cases().find(name);
+    REQUIRE_MESSAGE(found != cases().end(), "no case " << name << " in optim.txt");
+    const Case& c = found->second;
+    const ScalarType dtype = dtype_of_name(c.dtype);
+    std::vector<Tensor> params;
+    for (const auto& p : c.params) params.push_back(make(p.shape, p.init, dtype).requires_grad_());
+    auto opt = make_optimizer(c, params);
+    std::int64_t worst = 0;
+    for (int step = 0; step < c.steps; ++step) {
+        for (std::size_t j = 0; j < params.size(); ++j) {
+            auto g = c.grads.find({step, static_cast<int>(j)});
+            if (g == c.grads.end()) params[j].mutable_grad() = Tensor();
+            else params[j].mutable_grad() = make(c.params[j].shape, g->second, dtype);
+        }
+        const Tensor loss = opt->step();
+        CHECK_FALSE(loss.defined());
+        for (std::size_t j = 0; j < params.size(); ++j) {
+            const std::int64_t ulp = max_ulp(params[j], c.after.at({step, static_cast<int>(j)}));
+            if (ulp != 0) MESSAGE(name << ": step " << step << " param " << j << ": " << ulp << " ulp");
+            worst = std::max(worst, ulp);
+        }
+    }
+    for (const auto& [key, values] : c.state) {
+        const Tensor buffer = state_buffer(*opt, params[static_cast<std::size_t>(key.first)], c.optimizer, key.second);
+        const std::int64_t ulp = max_ulp(buffer, values);
+        if (ulp != 0) MESSAGE(name << ": state " << key.second << " of param " << key.first << ": " << ulp << " ulp");
+        worst = std::max(worst, ulp);
+    }
+    // A parameter that never had a gradient has no state.
+    for (std::size_t j = 0; j < params.size(); ++j) {
+        bool had_grad = false;
+        for (int step = 0; step < c.steps; ++step) had_grad = had_grad || c.grads.count({step, static_cast<int>(j)});
+        if (!had_grad) CHECK(opt->state().count(params[j].unsafeGetTensorImpl()) == 0);
+    }
+    return worst;
+}
+
+template <class F>
+std::string error_of(F&& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("optim: trajectories match PyTorch 1.13 bit for bit") {
+    for (const char* name :
+         {"sgd_plain", "sgd_momentum", "sgd_dampening", "sgd_nesterov", "sgd_weight_decay", "sgd_all",
+          "sgd_momentum_f64", "adam_default", "adam_lr_default", "adam_weight_decay", "adam_amsgrad", "adam_betas_eps",
+          "adam_f64", "adamw_default", "adamw_amsgrad", "adamw_f64", "rmsprop_default", "rmsprop_alpha",
+          "rmsprop_momentum", "rmsprop_centered", "rmsprop_weight_decay", "rmsprop_centered_momentum", "rmsprop_f64"}) {
+        CAPTURE(name);
+        CHECK(replay(name) == 0);
+    }
+}
+
+TEST_CASE("optim: param groups with their own options") {
+    for (const char* name : {"adam_groups", "sgd_groups", "rmsprop_groups"}) {
+        CAPTURE(name);
+        CHECK(replay(name) == 0);
+    }
+    // A group without options takes a copy of the defaults; one with options keeps them.
+    Tensor a = zeros({2}).requires_grad_(), b = zeros({3}).requires_grad_();
+    optim::Adam opt({optim::OptimizerParamGroup({a}),
+                     optim::OptimizerParamGroup({b}, std::make_unique<optim::AdamOptions>(0.5))},
+                    optim::AdamOptions(0.1));
+    REQUIRE(opt.param_groups().size() == 2);
+    CHECK(opt.param_groups()[0].options().get_lr() == 0.1);
+    CHECK(opt.param_groups()[1].options().get_lr() == 0.5);
+    opt.param_groups()[0].options().set_lr(0.2);  // a learning-rate schedule's move
+    CHECK(static_cast<optim::AdamOptions&>(opt.param_groups()[0].options()).lr() == 0.2);
+    CHECK(static_cast<const optim::AdamOptions&>(opt.defaults()).lr() == 0.1);
+    Tensor c = zeros({1}).requires_grad_();
+    opt.add_param_group(optim::OptimizerParamGroup({c}));
+    CHECK(opt.param_groups().size() == 3);
+    CHECK(opt.size() == 3);
+    CHECK(opt.param_groups()[2].options().get_lr() == 0.1);
+}
+
+TEST_CASE("optim: parameters without a gradient are left alone") {
+    for (const char* name : {"sgd_skip", "adam_skip", "adamw_skip", "rmsprop_skip"}) {
+        CAPTURE(name);
+        CHECK(replay(name) == 0);
+    }
+}
+
+TEST_CASE("optim: zero_grad zeroes the gradients in place and keeps them defined") {
+    Tensor w = ones({3}).requires_grad_();
+    Tensor unused = ones({2}).requires_grad_();
+    optim::SGD opt({w, unused}, optim::SGDOptions(0.1));
+    (w * w).sum().backward();
+    const Tensor before = w.grad();
+    REQUIRE(before.defined());
+    opt.zero_grad();
+    CHECK(w.grad().defined());
+    CHECK(w.grad().is_same(before));  // the same tensor, zeroed (libtorch 1.13; PyTorch 2 sets None)
+    CHECK(w.grad().equal(zeros({3})));
+    CHECK_FALSE(unused.grad().defined());
+    // Gradients accumulate again from zero.
+    (w * 3).sum().backward();
+    CHECK(w.grad().equal(full({3}, 3.0)));
+}
+
+TEST_CASE("optim: step runs under no-grad, bumps the version, and returns the closure's loss") {
+    Tensor w = full({3}, 2.0).requires_grad_();
+    optim::Adam opt({w}, optim::AdamOptions(0.1));
+    (w * w).sum().backward();
+    const auto version = w._version();
+    CHECK_FALSE(opt.step().defined());
+    CHECK(w._version() == version + 1);
+    CHECK(w.is_leaf());
+    CHECK(w.requires_grad());
+    CHECK(GradMode::is_enabled());
+
+    int calls = 0;
+    const Tensor loss = opt.step([&] {
+        ++calls;
+        CHECK(GradMode::is_enabled());  // the closure builds a graph even though step() is no-grad
+        opt.zero_grad();
+        Tensor l = (w * w).sum();
+        l.backward();
+        return l;
+    });
+    CHECK(calls == 1);
+    REQUIRE(loss.defined());
+    CHECK(loss.requires_grad());
+}
+
+TEST_CASE("optim: the seed program's spelling compiles and trains") {
+    // seed0_curve_fit_adam: `opt = torch.optim.Adam([w], 0.1)`.
+    Tensor w = zeros({3, 1}).requires_grad_();
+    ctgrad::optim::Adam opt({w}, ctgrad::optim::AdamOptions(0.1));
+    ctgrad::optim::SGD sgd(std::vector<Tensor>{w}, ctgrad::optim::SGDOptions(1e-6).momentum(0.9).dampening(0).nesterov(false).weight_decay(0));
+    ctgrad::optim::RMSprop rms(std::vector<Tensor>{w}, ctgrad::optim::RMSpropOptions(1e-3).alpha(0.99).eps(1e-8).weight_decay(0).momentum(0).centered(false));
+    ctgrad::optim::AdamW adamw(std::vector<Tensor>{w}, ctgrad::optim::AdamWOptions(1e-3).betas(std::make_tuple(0.9, 0.999)).eps(1e-8).amsgrad(false));
+    CHECK(ctgrad::optim::AdamWOptions().weight_decay() == 1e-2);
+    CHECK(ctgrad::optim::AdamOptions().lr() == 1e-3);
+    CHECK(ctgrad::optim::RMSpropOptions().lr() == 1e-2);
+    const Tensor target = full({3, 1}, 1.0);
+    float first = 0, last = 0;
+    for (int i = 0; i < 100; ++i) {
+        opt.zero_grad();
+        Tensor loss = ((w - target) * (w - target)).sum();
+        loss.backward();
+        opt.step();
+        (i == 0 ? first : last) = loss.item<float>();
+    }
+    CHECK(last < first * 0.01f);
+}
+
+TEST_CASE("optim: invalid options are errors in PyTorch's words") {
+    Tensor w = zeros({2}).requires_grad_();
+    const std::vector<Tensor> ps{w};
+    CHECK(error_of([&] { optim::SGD(ps, optim::SGDOptions(-1)); }) == "SGD: Invalid learning rate: -1");
+    CHECK(error_of([&] { optim::SGD(ps, optim::SGDOptions(0.1).momentum(-0.5)); }) ==
+          "SGD: Invalid momentum value: -0.5");
+    CHECK(error_of([&] { optim::SGD(ps, optim::SGDOptions(0.1).weight_decay(-1)); }) ==
+          "SGD: Invalid weight_decay value: -1");
+    CHECK(error_of([&] { optim::SGD(ps, optim::SGDOptions(0.1).nesterov(true)); }) ==
+          "SGD: Nesterov momentum requires a momentum and zero dampening");
+    CHECK(error_of([&] { optim::SGD(ps, optim::SGDOptions(0.1).momentum(0.9).dampening(0.1).nesterov(true)); }) ==
+          "SGD: Nesterov momentum requires a momentum and zero dampening");
+    CHECK(error_of([&] { optim::Adam(ps, optim::AdamOptions(-1)); }) == "Adam: Invalid learning rate: -1");
+    CHECK(error_of([&] { optim::Adam(ps, optim::AdamOptions(0.1).eps(-1e-8)); }) ==
+          "Adam: Invalid epsilon value: -1e-08");
+    CHECK(error_of([&] { optim::Adam(ps, optim::AdamOptions(0.1).betas(std::make_tuple(1.0, 0.999))); }) ==
+          "Adam: Invalid beta parameter at index 0: 1");
+    CHECK(error_of([&] { optim::Adam(ps, optim::AdamOptions(0.1).betas(std::make_tuple(0.9, -0.1))); }) ==
+          "Adam: Invalid beta parameter at index 1: -0.1");
+    CHECK(error_of([&] { optim::Adam(ps, optim::AdamOptions(0.1).weight_decay(-0.1)); }) ==
+          "Adam: Invalid weight_decay value: -0.1");
+    CHECK(error_of([&] { optim::AdamW(ps, optim::AdamWOptions(-0.5)); }) == "AdamW: Invalid learning rate: -0.5");
+    CHECK(error_of([&] { optim::AdamW(ps, optim::AdamWOptions().betas(std::make_tuple(0.9, 1.0))); }) ==
+          "AdamW: Invalid beta parameter at index 1: 1");
+    CHECK(error_of([&] { optim::RMSprop(ps, optim::RMSpropOptions(-1)); }) == "RMSprop: Invalid learning rate: -1");
+    CHECK(error_of([&] { optim::RMSprop(ps, optim::RMSpropOptions().eps(-1)); }) ==
+          "RMSprop: Invalid epsilon value: -1");
+    CHECK(error_of([&] { optim::RMSprop(ps, optim::RMSpropOptions().momentum(-1)); }) ==
+          "RMSprop: Invalid momentum value: -1");
+    CHECK(error_of([&] { optim::RMSprop(ps, optim::RMSpropOptions().alpha(-1)); }) ==
+          "RMSprop: Invalid alpha value: -1");
+    CHECK(error_of([&] { optim::RMSprop(ps, optim::RMSpropOptions().weight_decay(-1)); }) ==
+          "RMSprop: Invalid weight_decay value: -1");
+
+    // Groups: invalid options, a parameter twice, a non-leaf. Nothing is added.
+    optim::Adam opt(ps, optim::AdamOptions(0.1));
+    Tensor v = zeros({2}).requires_grad_();
+    CHECK(error_of([&] {
+              opt.add_param_group(optim::OptimizerParamGroup({v}, std::make_unique<optim::AdamOptions>(-2)));
+          }) == "Adam: Invalid learning rate: -2");
+    CHECK(error_of([&] { opt.add_param_group(optim::OptimizerParamGroup({v, w})); }) ==
+          "Adam: some parameters appear in more than one parameter group");
+    CHECK(error_of([&] { opt.add_param_group(optim::OptimizerParamGroup({v * 2})); }) ==
+          "Adam: can't optimize a non-leaf Tensor");
+    CHECK(opt.param_groups().size() == 1);
+    CHECK(opt.size() == 1);
+}
+
+TEST_CASE("optim: unsupported parameters are errors that change nothing") {
+    // An integer parameter.
+    Tensor n = zeros({2}, TensorOptions().dtype(kLong));
+    n.mutable_grad() = zeros({2}, TensorOptions().dtype(kLong));
+    optim::SGD sgd(std::vector<Tensor>{n}, optim::SGDOptions(0.1));
+    CHECK(error_of([&] { sgd.step(); }) == "SGD: expected a float32 or float64 parameter (parameter of shape [2], dtype Long)");
+
+    // A gradient of another dtype.
+    Tensor w = ones({2}).requires_grad_();
+    w.mutable_grad() = ones({2}, TensorOptions().dtype(kDouble));
+    optim::Adam adam(std::vector<Tensor>{w}, optim::AdamOptions(0.1));
+    const std::string msg = error_of([&] { adam.step(); });
+    CHECK(msg.find("Adam: the gradient has dtype Double, expected the parameter's") == 0);
+    CHECK(w.equal(ones({2})));
+    CHECK(adam.state().empty());
+
+    // A non-contiguous parameter.
+    Tensor base = ones({2, 3}).requires_grad_();
+    Tensor t;
+    {
+        NoGradGuard no_grad;
+        t = base.detach().t();
+    }
+    t.requires_grad_();
+    t.mutable_grad() = ones({3, 2});
+    optim::RMSprop rms(std::vector<Tensor>{t}, optim::RMSpropOptions());
+    CHECK(error_of([&] { rms.step(); }).find("RMSprop: expected a contiguous parameter") == 0);
+    CHECK(base.equal(ones({2, 3})));
+
+    // A non-contiguous gradient is read through a contiguous copy: same result as contiguous.
+    Tensor p1 = make({2, 3}, {1, 2, 3, 4, 5, 6}, kFloat).requires_grad_();
+    Tensor p2 = make({2, 3}, {1, 2, 3, 4, 5, 6}, kFloat).requires_grad_();
+    Tensor g = make({3, 2}, {0.5, -1, 2, 0.25, -3, 1.5}, kFloat);
+    p1.mutable_grad() = g.t();
+    p2.mutable_grad() = g.t().contiguous();
+    optim::Adam a1(std::vector<Tensor>{p1}, optim::AdamOptions(0.1)), a2(std::vector<Tensor>{p2}, optim::AdamOptions(0.1));
+    a1.step();
+    a2.step();
+    CHECK(p1.equal(p2));
+    CHECK_FALSE(p1.equal(make({2, 3}, {1, 2, 3, 4, 5, 6}, kFloat)));
+}

@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include <ctgrad/nn.hpp>
 #include <ctgrad/nn/static.hpp>
+#include <ctgrad/optim.hpp>
 
 #include "../support/errors.hpp"
 #include "../support/values.hpp"
@@ -316,4 +318,52 @@ TEST_CASE("static_features: a [batch, F] tensor rearranged feature by feature") 
     // A transposed (strided) double tensor reads the same.
     const nn::static_features<2> g(t.to(ctgrad::kDouble).t().contiguous().t());
     CHECK(std::vector<float>(g.column(1).begin(), g.column(1).end()) == std::vector<float>{1, 3, 5});
+}
+
+// The optimizers of ctgrad::optim step a static model as they step a dynamic one: its parameters
+// are ordinary leaves whose .grad() the fused pass fills.
+TEST_CASE("static model: trained by ctgrad::optim, as the dynamic nn::Sequential is") {
+    const seed_data d;
+    SUBCASE("SGD follows the seed2_step5 trajectory") {
+        ctgrad::manual_seed(0);
+        seed_model model;
+        const nn::static_features<3> xx(d.xx);
+        const nn::static_features<1> y(d.y);
+        ctgrad::optim::SGD optimizer(model.parameters(), ctgrad::optim::SGDOptions(1e-6));
+        for (int t = 0; t < 10; ++t) {
+            const std::string step = "step5/" + std::to_string(t) + "/";
+            optimizer.zero_grad();
+            model.value_and_grad(nn::static_mse_sum, xx, y);
+            optimizer.step();
+            // SGD adds -lr * grad in one fused multiply-add where the hand-written update rounds
+            // the product first: a last-bit difference at most.
+            check_close(values_of(model.get<0>().weight), gold(step + "weight"), 1e-6, 3e-7, step + "weight");
+            check_close(values_of(model.get<0>().bias), gold(step + "bias"), 1e-6, 3e-7, step + "bias");
+        }
+    }
+    SUBCASE("RMSprop: the static and the dynamic model take the same steps") {
+        ctgrad::manual_seed(0);
+        seed_model model;
+        ctgrad::manual_seed(0);
+        nn::Sequential dynamic(nn::Linear(3, 1), nn::Flatten(nn::FlattenOptions().start_dim(0).end_dim(1)));
+        const nn::static_features<3> xx(d.xx);
+        const nn::static_features<1> y(d.y);
+        ctgrad::optim::RMSprop static_opt(model.parameters(), ctgrad::optim::RMSpropOptions(1e-3));
+        ctgrad::optim::RMSprop dynamic_opt(dynamic->parameters(), ctgrad::optim::RMSpropOptions(1e-3));
+        nn::MSELoss loss_fn(nn::MSELossOptions().reduction(ctgrad::kSum));
+        for (int t = 0; t < 10; ++t) {
+            static_opt.zero_grad();
+            const float static_loss = model.value_and_grad(nn::static_mse_sum, xx, y);
+            static_opt.step();
+            dynamic_opt.zero_grad();
+            auto loss = loss_fn(dynamic->forward(d.xx), d.y);
+            loss.backward();
+            dynamic_opt.step();
+            CHECK(static_loss == doctest::Approx(loss.item<double>()).epsilon(1e-5));
+            const auto ps = model.parameters(), pd = dynamic->parameters();
+            REQUIRE(ps.size() == pd.size());
+            for (std::size_t i = 0; i < ps.size(); ++i)
+                check_close(values_of(ps[i]), values_of(pd[i]), 1e-5, 1e-7, "parameter " + std::to_string(i));
+        }
+    }
 }

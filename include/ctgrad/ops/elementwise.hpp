@@ -186,7 +186,7 @@ template <class Op> Tensor binary_op(const Tensor& a, const Tensor& b, const cha
 template <class E>
 interpreted interpret(const E& e, const tensor_env& env) {
     if constexpr (expr::is_var_v<E>) {
-        constexpr char c = E::spelling[0];
+        static constexpr char c = E::spelling[0];  // static: clang rejects a constexpr local read from a template's array
         if constexpr (c == 'g') return {env.g};
         else if constexpr (c == 'a') return {env.a};
         else if constexpr (c == 'b') return {env.b};

@@ -140,6 +140,7 @@ const std::map<std::string, op_fn>& ops() {
         {"square", [](const tensors& x) { return ctgrad::square(x[0]); }},
         {"pow_2", [](const tensors& x) { return x[0].pow(2); }},
         {"pow_3", [](const tensors& x) { return ctgrad::pow(x[0], 3); }},
+        {"pow_4", [](const tensors& x) { return x[0].pow(4); }},
         {"pow_0.5", [](const tensors& x) { return x[0].pow(0.5); }},
         {"pow_-1.5", [](const tensors& x) { return x[0].pow(-1.5); }},
         {"pow_2.5", [](const tensors& x) { return ctgrad::pow(x[0], 2.5); }},
@@ -298,7 +299,7 @@ TEST_CASE("element-wise ops, sum/mean and views give PyTorch's values, gradients
         }
     }
     CHECK(used.size() == ops().size());  // every op of the table has golden values
-    CHECK(cases == 300);  // 150 cases in two dtypes
+    CHECK(cases == 306);  // 153 cases in two dtypes
 }
 
 TEST_CASE("broadcast operands given pre-expanded (stride 0) get the gradient of the expanded shape") {
@@ -438,7 +439,7 @@ TEST_CASE("gradients and second derivatives match finite differences (float64, e
         check_finite_differences(ops().at(op_of(name)), xs, false, static_cast<std::uint32_t>(checked));
         ++checked;
     }
-    CHECK(checked == 144);  // every golden case but the kinks and the factories
+    CHECK(checked == 147);  // every golden case but the kinks and the factories
 }
 
 TEST_CASE("fused and interpreted backward agree over SIMD bodies and tails, and broadcast scalars") {
@@ -473,7 +474,7 @@ TEST_CASE("fused and interpreted backward agree over SIMD bodies and tails, and 
                     check_same(fused[i], interpreted[i], dtype == ctgrad::kDouble ? 1e-13 : 1e-6, "gradient");
                 ++checked;
             }
-    CHECK(checked == 2 * (23 * 3 + 9 * 5));  // unary ops on the 2-d shapes
+    CHECK(checked == 2 * (24 * 3 + 9 * 5));  // unary ops on the 2-d shapes
 }
 
 // --- differential test: dynamic layer == static layer == finite differences ---------------------

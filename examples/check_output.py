@@ -59,6 +59,12 @@ def main():
     # The seed loops drift by up to 6.5e-7 relative (AVX-512 and SSE2 builds measured).
     parser.add_argument("--rel", type=float, default=3e-6)
     parser.add_argument("--abs", type=float, default=1e-8)
+    # A program that turns chaotic (seed2_step6: RMSprop oscillating about its minimum) keeps the
+    # strict tolerance up to the line where the chaos starts, and a looser one from there.
+    parser.add_argument("--loose-from", type=int, default=None, metavar="LINE",
+                        help="1-based line from which --loose-rel/--loose-abs apply")
+    parser.add_argument("--loose-rel", type=float, default=3e-2)
+    parser.add_argument("--loose-abs", type=float, default=1e-4)
     args = parser.parse_args()
 
     got = subprocess.run([args.executable], check=True, capture_output=True, text=True).stdout.splitlines()
@@ -69,12 +75,15 @@ def main():
     for i in range(max(len(got), len(want))):
         g = got[i] if i < len(got) else "<missing>"
         w = want[i] if i < len(want) else "<missing>"
-        ok, diff = compare(g, w, args.rel, args.abs)
+        loose = args.loose_from is not None and i + 1 >= args.loose_from
+        ok, diff = compare(g, w, args.loose_rel if loose else args.rel, args.loose_abs if loose else args.abs)
         worst = max(worst, diff)
         if not ok:
             failures.append(f"line {i + 1}:\n  ctgrad:  {g}\n  pytorch: {w}")
+    loose_note = (f"; from line {args.loose_from}: {args.loose_rel:g} relative + {args.loose_abs:g} absolute"
+                  if args.loose_from is not None else "")
     print(f"{len(want)} lines expected, {len(got)} printed; a number used at most {worst:.0%} of its tolerance "
-          f"({args.rel:g} relative + {args.abs:g} absolute)")
+          f"({args.rel:g} relative + {args.abs:g} absolute{loose_note})")
     if failures:
         print("MISMATCH\n" + "\n".join(failures))
         return 1

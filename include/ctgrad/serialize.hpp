@@ -84,7 +84,8 @@ inline void write_file(const std::string& path, const std::vector<entry>& entrie
     put<std::uint32_t>(out, version);
     put<std::uint64_t>(out, entries.size());
     for (const auto& e : entries) {
-        const Tensor data = e.value.is_contiguous() ? e.value : contiguous_copy(e.value, e.value.scalar_type());
+        // Device tensors are written from a host copy; the file does not record the device.
+        const Tensor data = e.value.is_contiguous() && e.value.is_cpu() ? e.value : contiguous_copy_on(e.value, Device(kCPU));
         put<std::uint8_t>(out, static_cast<std::uint8_t>(e.what));
         put<std::uint32_t>(out, static_cast<std::uint32_t>(e.name.size()));
         out.write(e.name.data(), static_cast<std::streamsize>(e.name.size()));

@@ -5,6 +5,7 @@
 #include "autograd/function.hpp"
 #include "autograd/fuse.hpp"
 #include "autograd/grad_mode.hpp"
+#include "cuda.hpp"
 #include "ops/compare.hpp"
 #include "ops/conversion.hpp"
 #include "ops/elementwise.hpp"

@@ -7,6 +7,8 @@
 //   backward  compile-time reverse mode: walks the tape from the root, multiplying adjoints by
 //             each op's local partials (evaluated from the kept values, never recomputed)
 //   accumulate / scatter  the reduction pass and the pass that writes per-element gradients
+#include <cstdint>
+
 #include "../detail/type_list.hpp"
 #include "../expr/derivative.hpp"
 #include "../expr/traits.hpp"
@@ -22,6 +24,10 @@ template <class S> struct scalar_source { S value; };
 // array, or one element broadcast to every index. One instantiation serves both, so a
 // dynamic op does not compile once per combination of array and scalar operands.
 template <class S> struct broadcast_source { const S* data; bool is_scalar; };
+// An operand of a device kernel: element i is data[i * stride] (stride 0: one element of device
+// memory seen everywhere), or, with data null, a number the host passed by value (a CPU scalar
+// beside device tensors needs no device memory of its own).
+template <class S> struct device_source { const S* data; std::int64_t stride; S value; };
 
 // What an element-wise evaluation reads: the bound values (in binding order, named by Vars), the
 // finished reductions, the element index and the element count.
@@ -104,6 +110,9 @@ CTGRAD_INLINE CTGRAD_HOST_DEVICE T load(const Ctx& ctx) {
         return math<T>::load(source.data + ctx.index);
     else if constexpr (std::is_same_v<source_type, broadcast_source<typename Ctx::scalar_type>>)
         return source.is_scalar ? T(*source.data) : math<T>::load(source.data + ctx.index);
+    else if constexpr (std::is_same_v<source_type, device_source<typename Ctx::scalar_type>>)
+        // T(...) rather than math<T>::load: device kernels also read int64 data, which has no math<>.
+        return source.data ? T(source.data[static_cast<std::int64_t>(ctx.index) * source.stride]) : T(source.value);
     else
         return T(source.value);
 }

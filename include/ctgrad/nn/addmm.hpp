@@ -39,7 +39,7 @@ struct AddmmBackward final : autograd::Node {
             if (alpha != 1) g1 = g1 * alpha;
         }
         if (should_compute_output(2)) {
-            g2 = GradMode::is_enabled() ? Tensor() : column_gradient(mat1.unpack(), g);
+            g2 = GradMode::is_enabled() || !g.is_cpu() ? Tensor() : column_gradient(mat1.unpack(), g);
             if (g2.defined()) return {gs, g1, alpha != 1 ? g2 * alpha : g2};
             g2 = mm(mat1.unpack().t(), g);
             if (alpha != 1) g2 = g2 * alpha;
@@ -87,7 +87,7 @@ struct AddmmBackward final : autograd::Node {
     Tensor self_gradient(const Tensor& g) const {
         const bool vector_like = self_sizes.size() == 1 || (self_sizes.size() == 2 && self_sizes[0] == 1);
         if (!GradMode::is_enabled() && vector_like && self_sizes.back() == g.size(1) && g.is_contiguous() &&
-            g.scalar_type() == self_dtype) {
+            g.scalar_type() == self_dtype && g.is_cpu()) {
             Tensor out = make_empty(self_sizes, g.scalar_type());
             dispatch_floating(g.scalar_type(), "addmm_backward", [&](auto tag) {
                 using S = typename decltype(tag)::type;
@@ -201,6 +201,7 @@ inline Tensor addmm(const Tensor& self, const Tensor& mat1, const Tensor& mat2, 
         throw Error(op_prefix(op) + "mat1 and mat2 shapes cannot be multiplied (" + matrix_str(mat1) + " and " +
                     matrix_str(mat2) + ")");
     check_product_operands(mat1, mat2, op);
+    common_device(op, {&self, &mat1, &mat2});
     const std::int64_t m = mat1.size(0), k = mat1.size(1), n = mat2.size(1);
     const std::vector<std::int64_t> out_sizes{m, n};
     if (broadcast_shapes(self.sizes(), out_sizes, op) != out_sizes)
@@ -210,9 +211,26 @@ inline Tensor addmm(const Tensor& self, const Tensor& mat1, const Tensor& mat2, 
         throw Error(op_prefix(op) + "expected scalar type " + dtype_name(mat1.scalar_type()) + " but found " +
                     dtype_name(self.scalar_type()));
     const Tensor x = blas_readable(mat1), y = blas_readable(mat2);
-    Tensor out = make_empty(out_sizes, mat1.scalar_type());
+    Tensor out = make_empty(out_sizes, mat1.scalar_type(), mat1.device());
     const double b = beta.to_double(), a = alpha.to_double();
-    dispatch_floating(mat1.scalar_type(), op, [&](auto tag) {
+    if (!mat1.is_cpu()) {
+        // out = self broadcast, then gemm's C = alpha A B + beta C (beta 0 ignores C, as BLAS does).
+        if (m != 0 && n != 0) {
+            DeviceKernels& kernels = kernels_of(out, op);
+            TensorImpl& o = *out.unsafeGetTensorImpl();
+            if (b != 0) copy_elements(o, *self.unsafeGetTensorImpl());
+            if (k == 0 || a == 0) {
+                if (b == 0) kernels.fill(view_of(o), 0);
+                else if (b != 1) out.mul_(b);
+            } else {
+                const blas_operand la = *blas_layout(m, k, x.stride(0), x.stride(1));
+                const blas_operand lb = *blas_layout(k, n, y.stride(0), y.stride(1));
+                kernels.gemm(out.scalar_type(), la.trans == CblasTrans, lb.trans == CblasTrans, m, n, k, a,
+                             x.unsafeGetTensorImpl()->data(), la.ld, 0, y.unsafeGetTensorImpl()->data(), lb.ld, 0, b,
+                             o.data(), n, m * n, 1);
+            }
+        }
+    } else dispatch_floating(mat1.scalar_type(), op, [&](auto tag) {
         using T = typename decltype(tag)::type;
         T* po = out.data_ptr<T>();
         if (m == 0 || n == 0) return;

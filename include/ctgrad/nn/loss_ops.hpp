@@ -57,7 +57,7 @@ inline operands prepare(const Tensor& input, const Tensor& target, const char* o
     if (!ctgrad::is_floating_point(r.dtype))
         throw Error(std::string(op) + ": \"" + op + "\" not implemented for '" + dtype_name(r.dtype) +
                     "' (losses take float or double tensors)");
-    if (!input.is_cpu() || !target.is_cpu()) throw Error(std::string(op) + ": only CPU tensors are supported in this build");
+    common_device(op, {&input, &target});
     r.a = fusable(as_dtype(input, r.dtype), r.sizes, r.n);
     r.b = fusable(as_dtype(target, r.dtype), r.sizes, r.n);
     return r;
@@ -76,10 +76,8 @@ inline Tensor to_operand(Tensor g, const std::vector<std::int64_t>& sizes, Scala
     return g.scalar_type() == dtype ? g : g.to(dtype);
 }
 
-// The two fused expressions of mse: (a - b)^2, and its gradient g * o * (a - b) where o carries
-// the constant factor (2, or 2/n for the mean) as a scalar source.
-using mse_value_t = expr::unary<expr::ipow_op<2>, expr::binary<expr::sub_op, A, B>>;
-using mse_grad_t = expr::binary<expr::mul_op, expr::binary<expr::mul_op, G, O>, expr::binary<expr::sub_op, A, B>>;
+// mse's two fused expressions, mse_value_t and mse_grad_t, are in ops/kernel_expressions.hpp
+// (the device kernels compile them too).
 
 struct MseLossBackward final : autograd::Node {
     autograd::SavedVariable a, b;  // the prepared operands
@@ -98,7 +96,17 @@ struct MseLossBackward final : autograd::Node {
         const double factor = reduction == Reduction::Mean ? 2.0 / static_cast<double>(n) : 2.0;
         Tensor ga, gb;
         const bool want_a = should_compute_output(0), want_b = should_compute_output(1);
-        if (!GradMode::is_enabled() && g.scalar_type() == av.scalar_type()) {
+        if (!GradMode::is_enabled() && g.scalar_type() == av.scalar_type() && !g.is_cpu()) {
+            const Tensor gc = fusable(g, sizes, n), scale = wrapped_scalar(factor, av.scalar_type());
+            if (want_a) {
+                ga = make_empty(sizes, av.scalar_type(), av.device());
+                device_assign<mse_grad_t>("mse_loss_backward", ga, gc, av, bv, scale);
+            }
+            if (want_b) {
+                gb = make_empty(sizes, av.scalar_type(), av.device());
+                device_assign<mse_grad_t>("mse_loss_backward", gb, gc, bv, av, scale);
+            }
+        } else if (!GradMode::is_enabled() && g.scalar_type() == av.scalar_type()) {
             dispatch_floating(av.scalar_type(), "mse_loss_backward", [&](auto tag) {
                 using S = typename decltype(tag)::type;
                 const Tensor gc = fusable(g, sizes, n);
@@ -226,6 +234,7 @@ void record_loss(const Tensor& out, const Tensor& input, const Tensor& target, c
 template <class Kind>
 Tensor piecewise_loss(const Tensor& input, const Tensor& target, std::int64_t reduction, Kind kind) {
     check_reduction(reduction, Kind::op);
+    require_cpu(Kind::op, {&input, &target});
     const operands ops = prepare(input, target, Kind::op);
     Tensor out = make_empty(reduction == Reduction::None ? ops.sizes : std::vector<std::int64_t>{}, ops.dtype);
     dispatch_floating(ops.dtype, Kind::op, [&](auto tag) {
@@ -253,8 +262,19 @@ inline Tensor mse_loss(const Tensor& input, const Tensor& target, std::int64_t r
     using namespace detail::loss;
     check_reduction(reduction, "mse_loss");
     const operands ops = prepare(input, target, "mse_loss");
-    Tensor out = make_empty(reduction == Reduction::None ? ops.sizes : std::vector<std::int64_t>{}, ops.dtype);
-    dispatch_floating(ops.dtype, "mse_loss", [&](auto tag) {
+    Tensor out = make_empty(reduction == Reduction::None ? ops.sizes : std::vector<std::int64_t>{}, ops.dtype,
+                            ops.a.is_cpu() ? ops.b.device() : ops.a.device());
+    if (!out.is_cpu()) {
+        if (reduction == Reduction::None) {
+            device_assign<mse_value_t>("mse_loss", out, Tensor(), ops.a, ops.b, Tensor());
+        } else {
+            device_sum<mse_value_t>("mse_loss", out, ops.n, Tensor(), ops.a, ops.b, Tensor());
+            if (reduction == Reduction::Mean) {
+                NoGradGuard no_grad;
+                out = out / Scalar(static_cast<double>(ops.n));
+            }
+        }
+    } else dispatch_floating(ops.dtype, "mse_loss", [&](auto tag) {
         using S = typename decltype(tag)::type;
         const sources<S> src{unbound<S>, source_of<S>(ops.a, ops.n), source_of<S>(ops.b, ops.n), unbound<S>};
         if (reduction == Reduction::None) {

@@ -51,10 +51,8 @@ struct ge_cmp {
 };
 
 inline void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
-    if (!(a.device() == b.device()))
-        throw Error(std::string(op) + ": expected all tensors to be on the same device, but found at least two "
-                    "devices, " + a.device().str() + " and " + b.device().str() + "!");
-    if (!a.is_cpu()) throw Error(std::string(op) + ": only CPU tensors are supported in this build");
+    common_device(op, {&a, &b});
+    require_cpu(op, {&a, &b});
 }
 
 // a Cmp b element by element, broadcast, in the dtype PyTorch computes in (an int64 tensor
@@ -85,6 +83,7 @@ Tensor compare(const Tensor& a0, const Tensor& b0) {
 // Whether any element is nonzero (Any) or all are (!Any); NaN counts as nonzero.
 template <bool Any>
 Tensor any_or_all(const Tensor& a) {
+    require_cpu(Any ? "any" : "all", {&a});
     const TensorImpl& ai = *a.unsafeGetTensorImpl();
     bool result = !Any;
     dispatch_dtype(ai.dtype, [&](auto tag) {
@@ -101,6 +100,7 @@ Tensor any_or_all(const Tensor& a) {
 }
 
 inline Tensor logical_not(const Tensor& mask) {
+    detail::require_cpu("logical_not", {&mask});
     Tensor out = contiguous_copy(mask, kBool);
     bool* p = out.data_ptr<bool>();
     for (std::int64_t i = 0; i < out.numel(); ++i) p[i] = !p[i];
@@ -120,6 +120,7 @@ struct MaskedFillBackward final : autograd::Node {
 // masked_fill with a number, which the backward formulas use to pin conventions at 0 (a
 // multiplication by a 0/1 mask would turn an inf there into NaN).
 inline Tensor masked_fill(const Tensor& self, const Tensor& mask, double value) {
+    detail::require_cpu("masked_fill", {&self, &mask});
     if (mask.scalar_type() != kBool)
         throw Error(std::string("masked_fill: expected a bool mask, got ") + dtype_name(mask.scalar_type()));
     if (!(broadcast_shapes(self.sizes(), mask.sizes(), "masked_fill") == self.sizes().vec()))

@@ -13,9 +13,24 @@ struct CloneBackward final : autograd::Node {
 };
 struct ToCopyBackward final : autograd::Node {
     ScalarType input_dtype = kFloat;
+    Device input_device;
     std::string name() const override { return "ToCopyBackward0"; }
-    variable_list apply(variable_list&& grads) override { return {grads[0].to(input_dtype)}; }
+    variable_list apply(variable_list&& grads) override {
+        return {grads[0].to(TensorOptions().dtype(input_dtype).device(input_device))};
+    }
 };
+
+// A copy of t on `device` in dtype `dtype`, recorded for autograd as one ToCopyBackward0.
+inline Tensor to_copy(const Tensor& t, ScalarType dtype, Device device) {
+    Tensor out = make_empty(t.sizes(), dtype, device);
+    copy_elements(*out.unsafeGetTensorImpl(), *t.unsafeGetTensorImpl());
+    if (ctgrad::is_floating_point(dtype) && autograd::compute_requires_grad({&t})) {
+        auto node = autograd::record<ToCopyBackward>(out, {&t});
+        node->input_dtype = t.scalar_type();
+        node->input_device = t.device();
+    }
+    return out;
+}
 }  // namespace detail
 
 inline Tensor Tensor::clone() const {
@@ -28,23 +43,19 @@ inline Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clon
 
 inline Tensor Tensor::to(ScalarType dtype, bool copy) const {
     if (dtype == scalar_type() && !copy) return *this;
-    Tensor out = detail::contiguous_copy(*this, dtype);
-    if (ctgrad::is_floating_point(dtype) && autograd::compute_requires_grad({this})) {
-        auto node = autograd::record<detail::ToCopyBackward>(out, {this});
-        node->input_dtype = scalar_type();
-    }
-    return out;
+    return detail::to_copy(*this, dtype, device());
 }
 
 inline Tensor Tensor::to(Device device, bool copy) const {
-    if (device == this->device()) return copy ? clone() : *this;
-    throw Error("to: cannot move a tensor from " + this->device().str() + " to " + device.str() +
-                ": this build of ctgrad has no CUDA support");
+    if (device == this->device() && !copy) return *this;
+    return detail::to_copy(*this, scalar_type(), device);
 }
 
 inline Tensor Tensor::to(const TensorOptions& options, bool copy) const {
-    Tensor t = options.has_device() ? to(options.device(), copy) : *this;
-    return options.has_dtype() ? t.to(options.dtype(), copy && !options.has_device()) : t;
+    const ScalarType dtype = options.has_dtype() ? options.dtype() : scalar_type();
+    const Device device = options.has_device() ? options.device() : this->device();
+    if (dtype == scalar_type() && device == this->device() && !copy) return *this;
+    return detail::to_copy(*this, dtype, device);
 }
 
 }  // namespace ctgrad

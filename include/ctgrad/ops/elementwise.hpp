@@ -17,6 +17,7 @@
 #include "../autograd/saved_variable.hpp"
 #include "../tensor/copy.hpp"
 #include "../tensor/functions.hpp"
+#include "device_fused.hpp"
 #include "fused.hpp"
 
 namespace ctgrad {
@@ -58,20 +59,6 @@ inline std::string op_name(const char* backward) {
     for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return s;
 }
-
-// Ops whose body is plain arithmetic, valid on integer tensors; the others compute in float.
-template <class Op>
-inline constexpr bool integer_op_v = std::is_same_v<Op, expr::add_op> || std::is_same_v<Op, expr::sub_op> ||
-                                     std::is_same_v<Op, expr::mul_op> || std::is_same_v<Op, expr::neg_op>;
-
-// The local partials of an op, as static expressions of the variables a, b, o, multiplied by
-// the incoming gradient g and simplified at compile time (g * 1 is just g).
-template <class Op>
-using unary_gradient_t = decltype(expr::make_mul(G{}, Op::partial(A{}, O{})));
-template <class Op>
-using lhs_gradient_t = decltype(expr::make_mul(G{}, Op::partial_lhs(A{}, B{}, O{})));
-template <class Op>
-using rhs_gradient_t = decltype(expr::make_mul(G{}, Op::partial_rhs(A{}, B{}, O{})));
 
 template <class E, class V>
 inline constexpr bool uses_v = ctgrad::detail::index_in_v<V, expr::variables_t<E>> >= 0;
@@ -125,7 +112,7 @@ inline Tensor fusable(const Tensor& t, IntArrayRef sizes, std::int64_t n) {
         ok = as_source<S>(t, n, s) && (s.is_scalar || t.sizes() == sizes || t.numel() == n);
     });
     if (ok) return t;
-    Tensor out = make_empty(sizes, t.scalar_type());
+    Tensor out = make_empty(sizes, t.scalar_type(), t.device());
     copy_elements(*out.unsafeGetTensorImpl(), *t.unsafeGetTensorImpl());
     return out;
 }
@@ -226,7 +213,20 @@ Tensor evaluate_gradient(const Tensor& g, const Tensor& a, const Tensor& b, cons
         const bool same_dtype = (!a.defined() || a.scalar_type() == g.scalar_type()) &&
                                 (!b.defined() || b.scalar_type() == g.scalar_type()) &&
                                 (!o.defined() || o.scalar_type() == g.scalar_type());
-        if (!GradMode::is_enabled() && g.is_floating_point() && same_dtype && (target_n == n || target_n == 1)) {
+        if (!GradMode::is_enabled() && g.is_floating_point() && same_dtype && (target_n == n || target_n == 1) &&
+            !g.is_cpu()) {
+            const Tensor ta = uses_v<P, A> ? a : Tensor(), tb = uses_v<P, B> ? b : Tensor(), to = uses_v<P, O> ? o : Tensor();
+            device_operand probe;
+            if (as_device_operand(g, n, probe) && as_device_operand(ta, n, probe) && as_device_operand(tb, n, probe) &&
+                as_device_operand(to, n, probe)) {
+                Tensor out = make_empty(target, g.scalar_type(), g.device());
+                if (target_n == n && n != 1) device_assign<P>("backward", out, g, ta, tb, to);
+                else device_sum<P>("backward", out, n, g, ta, tb, to);
+                return out;
+            }
+        }
+        if (!GradMode::is_enabled() && g.is_floating_point() && same_dtype && (target_n == n || target_n == 1) &&
+            g.is_cpu()) {
             Tensor out;
             dispatch_floating(g.scalar_type(), "backward", [&](auto tag) {
                 using S = typename decltype(tag)::type;
@@ -288,22 +288,28 @@ struct BinaryBackward final : autograd::Node {
 
 template <class Op>
 Tensor unary_op(const Tensor& a0, const char* name) {
-    if (!a0.is_cpu()) throw Error(op_name(name) + ": only CPU tensors are supported in this build");
+    const bool on_cpu = a0.is_cpu();
     const bool integer = !a0.is_floating_point();
     if constexpr (integer_op_v<Op>) {
         if (a0.scalar_type() == kLong) {
-            Tensor out = make_empty(a0.sizes(), kLong);
-            integer_loop<Op>(out, a0);
+            Tensor out = make_empty(a0.sizes(), kLong, a0.device());
+            if (on_cpu) integer_loop<Op>(out, a0);
+            else device_assign<expr::unary<Op, A>>(op_name(name), out, Tensor(), fusable(a0, a0.sizes(), out.numel()),
+                                                   Tensor(), Tensor());
             return out;
         }
     }
     const Tensor a = integer ? contiguous_copy(a0, kFloat) : (a0.is_contiguous() ? a0 : contiguous_copy(a0, a0.scalar_type()));
-    Tensor out = make_empty(a.sizes(), a.scalar_type());
-    dispatch_floating(a.scalar_type(), name, [&](auto tag) {
-        using S = typename decltype(tag)::type;
-        sources<S> src{unbound<S>, source<S>{a.data_ptr<S>(), false}, unbound<S>, unbound<S>};
-        fused_assign<expr::unary<Op, A>, S>(out.data_ptr<S>(), a.numel(), src);
-    });
+    Tensor out = make_empty(a.sizes(), a.scalar_type(), a0.device());
+    if (on_cpu) {
+        dispatch_floating(a.scalar_type(), name, [&](auto tag) {
+            using S = typename decltype(tag)::type;
+            sources<S> src{unbound<S>, source<S>{a.data_ptr<S>(), false}, unbound<S>, unbound<S>};
+            fused_assign<expr::unary<Op, A>, S>(out.data_ptr<S>(), a.numel(), src);
+        });
+    } else {
+        device_assign<expr::unary<Op, A>>(op_name(name), out, Tensor(), a, Tensor(), Tensor());
+    }
     if (autograd::compute_requires_grad({&a0})) {
         auto node = autograd::record<UnaryBackward<Op>>(out, {&a0}, name);
         node->input_sizes = a0.sizes().vec();
@@ -316,10 +322,7 @@ Tensor unary_op(const Tensor& a0, const char* name) {
 
 template <class Op>
 Tensor binary_op(const Tensor& a0, const Tensor& b0, const char* name) {
-    if (!(a0.device() == b0.device()))
-        throw Error(op_name(name) + ": expected all tensors to be on the same device, but found at least two "
-                    "devices, " + a0.device().str() + " and " + b0.device().str() + "!");
-    if (!a0.is_cpu()) throw Error(op_name(name) + ": only CPU tensors are supported in this build");
+    const Device device = common_device(op_name(name), {&a0, &b0});
     std::vector<std::int64_t> sizes;
     try {  // the op's name is only spelled out when there is an error to report
         sizes = broadcast_shapes(a0.sizes(), b0.sizes(), "");
@@ -331,8 +334,12 @@ Tensor binary_op(const Tensor& a0, const Tensor& b0, const char* name) {
     std::int64_t n = 1;
     for (auto s : sizes) n *= s;
     const Tensor a = as_dtype(a0, dtype), b = as_dtype(b0, dtype);
-    Tensor out = make_empty(sizes, dtype);
-    if (dtype == kLong) {
+    Tensor out = make_empty(sizes, dtype, device);
+    if (!device.is_cpu()) {
+        if (dtype == kLong || ctgrad::is_floating_point(dtype))
+            device_assign<expr::binary<Op, A, B>>(op_name(name), out, Tensor(), fusable(a, sizes, n), fusable(b, sizes, n),
+                                                  Tensor());
+    } else if (dtype == kLong) {
         if constexpr (integer_op_v<Op>) integer_loop<Op>(out, a, b);
     } else {
         const Tensor fa = fusable(a, sizes, n), fb = fusable(b, sizes, n);

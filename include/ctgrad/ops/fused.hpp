@@ -9,14 +9,9 @@
 #include "../backend/cpu/executor.hpp"
 #include "../expr/core.hpp"
 #include "../tensor/tensor.hpp"
+#include "kernel_expressions.hpp"
 
 namespace ctgrad::detail {
-
-using G = expr::var<"g">;
-using A = expr::var<"a">;
-using B = expr::var<"b">;
-using O = expr::var<"o">;
-using operand_vars = ctgrad::detail::type_list<G, A, B, O>;
 
 template <class S>
 using source = expr::kernel::broadcast_source<S>;

@@ -139,24 +139,26 @@ inline void overwrite_history(Tensor& self, const char* name) {
 struct CopyBackwards final : autograd::Node {
     std::vector<std::int64_t> src_sizes;
     ScalarType src_dtype = kFloat;
+    Device src_device;
     std::string name() const override { return "torch::autograd::CopyBackwards"; }
     variable_list apply(variable_list&& grads) override {
         Tensor gs;
-        if (should_compute_output(1)) gs = sum_to(grads[0], src_sizes).to(src_dtype);
+        if (should_compute_output(1)) gs = sum_to(grads[0], src_sizes).to(TensorOptions().dtype(src_dtype).device(src_device));
         return {should_compute_output(0) ? zeros_like(grads[0]) : Tensor(), gs};
     }
 };
 
-// Fills the tensor's elements with fill(T*, n) through a contiguous buffer when needed.
+// Fills the tensor's elements with fill(T*, n) through a contiguous buffer when needed (on the
+// host for a device tensor: the random fills use the CPU generator's algorithms everywhere).
 template <class F>
 void fill_elements(Tensor& self, F&& fill) {
     const TensorImpl& s = *self.unsafeGetTensorImpl();
-    Tensor target = s.is_contiguous() ? self : make_empty(s.sizes, s.dtype);
+    Tensor target = s.is_contiguous() && self.is_cpu() ? self : make_empty(s.sizes, s.dtype);
     dispatch_dtype(s.dtype, [&](auto tag) {
         using T = typename decltype(tag)::type;
         fill(target.data_ptr<T>(), target.numel());
     });
-    if (!s.is_contiguous()) copy_elements(s, *target.unsafeGetTensorImpl());
+    if (!target.is_same(self)) copy_elements(s, *target.unsafeGetTensorImpl());
     s.storage->bump_version();
 }
 
@@ -190,7 +192,11 @@ inline Tensor& Tensor::div_(const Scalar& o) {
 namespace detail {
 inline Tensor& fill_impl(Tensor& self, const Scalar& value, const char* op, const char* backward_name) {
     check_inplace(self, op, nullptr, false);
-    fill_elements(self, [&](auto* p, std::int64_t n) {
+    if (!self.is_cpu()) {
+        TensorImpl& s = *self.unsafeGetTensorImpl();
+        if (s.numel() != 0) kernels_of(self, op).fill(view_of(s), value.to_double());
+        s.storage->bump_version();
+    } else fill_elements(self, [&](auto* p, std::int64_t n) {
         using T = std::remove_pointer_t<decltype(p)>;
         const T v = value.template to<T>();
         for (std::int64_t i = 0; i < n; ++i) p[i] = v;
@@ -209,8 +215,6 @@ inline Tensor& Tensor::copy_(const Tensor& src) {
     if (!(IntArrayRef(shape) == sizes()))
         throw Error("copy_: output with shape " + shape_str(sizes()) + " doesn't match the broadcast shape " +
                     shape_str(shape));
-    if (!(src.device() == device()))
-        throw Error("copy_: expected src on " + device().str() + ", got " + src.device().str());
     const bool recording = GradMode::is_enabled() && (requires_grad() || src.requires_grad());
     if (recording) {
         const Tensor self_before = *this;
@@ -218,6 +222,7 @@ inline Tensor& Tensor::copy_(const Tensor& src) {
         autograd::set_next_edges(*node, {&self_before, &src});
         node->src_sizes = src.sizes().vec();
         node->src_dtype = src.scalar_type();
+        node->src_device = src.device();
         detail::copy_elements(*impl_, *src.unsafeGetTensorImpl());
         impl_->storage->bump_version();
         autograd::set_history(node, {this});
@@ -267,7 +272,10 @@ T Tensor::item() const {
         throw Error("a Tensor with " + std::to_string(numel()) + " elements cannot be converted to Scalar");
     return dispatch_dtype(scalar_type(), [&](auto tag) -> T {
         using E = typename decltype(tag)::type;
-        return detail::convert_element<T>(*reinterpret_cast<const E*>(impl_->data()));
+        E value;
+        if (is_cpu()) value = *reinterpret_cast<const E*>(impl_->data());
+        else detail::kernels_of(*this, "item").copy_bytes_to_host(&value, impl_->data(), sizeof(E));
+        return detail::convert_element<T>(value);
     });
 }
 inline Scalar Tensor::item() const {

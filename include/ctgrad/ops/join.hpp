@@ -30,9 +30,8 @@ inline ScalarType promoted_dtype(const TensorList& tensors) {
 inline void check_same_devices(const TensorList& tensors, const char* op) {
     for (std::size_t i = 0; i < tensors.size(); ++i) {
         if (!(tensors[i].device() == tensors[0].device()))
-            throw Error(std::string(op) + ": expected all tensors to be on the same device, but found at least two "
-                        "devices, " + tensors[0].device().str() + " and " + tensors[i].device().str() + "!");
-        if (!tensors[i].is_cpu()) throw Error(std::string(op) + ": only CPU tensors are supported in this build");
+            throw Error(std::string(op) + ": expected all tensors on one device, got " + tensors[0].device().str() +
+                        " and " + tensors[i].device().str());
     }
 }
 
@@ -105,7 +104,7 @@ inline Tensor cat(const TensorList& tensors, std::int64_t dim) {
                             " and " + shape_str(t.sizes()) + " at " + std::to_string(i) + ")");
         sizes[static_cast<std::size_t>(d)] += t.size(d);
     }
-    Tensor out = make_empty(sizes, dtype);
+    Tensor out = make_empty(sizes, dtype, tensors[0].device());
     auto node = std::make_shared<detail::CatBackward>();
     node->dim = d;
     std::int64_t start = 0;
@@ -138,7 +137,7 @@ inline Tensor stack(const TensorList& tensors, std::int64_t dim) {
     const ScalarType dtype = detail::promoted_dtype(tensors);
     std::vector<std::int64_t> sizes = first.sizes().vec();
     sizes.insert(sizes.begin() + d, static_cast<std::int64_t>(tensors.size()));
-    Tensor out = make_empty(sizes, dtype);
+    Tensor out = make_empty(sizes, dtype, tensors[0].device());
     auto node = std::make_shared<detail::StackBackward>();
     node->dim = d;
     for (std::size_t i = 0; i < tensors.size(); ++i) {

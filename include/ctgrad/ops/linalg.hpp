@@ -40,7 +40,7 @@ inline std::string op_prefix(const char* op) { return std::string(op) + ": "; }
 
 // The checks every product makes after its shape checks: one device, one floating dtype.
 inline void check_product_operands(const Tensor& a, const Tensor& b, const char* op) {
-    if (!a.is_cpu() || !b.is_cpu()) throw Error(op_prefix(op) + "only CPU tensors are supported in this build");
+    common_device(op, {&a, &b});
     if (a.scalar_type() != b.scalar_type())
         throw Error(op_prefix(op) + "expected scalar type " + dtype_name(a.scalar_type()) + " but found " +
                     dtype_name(b.scalar_type()));
@@ -133,6 +133,24 @@ T blas_dot(const T* x, std::int64_t incx, const T* y, std::int64_t incy, std::in
     const int N = static_cast<int>(n), ix = static_cast<int>(incx), iy = static_cast<int>(incy);
     if constexpr (std::is_same_v<T, float>) return cblas_sdot(N, x, ix, y, iy);
     else return cblas_ddot(N, x, ix, y, iy);
+}
+
+// On a device: c[i] (m x n, contiguous) = a[i] (m x k) b[i] (k x n) for i < batch, the matrices
+// read in place as BLAS reads them (blas_layout), batch i at element offset i * a_bs (b_bs).
+inline void device_gemm(const Tensor& out, const Tensor& a, std::int64_t a_rs, std::int64_t a_cs, std::int64_t a_bs,
+                        const Tensor& b, std::int64_t b_rs, std::int64_t b_cs, std::int64_t b_bs, std::int64_t m,
+                        std::int64_t k, std::int64_t n, std::int64_t batch, const char* op) {
+    if (m == 0 || n == 0 || batch == 0) return;
+    DeviceKernels& kernels = kernels_of(out, op);
+    if (k == 0) {
+        kernels.fill(view_of(*out.unsafeGetTensorImpl()), 0);
+        return;
+    }
+    const blas_operand la = *blas_layout(m, k, a_rs, a_cs), lb = *blas_layout(k, n, b_rs, b_cs);
+    for (auto v : {m, k, n, la.ld, lb.ld}) check_blas_size(v, op);
+    kernels.gemm(out.scalar_type(), la.trans == CblasTrans, lb.trans == CblasTrans, m, n, k, 1.0,
+                 a.unsafeGetTensorImpl()->data(), la.ld, a_bs, b.unsafeGetTensorImpl()->data(), lb.ld, b_bs, 0.0,
+                 out.data_ptr(), n, m * n, batch);
 }
 
 // "3x5", as ATen writes a matrix's sizes in its messages.
@@ -229,8 +247,10 @@ inline Tensor dot_impl(const Tensor& a, const Tensor& b, const char* op) {
                     std::to_string(b.size(0)) + " elements respectively");
     check_product_operands(a, b, op);
     const Tensor x = blas_readable(a), y = blas_readable(b);
-    Tensor out = make_empty({}, a.scalar_type());
-    dispatch_floating(a.scalar_type(), op, [&](auto tag) {
+    Tensor out = make_empty({}, a.scalar_type(), a.device());
+    if (!a.is_cpu())  // a 1 x k row times a k x 1 column
+        device_gemm(out, x, x.size(0), vector_increment(x), 0, y, vector_increment(y), 1, 0, 1, x.size(0), 1, 1, op);
+    else dispatch_floating(a.scalar_type(), op, [&](auto tag) {
         using T = typename decltype(tag)::type;
         *out.data_ptr<T>() = blas_dot(elements<T>(x), vector_increment(x), elements<T>(y), vector_increment(y),
                                       x.size(0), op);
@@ -251,8 +271,10 @@ inline Tensor mv_impl(const Tensor& a, const Tensor& v, const char* op) {
                     std::to_string(v.size(0)));
     check_product_operands(a, v, op);
     const Tensor m = blas_readable(a), x = blas_readable(v);
-    Tensor out = make_empty({a.size(0)}, a.scalar_type());
-    dispatch_floating(a.scalar_type(), op, [&](auto tag) {
+    Tensor out = make_empty({a.size(0)}, a.scalar_type(), a.device());
+    if (!a.is_cpu())  // the vector as a k x 1 matrix
+        device_gemm(out, m, m.stride(0), m.stride(1), 0, x, vector_increment(x), 1, 0, m.size(0), m.size(1), 1, 1, op);
+    else dispatch_floating(a.scalar_type(), op, [&](auto tag) {
         using T = typename decltype(tag)::type;
         gemv(elements<T>(m), m.stride(0), m.stride(1), elements<T>(x), vector_increment(x), out.data_ptr<T>(),
              m.size(0), m.size(1), op);
@@ -272,8 +294,11 @@ inline Tensor mm_impl(const Tensor& a, const Tensor& b, const char* op) {
                     matrix_str(b) + ")");
     check_product_operands(a, b, op);
     const Tensor x = blas_readable(a), y = blas_readable(b);
-    Tensor out = make_empty({a.size(0), b.size(1)}, a.scalar_type());
-    dispatch_floating(a.scalar_type(), op, [&](auto tag) {
+    Tensor out = make_empty({a.size(0), b.size(1)}, a.scalar_type(), a.device());
+    if (!a.is_cpu())
+        device_gemm(out, x, x.stride(0), x.stride(1), 0, y, y.stride(0), y.stride(1), 0, a.size(0), a.size(1),
+                    b.size(1), 1, op);
+    else dispatch_floating(a.scalar_type(), op, [&](auto tag) {
         using T = typename decltype(tag)::type;
         gemm(elements<T>(x), x.stride(0), x.stride(1), elements<T>(y), y.stride(0), y.stride(1), out.data_ptr<T>(),
              a.size(0), a.size(1), b.size(1), op);
@@ -296,8 +321,11 @@ inline Tensor bmm_impl(const Tensor& a, const Tensor& b, const char* op) {
     // The batch stride may be anything (0 for a broadcast batch): each matrix is its own call.
     const Tensor x = blas_readable(a), y = blas_readable(b);
     const std::int64_t batches = a.size(0), m = a.size(1), k = a.size(2), n = b.size(2);
-    Tensor out = make_empty({batches, m, n}, a.scalar_type());
-    dispatch_floating(a.scalar_type(), op, [&](auto tag) {
+    Tensor out = make_empty({batches, m, n}, a.scalar_type(), a.device());
+    if (!a.is_cpu())
+        device_gemm(out, x, x.stride(1), x.stride(2), x.stride(0), y, y.stride(1), y.stride(2), y.stride(0), m, k, n,
+                    batches, op);
+    else dispatch_floating(a.scalar_type(), op, [&](auto tag) {
         using T = typename decltype(tag)::type;
         const T* pa = elements<T>(x);
         const T* pb = elements<T>(y);

@@ -50,6 +50,7 @@ struct min_order {
 // its value and its index, with the reduced dims kept as size 1. Every slice is non-empty.
 template <class Order>
 std::pair<Tensor, Tensor> select_along(const Tensor& t, std::optional<std::int64_t> dim) {
+    require_cpu(Order::name, {&t});
     const Tensor c = t.is_contiguous() ? t : contiguous_copy(t, t.scalar_type());
     // Seen as [outer, n, inner] with the selection over n.
     std::int64_t outer = 1, n = c.numel(), inner = 1;
@@ -86,6 +87,7 @@ std::pair<Tensor, Tensor> select_along(const Tensor& t, std::optional<std::int64
 
 // Where x attains `extreme` (broadcast to x's shape): equal to it, or NaN where it is NaN.
 inline Tensor extreme_mask(const Tensor& x, const Tensor& extreme) {
+    require_cpu("max/min backward", {&x, &extreme});
     Tensor out = make_empty(x.sizes(), kBool);
     const TensorImpl& xi = *x.unsafeGetTensorImpl();
     const Tensor e = as_dtype(extreme, x.scalar_type());
@@ -144,6 +146,7 @@ struct TakeAlongBackward final : autograd::Node {
 // zeros(sizes) with src[..., 0, ...] written at [..., index[..., 0, ...], ...] along `dim`: one
 // element per slice (src and index have size 1 at `dim`, the other sizes of `sizes`).
 inline Tensor place_along(const Tensor& src, const Tensor& index, std::int64_t dim, IntArrayRef sizes) {
+    require_cpu("max/min backward", {&src, &index});
     Tensor out = zeros(sizes, src.options());
     const TensorImpl& si = *src.unsafeGetTensorImpl();
     const TensorImpl& ii = *index.unsafeGetTensorImpl();
@@ -169,6 +172,7 @@ inline Tensor place_along(const Tensor& src, const Tensor& index, std::int64_t d
 
 // The element of each slice of x along `dim` at index[..., 0, ...] (size 1 at `dim`).
 inline Tensor take_along(const Tensor& x, const Tensor& index, std::int64_t dim) {
+    require_cpu("max/min", {&x, &index});
     Tensor out = make_empty(index.sizes(), x.scalar_type());
     const TensorImpl& xi = *x.unsafeGetTensorImpl();
     const TensorImpl& ii = *index.unsafeGetTensorImpl();

@@ -41,6 +41,7 @@ inline double nan_min(double a, double b) { return (a < b || std::isnan(a)) ? a 
 
 // The p-norm of t over `dims` (raw, no autograd), with the reduced dims kept as size 1.
 inline Tensor norm_kernel(const Tensor& t, const std::vector<std::int64_t>& dims, double p) {
+    require_cpu("norm", {&t});
     const TensorImpl& in = *t.unsafeGetTensorImpl();
     const std::vector<std::int64_t> kept = reduced_sizes(in.sizes, dims, true);
     Tensor out = make_empty(kept, in.dtype);

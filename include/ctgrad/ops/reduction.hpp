@@ -8,6 +8,7 @@
 #include "../autograd/graph.hpp"
 #include "../tensor/copy.hpp"
 #include "../tensor/functions.hpp"
+#include "device_fused.hpp"
 #include "fused.hpp"
 
 namespace ctgrad {
@@ -47,7 +48,14 @@ inline std::vector<std::int64_t> reduced_sizes(IntArrayRef sizes, const std::vec
 inline Tensor sum_kernel(const Tensor& t, const std::vector<std::int64_t>& dims, ScalarType dtype) {
     const TensorImpl& in = *t.unsafeGetTensorImpl();
     std::vector<std::int64_t> kept = reduced_sizes(in.sizes, dims, true);
-    Tensor out = make_empty(kept, dtype);
+    Tensor out = make_empty(kept, dtype, t.device());
+    if (!t.is_cpu()) {
+        if (in.numel() == 0) kernels_of(t, "sum").fill(view_of(*out.unsafeGetTensorImpl()), 0);
+        else if (dims.size() == in.sizes.size() && in.is_contiguous() && in.dtype == dtype && ctgrad::is_floating_point(dtype))
+            device_sum<A>("sum", out, in.numel(), Tensor(), t, Tensor(), Tensor());
+        else kernels_of(t, "sum").sum(view_of(*out.unsafeGetTensorImpl()), view_of(in));
+        return out;
+    }
     // The whole of a contiguous float tensor: the fused blocked SIMD sum.
     if (dims.size() == in.sizes.size() && in.is_contiguous() && in.dtype == dtype && ctgrad::is_floating_point(dtype) &&
         in.numel() > 0) {

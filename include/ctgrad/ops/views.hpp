@@ -4,6 +4,7 @@
 // applied to a contiguous layout of the input's sizes it describes where the view's elements sit
 // in the input, which is all that backward needs: the gradient is scattered back to those places
 // (or, for views that only regroup contiguous elements, simply reshaped).
+#include <algorithm>
 #include <numeric>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 #include "../autograd/saved_variable.hpp"
 #include "../tensor/copy.hpp"
 #include "../tensor/functions.hpp"
+#include "reduction.hpp"
 
 namespace ctgrad {
 
@@ -132,6 +134,38 @@ struct ViewScatterBackward final : autograd::Node {
 // zeros(input_sizes) with g added at the places `where` describes (overlaps add up).
 inline Tensor view_scatter(const Tensor& g, IntArrayRef input_sizes, const layout& where) {
     Tensor out = zeros(input_sizes, g.options());
+    if (!g.is_cpu()) {
+        // A device has no scatter-add: dims the view repeats (stride 0, as expand makes) are summed
+        // first, and what is left must reach each element at most once, which makes it a copy.
+        std::vector<std::int64_t> repeated;
+        layout w = where;
+        for (std::size_t d = 0; d < w.sizes.size(); ++d)
+            if (w.strides[d] == 0 && w.sizes[d] > 1) {
+                repeated.push_back(static_cast<std::int64_t>(d));
+                w.sizes[d] = 1;
+            }
+        const Tensor h = repeated.empty() ? g : sum_kernel(g, repeated, g.scalar_type());
+        std::vector<std::size_t> order;
+        for (std::size_t d = 0; d < w.sizes.size(); ++d)
+            if (w.sizes[d] > 1) order.push_back(d);
+        std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return w.strides[x] < w.strides[y]; });
+        std::int64_t reach = 0;  // the largest offset the dims taken so far reach
+        for (std::size_t d : order) {
+            if (w.strides[d] <= reach)
+                throw Error("backward of a view: this view reaches some elements more than once, which is not "
+                            "implemented on " + g.device().str() + " yet");
+            reach += (w.sizes[d] - 1) * w.strides[d];
+        }
+        const TensorImpl& o = *out.unsafeGetTensorImpl();
+        TensorImpl window;
+        window.storage = o.storage;
+        window.offset = o.offset + w.offset;
+        window.sizes = w.sizes;
+        window.strides = w.strides;
+        window.dtype = o.dtype;
+        copy_elements(window, *h.unsafeGetTensorImpl());
+        return out;
+    }
     const TensorImpl& gi = *g.unsafeGetTensorImpl();
     std::array<std::vector<std::int64_t>, 2> strides{where.strides, gi.strides};
     dispatch_dtype(g.scalar_type(), [&](auto tag) {

@@ -68,7 +68,7 @@ public:
                     fresh.exp_avg_sq(zero_buffer(p));
                     return fresh;
                 });
-                detail::adam_family_update(o, s, /*decoupled=*/false, p, grad);
+                detail::adam_family_update(o, s, /*decoupled=*/false, p, grad, name());
             }
         }
         return loss;

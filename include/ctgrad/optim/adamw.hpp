@@ -69,7 +69,7 @@ public:
                     fresh.exp_avg_sq(zero_buffer(p));
                     return fresh;
                 });
-                detail::adam_family_update(o, s, /*decoupled=*/true, p, grad);
+                detail::adam_family_update(o, s, /*decoupled=*/true, p, grad, name());
             }
         }
         return loss;

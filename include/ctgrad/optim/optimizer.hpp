@@ -17,6 +17,7 @@
 
 #include "../autograd/engine.hpp"
 #include "../autograd/grad_mode.hpp"
+#include "../backend/device_kernels.hpp"
 #include "../error.hpp"
 #include "../ops/conversion.hpp"
 #include "../ops/inplace.hpp"
@@ -203,15 +204,19 @@ protected:
         return static_cast<State&>(*slot);
     }
 
-    // The gradient of p, checked for the CPU kernels: contiguous float/double data of p's dtype
-    // and shape on the CPU. A non-contiguous gradient is read through a contiguous copy; a
-    // non-contiguous parameter, another dtype or device is an error.
+    // The gradient of p, checked for the element kernels: contiguous float/double data of p's
+    // dtype and shape on p's device. A non-contiguous gradient is read through a contiguous copy;
+    // a non-contiguous parameter, another dtype or device is an error. On a device, its kernels
+    // are looked up here too, so that a build without them fails before any state changes.
     Tensor checked_grad(const Tensor& p, const Tensor& grad) const {
         const auto fail = [&](const std::string& what) {
             throw Error(name() + ": " + what + " (parameter of shape " + shape_str(p.sizes()) + ", dtype " +
                         dtype_name(p.scalar_type()) + ")");
         };
-        if (!p.is_cpu() || !grad.is_cpu()) fail("only CPU parameters are supported so far");
+        if (!(grad.device() == p.device()))
+            fail("expected the gradient on " + p.device().str() + " (the parameter's device), got " +
+                 grad.device().str());
+        if (!p.is_cpu()) device_kernels(p.device(), name());
         if (p.scalar_type() != kFloat && p.scalar_type() != kDouble)
             fail("expected a float32 or float64 parameter");
         if (grad.scalar_type() != p.scalar_type())

@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "../backend/device_kernels.hpp"
 #include "detail/arg.hpp"
 #include "detail/cpu_kernels.hpp"
 #include "optimizer.hpp"
@@ -79,10 +80,14 @@ public:
                     if constexpr (std::is_floating_point_v<T>) {
                         const detail::RMSpropScalars<T> k{T(o.weight_decay()), T(o.alpha()), T(1 - o.alpha()),
                                                           T(o.eps()),          T(o.momentum()), T(-o.lr())};
-                        detail::rmsprop_update<T>(k, o.weight_decay() != 0, o.centered(), momentum, p.numel(),
-                                                  p.data_ptr<T>(), grad.data_ptr<T>(), s.square_avg().data_ptr<T>(),
-                                                  o.centered() ? s.grad_avg().data_ptr<T>() : nullptr,
-                                                  momentum ? s.momentum_buffer().data_ptr<T>() : nullptr);
+                        const auto update = [&](const auto&... args) {
+                            if (p.is_cpu()) detail::rmsprop_update<T>(args...);
+                            else device_kernels(p.device(), name()).rmsprop_update(args...);
+                        };
+                        update(k, o.weight_decay() != 0, o.centered(), momentum, p.numel(), p.data_ptr<T>(),
+                               grad.data_ptr<T>(), s.square_avg().data_ptr<T>(),
+                               o.centered() ? s.grad_avg().data_ptr<T>() : nullptr,
+                               momentum ? s.momentum_buffer().data_ptr<T>() : nullptr);
                     }
                 });
                 p.unsafeGetTensorImpl()->storage->bump_version();

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../backend/device_kernels.hpp"
 #include "detail/arg.hpp"
 #include "detail/cpu_kernels.hpp"
 #include "optimizer.hpp"
@@ -68,9 +69,12 @@ public:
                     if constexpr (std::is_floating_point_v<T>) {
                         const detail::SGDScalars<T> s{T(o.weight_decay()), T(o.momentum()), T(1 - o.dampening()),
                                                       T(-o.lr())};
-                        detail::sgd_update<T>(s, o.weight_decay() != 0, o.momentum() != 0, first, o.nesterov(),
-                                              p.numel(), p.data_ptr<T>(), grad.data_ptr<T>(),
-                                              buf ? buf->data_ptr<T>() : nullptr);
+                        const auto update = [&](const auto&... args) {
+                            if (p.is_cpu()) detail::sgd_update<T>(args...);
+                            else device_kernels(p.device(), name()).sgd_update(args...);
+                        };
+                        update(s, o.weight_decay() != 0, o.momentum() != 0, first, o.nesterov(), p.numel(),
+                               p.data_ptr<T>(), grad.data_ptr<T>(), buf ? buf->data_ptr<T>() : nullptr);
                     }
                 });
                 p.unsafeGetTensorImpl()->storage->bump_version();

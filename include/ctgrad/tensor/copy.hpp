@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "broadcast.hpp"
+#include "device_data.hpp"
 #include "strided_loop.hpp"
 #include "tensor.hpp"
 
@@ -15,10 +16,13 @@ inline To convert_element(From v) {
     else return static_cast<To>(v);
 }
 
+inline void copy_elements_across(const TensorImpl& dst, const TensorImpl& src);
+
 // dst[i] = src[i] for every index of dst, src broadcast to dst's shape and converted to its dtype.
 // Writes raw data only: no autograd, no version bump (callers decide).
 inline void copy_elements(const TensorImpl& dst, const TensorImpl& src) {
     if (dst.numel() == 0) return;
+    if (!device_of(dst).is_cpu() || !device_of(src).is_cpu()) return copy_elements_across(dst, src);
     if (dst.sizes == src.sizes && dst.dtype == src.dtype && dst.is_contiguous() && src.is_contiguous()) {
         std::memmove(dst.data(), src.data(), static_cast<std::size_t>(dst.numel()) * element_size(dst.dtype));
         return;
@@ -37,9 +41,53 @@ inline void copy_elements(const TensorImpl& dst, const TensorImpl& src) {
     });
 }
 
+// dst[idx] = src[idx] (src broadcast to dst's sizes, converted to dst's dtype) where at least one
+// of them is in device memory. Host <-> device goes through a contiguous staging buffer.
+inline void copy_elements_across(const TensorImpl& dst, const TensorImpl& src) {
+    const Device dd = device_of(dst), sd = device_of(src);
+    if (!dd.is_cpu() && !sd.is_cpu()) {
+        if (!(dd == sd))
+            throw Error("copy: copies between " + sd.str() + " and " + dd.str() + " are not supported");
+        device_kernels(dd, "copy").copy(view_of(dst), view_as(src, dst.sizes));
+        return;
+    }
+    const std::size_t nbytes = static_cast<std::size_t>(dst.numel()) * element_size(dst.dtype);
+    if (!dd.is_cpu()) {  // host -> device
+        DeviceKernels& k = device_kernels(dd, "copy");
+        const Tensor staged = make_empty(dst.sizes, dst.dtype);
+        copy_elements(*staged.unsafeGetTensorImpl(), src);
+        if (dst.is_contiguous()) {
+            k.copy_bytes_to_device(dst.data(), staged.unsafeGetTensorImpl()->data(), nbytes);
+        } else {
+            const Tensor landed = make_empty(dst.sizes, dst.dtype, dd);
+            k.copy_bytes_to_device(landed.unsafeGetTensorImpl()->data(), staged.unsafeGetTensorImpl()->data(), nbytes);
+            k.copy(view_of(dst), view_of(*landed.unsafeGetTensorImpl()));
+        }
+        return;
+    }
+    // device -> host
+    DeviceKernels& k = device_kernels(sd, "copy");
+    const Tensor gathered = make_empty(dst.sizes, dst.dtype, sd);
+    k.copy(view_of(*gathered.unsafeGetTensorImpl()), view_as(src, dst.sizes));
+    if (dst.is_contiguous()) {
+        k.copy_bytes_to_host(dst.data(), gathered.unsafeGetTensorImpl()->data(), nbytes);
+    } else {
+        const Tensor host = make_empty(dst.sizes, dst.dtype);
+        k.copy_bytes_to_host(host.unsafeGetTensorImpl()->data(), gathered.unsafeGetTensorImpl()->data(), nbytes);
+        copy_elements(dst, *host.unsafeGetTensorImpl());
+    }
+}
+
 // A contiguous copy of t's data in dtype `dtype` (no autograd).
 inline Tensor contiguous_copy(const Tensor& t, ScalarType dtype) {
     Tensor out = make_empty(t.sizes(), dtype, t.device());
+    copy_elements(*out.unsafeGetTensorImpl(), *t.unsafeGetTensorImpl());
+    return out;
+}
+
+// A contiguous copy of t's data on `device` (no autograd).
+inline Tensor contiguous_copy_on(const Tensor& t, Device device) {
+    Tensor out = make_empty(t.sizes(), t.scalar_type(), device);
     copy_elements(*out.unsafeGetTensorImpl(), *t.unsafeGetTensorImpl());
     return out;
 }

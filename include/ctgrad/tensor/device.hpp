@@ -1,7 +1,6 @@
 #pragma once
-// Where a tensor's storage lives. Only the CPU is implemented; CUDA is a value of the same enum
-// so that its code is added beside the CPU's (storage allocators and kernels chosen by device
-// type), not through it.
+// Where a tensor's storage lives: the CPU, or the GPU (kCUDA). A device's memory and kernels are
+// chosen by its type (tensor/storage.hpp, backend/device_kernels.hpp), not by #ifdefs.
 #include <cstdint>
 #include <string>
 
@@ -21,13 +20,15 @@ struct Device {
 
     constexpr bool is_cpu() const { return type == kCPU; }
     constexpr bool is_cuda() const { return type == kCUDA; }
+    // The current device (-1) is cuda:0: ctgrad drives one GPU.
+    constexpr std::int8_t effective_index() const { return index < 0 ? 0 : index; }
     friend constexpr bool operator==(const Device& a, const Device& b) {
-        return a.type == b.type && (a.index == b.index || a.type == kCPU);
+        return a.type == b.type && (a.type == kCPU || a.effective_index() == b.effective_index());
     }
     // PyTorch's spelling: "cpu", "cuda:0".
     std::string str() const {
         if (type == kCPU) return "cpu";
-        return "cuda:" + std::to_string(index < 0 ? 0 : index);
+        return "cuda:" + std::to_string(effective_index());
     }
 };
 

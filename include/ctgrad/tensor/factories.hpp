@@ -13,37 +13,46 @@
 namespace ctgrad {
 
 namespace detail {
+// Factories that compute their values (linspace, the random ones, tensor(...)) write them on the
+// host, with the CPU's algorithms, and finish() moves them to the requested device: a CUDA
+// tensor from randn after manual_seed(s) holds the CPU's numbers, not those of PyTorch's CUDA
+// generator.
 inline Tensor finish(Tensor t, const TensorOptions& options) {
+    if (!(t.device() == options.device())) t = t.to(options.device());
     if (options.requires_grad()) t.requires_grad_(true);
     return t;
 }
-inline Tensor allocate(IntArrayRef sizes, const TensorOptions& options) {
-    return make_empty(sizes, options.dtype(), options.device());
-}
-template <class F>
-void fill_with(const Tensor& t, F&& value_at) {
-    dispatch_dtype(t.scalar_type(), [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        T* p = t.data_ptr<T>();
-        const std::int64_t n = t.numel();
-        for (std::int64_t i = 0; i < n; ++i) p[i] = value_at(tag, i);
-    });
+inline Tensor allocate(IntArrayRef sizes, const TensorOptions& options) { return make_empty(sizes, options.dtype()); }
+// A tensor of `sizes` on the requested device with every element `value`.
+inline Tensor filled(IntArrayRef sizes, const TensorOptions& options, const Scalar& value) {
+    Tensor t = make_empty(sizes, options.dtype(), options.device());
+    if (t.numel() == 0) return t;
+    if (!t.is_cpu()) {
+        kernels_of(t, "full").fill(view_of(*t.unsafeGetTensorImpl()), value.to_double());
+    } else {
+        dispatch_dtype(t.scalar_type(), [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            T* p = t.data_ptr<T>();
+            const T v = value.template to<T>();
+            for (std::int64_t i = 0, n = t.numel(); i < n; ++i) p[i] = v;
+        });
+    }
+    return t;
 }
 }  // namespace detail
 
 inline Tensor empty(IntArrayRef sizes, const TensorOptions& options) {
-    return detail::finish(detail::allocate(sizes, options), options);
+    return detail::finish(make_empty(sizes, options.dtype(), options.device()), options);
 }
 
 inline Tensor full(IntArrayRef sizes, const Scalar& value, const TensorOptions& options) {
     // libtorch's full infers the dtype from the value when none is given.
     TensorOptions o = options;
     if (!o.has_dtype()) o = o.dtype(value.is_floating_point() ? kFloat : value.is_boolean() ? kBool : kLong);
-    Tensor t = detail::allocate(sizes, o);
-    detail::fill_with(t, [&](auto tag, std::int64_t) { return value.template to<typename decltype(tag)::type>(); });
-    return detail::finish(t, o);
+    return detail::finish(detail::filled(sizes, o, value), o);
 }
 inline Tensor zeros(IntArrayRef sizes, const TensorOptions& options) {
+    if (!options.device().is_cpu()) return detail::finish(detail::filled(sizes, options, 0), options);
     Tensor t = detail::allocate(sizes, options);
     if (t.nbytes() != 0) std::memset(t.data_ptr(), 0, t.nbytes());
     return detail::finish(t, options);
@@ -191,15 +200,14 @@ public:
     }
 
     Tensor make(const TensorOptions& options) const {
-        Tensor t = make_empty(sizes_, options.has_dtype() ? options.dtype() : kind_, options.device());
+        Tensor t = make_empty(sizes_, options.has_dtype() ? options.dtype() : kind_);
         dispatch_dtype(t.scalar_type(), [&](auto tag) {
             using T = typename decltype(tag)::type;
             T* p = t.data_ptr<T>();
             for (std::size_t i = 0; i < doubles_.size(); ++i)
                 p[i] = kind_ == kFloat ? detail::convert_element<T>(doubles_[i]) : detail::convert_element<T>(longs_[i]);
         });
-        if (options.requires_grad()) t.requires_grad_(true);
-        return t;
+        return detail::finish(t, options);
     }
 
 private:

@@ -15,7 +15,7 @@ inline print_values gather_print_values(const Tensor& t) {
     print_values v;
     v.sizes = t.sizes().vec();
     v.dtype = t.scalar_type();
-    const Tensor c = t.is_contiguous() ? t : contiguous_copy(t, t.scalar_type());
+    const Tensor c = t.is_contiguous() && t.is_cpu() ? t : contiguous_copy_on(t, Device(kCPU));
     const std::int64_t n = c.numel();
     dispatch_dtype(c.scalar_type(), [&](auto tag) {
         using T = typename decltype(tag)::type;

@@ -100,10 +100,16 @@ class Storage {
 public:
     // Fresh memory for nbytes on `device`, from the allocator registered for its type.
     static std::shared_ptr<Storage> allocate(std::size_t nbytes, Device device) {
+        if (device.is_cuda()) {  // one GPU: "cuda" means cuda:0, and tensors say so
+            if (device.index > 0)
+                throw Error("cannot allocate a tensor on " + device.str() + ": ctgrad uses one GPU, cuda:0");
+            device.index = 0;
+        }
         Allocator* allocator = detail::allocator_slot(device.type);
         if (!allocator)
             throw Error("cannot allocate a tensor on " + device.str() +
-                        ": this build of ctgrad has no allocator for that device (no CUDA support)");
+                        ": this program does not link ctgrad's CUDA kernels (build with -Dcuda=enabled and link "
+                        "the ctgrad_cuda library)");
         auto s = std::make_shared<Storage>();
         void* p = allocator->allocate(nbytes);
         s->owner_ = std::shared_ptr<void>(p, [allocator, nbytes](void* q) { allocator->deallocate(q, nbytes); });

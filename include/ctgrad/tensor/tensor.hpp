@@ -110,6 +110,7 @@ public:
     // --- conversions -----------------------------------------------------------------------
     Tensor to(ScalarType dtype, bool copy = false) const;
     Tensor to(Device device, bool copy = false) const;
+    Tensor to(DeviceType type, bool copy = false) const { return to(Device(type), copy); }
     Tensor to(const TensorOptions& options, bool copy = false) const;
     Tensor cpu() const { return to(Device(kCPU)); }
     Tensor cuda() const { return to(Device(kCUDA)); }

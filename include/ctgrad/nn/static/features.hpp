@@ -39,7 +39,7 @@ public:
                         (t.defined() ? shape_str(t.sizes()) + " of dtype " + dtype_name(t.scalar_type())
                                      : std::string("an undefined tensor")));
         }
-        const Tensor c = t.to(kFloat).contiguous();
+        const Tensor c = t.to(TensorOptions().dtype(kFloat).device(kCPU)).contiguous();
         batch_ = static_cast<std::size_t>(c.size(0));
         values_.resize(batch_ * F);
         const float* p = c.data_ptr<float>();

@@ -41,6 +41,7 @@ struct parameterless {
 // Adds n gradient values into t's .grad(), creating it when undefined (AccumulateGrad's rule:
 // the first backward sets it, later ones add to it).
 inline void accumulate_grad(const Tensor& t, const float* g, std::size_t n) {
+    detail::require_cpu("static model (parameters on the GPU are not supported yet)", {&t});
     Tensor grad = t.grad();
     if (!grad.defined()) {
         Tensor fresh = ctgrad::empty(t.sizes(), TensorOptions().dtype(kFloat));
@@ -61,7 +62,9 @@ inline void accumulate_grad(const Tensor& t, const float* g, std::size_t n) {
 }
 
 inline void read_float_parameter(const Tensor& t, float* out) {
-    const Tensor c = t.scalar_type() == kFloat && t.is_contiguous() ? t : t.to(kFloat).contiguous();
+    const Tensor c = t.scalar_type() == kFloat && t.is_contiguous() && t.is_cpu()
+                         ? t
+                         : t.to(TensorOptions().dtype(kFloat).device(kCPU)).contiguous();
     const float* p = c.data_ptr<float>();
     std::copy(p, p + c.numel(), out);
 }

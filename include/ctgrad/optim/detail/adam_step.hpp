@@ -1,11 +1,12 @@
 #pragma once
 // The bookkeeping Adam and AdamW share: lazy state, the step count, the bias corrections
-// (computed in double, as Python does), then one pass of the element kernel.
+// (computed in double, as Python does), then one pass of the element kernel of p's device.
 #include <cmath>
 #include <string>
 #include <tuple>
 #include <type_traits>
 
+#include "../../backend/device_kernels.hpp"
 #include "../../error.hpp"
 #include "../../tensor/factories.hpp"
 #include "../../tensor/tensor.hpp"
@@ -14,9 +15,11 @@
 namespace ctgrad::optim::detail {
 
 // `state` holds step, exp_avg, exp_avg_sq, max_exp_avg_sq (AdamParamState or AdamWParamState),
-// already created; `decoupled` selects AdamW's weight decay.
+// already created; `decoupled` selects AdamW's weight decay; `name` ("Adam", "AdamW") names the
+// optimizer in a device backend's errors.
 template <class Options, class State>
-void adam_family_update(const Options& o, State& state, bool decoupled, const Tensor& p, const Tensor& grad) {
+void adam_family_update(const Options& o, State& state, bool decoupled, const Tensor& p, const Tensor& grad,
+                        const std::string& name) {
     state.step(state.step() + 1);
     const double step = static_cast<double>(state.step());
     const double beta1 = std::get<0>(o.betas()), beta2 = std::get<1>(o.betas());
@@ -37,10 +40,13 @@ void adam_family_update(const Options& o, State& state, bool decoupled, const Te
                                    T(bias_correction2_sqrt),
                                    T(o.eps()),
                                    T(-step_size)};
-            adam_update<T>(s, decoupled, o.weight_decay() != 0, o.amsgrad(), p.numel(), p.data_ptr<T>(),
-                           grad.data_ptr<T>(), state.exp_avg().template data_ptr<T>(),
-                           state.exp_avg_sq().template data_ptr<T>(),
-                           o.amsgrad() ? state.max_exp_avg_sq().template data_ptr<T>() : nullptr);
+            const auto update = [&](const auto&... args) {
+                if (p.is_cpu()) adam_update<T>(args...);
+                else device_kernels(p.device(), name).adam_update(args...);
+            };
+            update(s, decoupled, o.weight_decay() != 0, o.amsgrad(), p.numel(), p.data_ptr<T>(), grad.data_ptr<T>(),
+                   state.exp_avg().template data_ptr<T>(), state.exp_avg_sq().template data_ptr<T>(),
+                   o.amsgrad() ? state.max_exp_avg_sq().template data_ptr<T>() : nullptr);
         }
     });
     p.unsafeGetTensorImpl()->storage->bump_version();

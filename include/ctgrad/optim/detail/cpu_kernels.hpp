@@ -1,129 +1,16 @@
 #pragma once
 // The optimizers' CPU element kernels: one pass over contiguous arrays that updates the
-// parameter and its state buffers together. Each statement is one tensor op of PyTorch 1.13's
-// _single_tensor_<optimizer> and rounds as that op does in the parameter's dtype (the Python
-// floats are converted to that dtype first, as ATen converts a Scalar); fma_dispatch.hpp says
-// which of them fuse. The bookkeeping (state, options, no-grad) lives in the optimizer
-// headers; another device would provide kernels with these entry points' signatures.
+// parameter and its state buffers together with step_formulas.hpp's updates, in xsimd batches
+// where they are exact (fma_dispatch.hpp). The bookkeeping (state, options, no-grad) lives in
+// the optimizer headers; a device backend runs the same formulas behind entry points with these
+// signatures (backend/device_kernels.hpp).
 #include <cstdint>
 
+// fma_dispatch.hpp first: the formulas see its batch forms only if declared before them.
 #include "fma_dispatch.hpp"
+#include "step_formulas.hpp"
 
 namespace ctgrad::optim::detail {
-
-// The per-step constants of SGD, in the parameter's dtype.
-template <class T>
-struct SGDScalars {
-    T weight_decay;          // d_p = d_p.add(param, alpha=weight_decay)
-    T momentum;              // buf.mul_(momentum)
-    T one_minus_dampening;   // .add_(d_p, alpha=1 - dampening)
-    T neg_lr;                // param.add_(d_p, alpha=-lr)
-};
-
-// Adam, and AdamW (decoupled: param.mul_(1 - lr * weight_decay) instead of the gradient's L2 term).
-template <class T>
-struct AdamScalars {
-    T weight_decay;              // Adam: grad = grad.add(param, alpha=weight_decay)
-    T decay;                     // AdamW: param.mul_(1 - lr * weight_decay)
-    T beta1, one_minus_beta1;    // exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
-    T beta2, one_minus_beta2;    // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-    T bias_correction2_sqrt;     // denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-    T eps;
-    T neg_step_size;             // param.addcdiv_(exp_avg, denom, value=-step_size)
-};
-
-template <class T>
-struct RMSpropScalars {
-    T weight_decay;              // grad = grad.add(param, alpha=weight_decay)
-    T alpha, one_minus_alpha;    // square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
-    T eps;                       // avg = avg.add_(eps)
-    T momentum;                  // buf.mul_(momentum).addcdiv_(grad, avg)
-    T neg_lr;                    // param.add_(buf, alpha=-lr) or param.addcdiv_(grad, avg, value=-lr)
-};
-
-// FirstStep: the momentum buffer is born as a copy of d_p (torch.clone(d_p)).
-template <class T, bool WeightDecay, bool Momentum, bool FirstStep, bool Nesterov>
-struct SGDStep {
-    template <class V>
-    CTGRAD_OPTIM_ALWAYS_INLINE static void at(std::int64_t i, const SGDScalars<T>& s, T* param, const T* grad, T* buf) {
-        const V p = load_at<V>(param + i);
-        V d_p = load_at<V>(grad + i);
-        if constexpr (WeightDecay) d_p = fmadd(V(s.weight_decay), p, d_p);
-        if constexpr (Momentum) {
-            V b = d_p;
-            if constexpr (!FirstStep) {
-                const V decayed = load_at<V>(buf + i) * V(s.momentum);
-                b = fmadd(V(s.one_minus_dampening), d_p, decayed);
-            }
-            store_at(buf + i, b);
-            if constexpr (Nesterov) d_p = fmadd(V(s.momentum), b, d_p);
-            else d_p = b;
-        }
-        store_at(param + i, fmadd(V(s.neg_lr), d_p, p));
-    }
-};
-
-template <class T, bool Decoupled, bool WeightDecay, bool AmsGrad>
-struct AdamStep {
-    template <class V>
-    CTGRAD_OPTIM_ALWAYS_INLINE static void at(std::int64_t i, const AdamScalars<T>& s, T* param, const T* grad,
-                                              T* exp_avg, T* exp_avg_sq, T* max_exp_avg_sq) {
-        V p = load_at<V>(param + i);
-        V g = load_at<V>(grad + i);
-        if constexpr (Decoupled) p = rounded(p * V(s.decay));
-        else if constexpr (WeightDecay) g = fmadd(V(s.weight_decay), p, g);
-        const V m_decayed = load_at<V>(exp_avg + i) * V(s.beta1);
-        const V m = fmadd(V(s.one_minus_beta1), g, m_decayed);
-        const V v_decayed = load_at<V>(exp_avg_sq + i) * V(s.beta2);
-        const V scaled_g = V(s.one_minus_beta2) * g;
-        const V v = fmadd(scaled_g, g, v_decayed);
-        store_at(exp_avg + i, m);
-        store_at(exp_avg_sq + i, v);
-        V v_used = v;
-        if constexpr (AmsGrad) {
-            v_used = nan_max(load_at<V>(max_exp_avg_sq + i), v);
-            store_at(max_exp_avg_sq + i, v_used);
-        }
-        const V corrected = root(v_used) / V(s.bias_correction2_sqrt);
-        const V denom = corrected + V(s.eps);
-        const V numerator = V(s.neg_step_size) * m;
-        store_at(param + i, p + numerator / denom);
-    }
-};
-
-template <class T, bool WeightDecay, bool Centered, bool Momentum>
-struct RMSpropStep {
-    template <class V>
-    CTGRAD_OPTIM_ALWAYS_INLINE static void at(std::int64_t i, const RMSpropScalars<T>& s, T* param, const T* grad,
-                                              T* square_avg, T* grad_avg, T* momentum_buffer) {
-        const V p = load_at<V>(param + i);
-        V g = load_at<V>(grad + i);
-        if constexpr (WeightDecay) g = fmadd(V(s.weight_decay), p, g);
-        const V sq_decayed = load_at<V>(square_avg + i) * V(s.alpha);
-        const V scaled_g = V(s.one_minus_alpha) * g;
-        const V sq = fmadd(scaled_g, g, sq_decayed);
-        store_at(square_avg + i, sq);
-        V avg;
-        if constexpr (Centered) {
-            const V ga_decayed = load_at<V>(grad_avg + i) * V(s.alpha);
-            const V ga = fmadd(V(s.one_minus_alpha), g, ga_decayed);
-            store_at(grad_avg + i, ga);
-            avg = root(fmadd(-ga, ga, sq));  // square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
-        } else {
-            avg = root(sq);
-        }
-        avg = avg + V(s.eps);
-        if constexpr (Momentum) {
-            const V buf_decayed = rounded(load_at<V>(momentum_buffer + i) * V(s.momentum));
-            const V buf = buf_decayed + g / avg;
-            store_at(momentum_buffer + i, buf);
-            store_at(param + i, fmadd(V(s.neg_lr), buf, p));
-        } else {
-            const V numerator = V(s.neg_lr) * g;
-            store_at(param + i, p + numerator / avg);
-        }
-    }
-};
 
 template <class T, bool W, bool M, bool F, bool N>
 CTGRAD_OPTIM_ALWAYS_INLINE void sgd_loop(SGDScalars<T> s, std::int64_t n, T* param, const T* grad, T* buf) {

@@ -15,16 +15,15 @@
 //  - otherwise the loop is scalar, and on x86-64 builds without -mfma, `run_kernel` runs a copy
 //    of it compiled for AVX2+FMA when the CPU has them (checked once), so that fma is one
 //    instruction and not a call into libm.
-#include <cmath>
 #include <cstdint>
 #include <type_traits>
 
 #include <xsimd/xsimd.hpp>
 
-#if defined(__GNUC__)
-#define CTGRAD_OPTIM_ALWAYS_INLINE [[gnu::always_inline]] inline
-#else
-#define CTGRAD_OPTIM_ALWAYS_INLINE inline
+#include "scalar_math.hpp"
+
+#if defined(CTGRAD_OPTIM_STEP_FORMULAS_INCLUDED)
+#error "ctgrad: include optim/detail/fma_dispatch.hpp before step_formulas.hpp, or the formulas miss its batch forms"
 #endif
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__FMA__)
@@ -46,9 +45,11 @@ inline constexpr bool simd_has_exact_fma =
 template <class T>
 using batch = xsimd::batch<T>;
 
+// The batch forms of scalar_math.hpp's operations. They must be declared before
+// step_formulas.hpp: its calls are found by ordinary lookup at the template's definition (ADL
+// looks only in xsimd for a batch), so a batch form declared later would not be seen.
+
 // One rounding: a*b + c.
-CTGRAD_OPTIM_ALWAYS_INLINE float fmadd(float a, float b, float c) { return std::fma(a, b, c); }
-CTGRAD_OPTIM_ALWAYS_INLINE double fmadd(double a, double b, double c) { return std::fma(a, b, c); }
 template <class T, class A>
 CTGRAD_OPTIM_ALWAYS_INLINE xsimd::batch<T, A> fmadd(const xsimd::batch<T, A>& a, const xsimd::batch<T, A>& b,
                                                     const xsimd::batch<T, A>& c) {
@@ -62,52 +63,31 @@ CTGRAD_OPTIM_ALWAYS_INLINE xsimd::batch<T, A> fmadd(const xsimd::batch<T, A>& a,
         return xsimd::fma(a, b, c);
 }
 
-CTGRAD_OPTIM_ALWAYS_INLINE float root(float x) { return std::sqrt(x); }
-CTGRAD_OPTIM_ALWAYS_INLINE double root(double x) { return std::sqrt(x); }
 template <class T, class A>
 CTGRAD_OPTIM_ALWAYS_INLINE xsimd::batch<T, A> root(const xsimd::batch<T, A>& x) {
     return xsimd::sqrt(x);
 }
 
 // torch.maximum: a NaN in either operand wins.
-template <class T>
-CTGRAD_OPTIM_ALWAYS_INLINE T nan_max(T a, T b) {
-    return (a < b || b != b) ? b : a;
-}
 template <class T, class A>
 CTGRAD_OPTIM_ALWAYS_INLINE xsimd::batch<T, A> nan_max(const xsimd::batch<T, A>& a, const xsimd::batch<T, A>& b) {
     return xsimd::select((a < b) | xsimd::isnan(b), b, a);
 }
 
-// The value v, rounded and opaque: a product passed through here is not fused into the
-// addition that follows it.
-template <class T>
-CTGRAD_OPTIM_ALWAYS_INLINE T rounded(T v) {
-#if defined(__GNUC__) && defined(__x86_64__)
-    asm("" : "+v"(v));
-#elif defined(__GNUC__) && defined(__aarch64__)
-    asm("" : "+w"(v));
-#else
-    volatile T copy = v;
-    v = copy;
-#endif
-    return v;
-}
+// The lanes of v, rounded and opaque (scalar_math.hpp's rounded).
 template <class T, class A>
 CTGRAD_OPTIM_ALWAYS_INLINE xsimd::batch<T, A> rounded(const xsimd::batch<T, A>& v) {
     typename xsimd::batch<T, A>::register_type r = v;
-    return xsimd::batch<T, A>(rounded(r));
+    return xsimd::batch<T, A>(opaque_register(r));
 }
 
-template <class V, class T>
+template <class V, class T, std::enable_if_t<xsimd::is_batch<V>::value, int> = 0>
 CTGRAD_OPTIM_ALWAYS_INLINE V load_at(const T* p) {
-    if constexpr (std::is_same_v<V, T>) return *p;
-    else return V::load_unaligned(p);
+    return V::load_unaligned(p);
 }
-template <class V, class T>
-CTGRAD_OPTIM_ALWAYS_INLINE void store_at(T* p, const V& v) {
-    if constexpr (std::is_same_v<V, T>) *p = v;
-    else v.store_unaligned(p);
+template <class T, class A>
+CTGRAD_OPTIM_ALWAYS_INLINE void store_at(T* p, const xsimd::batch<T, A>& v) {
+    v.store_unaligned(p);
 }
 
 // Runs `Step<V>(i, args...)` over i < n: batches where they are exact, then single elements.

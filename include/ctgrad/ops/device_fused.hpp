@@ -1,0 +1,71 @@
+#pragma once
+// The device half of the bridge in fused.hpp: a dynamic op's static expression over g, a, b, o
+// run by the device's kernels (backend/device_kernels.hpp) as one fused kernel. Operands bind as
+// on the CPU (contiguous, or one element seen everywhere); a 0-d CPU tensor next to device
+// tensors travels as a number, so `cuda_tensor * 2` copies nothing to the device.
+#include <string>
+
+#include "../tensor/copy.hpp"
+#include "../tensor/device_data.hpp"
+#include "kernel_expressions.hpp"
+
+namespace ctgrad::detail {
+
+// How t can be read by a fused device kernel over n elements (false: it must be materialised).
+inline bool as_device_operand(const Tensor& t, std::int64_t n, device_operand& out) {
+    out = device_operand{};
+    if (!t.defined()) return true;
+    const TensorImpl& impl = *t.unsafeGetTensorImpl();
+    if (t.is_cpu()) {
+        if (impl.numel() != 1) return false;
+        out.value = dispatch_dtype(impl.dtype, [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            return static_cast<double>(*reinterpret_cast<const T*>(impl.data()));
+        });
+        return true;
+    }
+    out.data = impl.data();
+    if (impl.numel() == 1) return true;
+    if (impl.numel() != n) return false;
+    bool all_zero = true;
+    for (auto s : impl.strides) all_zero = all_zero && s == 0;
+    if (all_zero) return true;
+    out.stride = 1;
+    return impl.is_contiguous();
+}
+
+inline device_operands bind_device(const std::string& op, std::int64_t n, const Tensor& g, const Tensor& a,
+                                   const Tensor& b, const Tensor& o) {
+    device_operands bound;
+    const Tensor* ts[4] = {&g, &a, &b, &o};
+    for (int k = 0; k < 4; ++k)
+        if (!as_device_operand(*ts[k], n, bound.items[k]))
+            throw Error(op + ": internal: an operand reached a device kernel unbound (shape " +
+                        shape_str(ts[k]->sizes()) + ")");
+    return bound;
+}
+
+template <class E>
+constexpr int device_entry() {
+    constexpr int index = device_expression_index<E>;
+    static_assert(index >= 0, "internal: this expression is not in ctgrad::detail::device_expressions");
+    return index;
+}
+
+// out[i] = E(g[i], a[i], b[i], o[i]) for i < out.numel(), out contiguous on the device.
+template <class E>
+void device_assign(const std::string& op, const Tensor& out, const Tensor& g, const Tensor& a, const Tensor& b,
+                   const Tensor& o) {
+    const std::int64_t n = out.numel();
+    if (n == 0) return;
+    kernels_of(out, op).map(device_entry<E>(), out.scalar_type(), out.data_ptr(), n, bind_device(op, n, g, a, b, o));
+}
+
+// out (one element) = sum over i < n of E(g[i], a[i], b[i], o[i]).
+template <class E>
+void device_sum(const std::string& op, const Tensor& out, std::int64_t n, const Tensor& g, const Tensor& a,
+                const Tensor& b, const Tensor& o) {
+    kernels_of(out, op).map_sum(device_entry<E>(), out.scalar_type(), out.data_ptr(), n, bind_device(op, n, g, a, b, o));
+}
+
+}  // namespace ctgrad::detail

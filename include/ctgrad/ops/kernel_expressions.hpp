@@ -1,0 +1,78 @@
+#pragma once
+// The static expressions the dynamic layer's element-wise ops run: each op over the variables
+// g, a, b, o (incoming gradient, operands, output), its forward body and its backward
+// formulas g * partial. Kept apart from the Tensor code so that the CUDA translation units can
+// instantiate exactly these expressions (device_expressions) without compiling the dynamic layer.
+#include <cstdint>
+#include <type_traits>
+
+#include "../detail/type_list.hpp"
+#include "../expr/core.hpp"
+
+namespace ctgrad::detail {
+
+// var<"g">, spelled as the node type: nvcc cannot use the var<"..."> alias at namespace scope.
+using G = expr::variable<'g'>;
+using A = expr::variable<'a'>;
+using B = expr::variable<'b'>;
+using O = expr::variable<'o'>;
+using operand_vars = ctgrad::detail::type_list<G, A, B, O>;
+
+// The local partials of an op, as static expressions of the variables a, b, o, multiplied by
+// the incoming gradient g and simplified at compile time (g * 1 is just g).
+template <class Op>
+using unary_gradient_t = decltype(expr::make_mul(G{}, Op::partial(A{}, O{})));
+template <class Op>
+using lhs_gradient_t = decltype(expr::make_mul(G{}, Op::partial_lhs(A{}, B{}, O{})));
+template <class Op>
+using rhs_gradient_t = decltype(expr::make_mul(G{}, Op::partial_rhs(A{}, B{}, O{})));
+
+// Ops whose body is plain arithmetic, valid on integer tensors; the others compute in float.
+template <class Op>
+inline constexpr bool integer_op_v = std::is_same_v<Op, expr::add_op> || std::is_same_v<Op, expr::sub_op> ||
+                                     std::is_same_v<Op, expr::mul_op> || std::is_same_v<Op, expr::neg_op>;
+
+// Every op the dynamic layer runs element-wise (including those its gradient formulas use).
+using unary_ops = type_list<expr::neg_op, expr::exp_op, expr::log_op, expr::sin_op, expr::cos_op, expr::tan_op,
+                            expr::tanh_op, expr::sigmoid_op, expr::relu_op, expr::sqrt_op, expr::abs_op,
+                            expr::sign_op, expr::heaviside_op, expr::ipow_op<2>, expr::ipow_op<3>, expr::ipow_op<4>>;
+using binary_ops = type_list<expr::add_op, expr::sub_op, expr::mul_op, expr::div_op, expr::pow_op, expr::max_op,
+                             expr::min_op, expr::above_op>;
+
+template <class... Lists> struct concat;
+template <class... Ts> struct concat<type_list<Ts...>> { using type = type_list<Ts...>; };
+template <class... Ts, class... Us, class... Rest>
+struct concat<type_list<Ts...>, type_list<Us...>, Rest...> : concat<type_list<Ts..., Us...>, Rest...> {};
+
+template <class List> struct unary_expressions;
+template <class... Ops>
+struct unary_expressions<type_list<Ops...>> {
+    using type = type_list<expr::unary<Ops, A>..., unary_gradient_t<Ops>...>;
+};
+template <class List> struct binary_expressions;
+template <class... Ops>
+struct binary_expressions<type_list<Ops...>> {
+    using type = type_list<expr::binary<Ops, A, B>..., lhs_gradient_t<Ops>..., rhs_gradient_t<Ops>...>;
+};
+
+// mse_loss: (a - b)^2, and its gradient g * o * (a - b) where o carries the constant factor (2,
+// or 2/n for the mean).
+using mse_value_t = expr::unary<expr::ipow_op<2>, expr::binary<expr::sub_op, A, B>>;
+using mse_grad_t = expr::binary<expr::mul_op, expr::binary<expr::mul_op, G, O>, expr::binary<expr::sub_op, A, B>>;
+
+// The expressions a device backend compiles, numbered by position: A alone (a copy, or a sum
+// of one tensor), each op's forward body and its gradient formulas, and the fused losses. A device kernel is asked
+// for expression `device_expression_index<E>`; the CUDA library instantiates every entry.
+using device_expressions = typename concat<type_list<A>, typename unary_expressions<unary_ops>::type,
+                                           typename binary_expressions<binary_ops>::type,
+                                           type_list<mse_value_t, mse_grad_t>>::type;
+
+template <class E>
+inline constexpr int device_expression_index = index_in_v<E, device_expressions>;
+
+// Whether entry E runs on int64 data too (the forward bodies of the integer ops).
+template <class E> inline constexpr bool integer_expression_v = std::is_same_v<E, A>;
+template <class Op> inline constexpr bool integer_expression_v<expr::unary<Op, A>> = integer_op_v<Op>;
+template <class Op> inline constexpr bool integer_expression_v<expr::binary<Op, A, B>> = integer_op_v<Op>;
+
+}  // namespace ctgrad::detail

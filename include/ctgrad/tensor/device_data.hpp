@@ -1,0 +1,65 @@
+#pragma once
+// The dynamic layer's side of the device seam (backend/device_kernels.hpp): descriptors of a
+// tensor's data for a device kernel, and the one-device rule every op checks.
+#include <string>
+#include <vector>
+
+#include "../backend/device_kernels.hpp"
+#include "broadcast.hpp"
+#include "tensor.hpp"
+
+namespace ctgrad::detail {
+
+inline Device device_of(const TensorImpl& t) { return t.storage->device(); }
+
+// t's elements seen with `sizes` and `strides` (a broadcast of t), for a device kernel.
+inline device_view view_of(const TensorImpl& t, IntArrayRef sizes, IntArrayRef strides) {
+    if (sizes.size() > static_cast<std::size_t>(max_device_rank))
+        throw Error("tensors on " + device_of(t).str() + " have at most " + std::to_string(max_device_rank) +
+                    " dims, got " + std::to_string(sizes.size()));
+    device_view v;
+    v.data = t.data();
+    v.dtype = t.dtype;
+    v.rank = static_cast<int>(sizes.size());
+    for (int d = 0; d < v.rank; ++d) {
+        v.sizes[d] = sizes[static_cast<std::size_t>(d)];
+        v.strides[d] = strides[static_cast<std::size_t>(d)];
+    }
+    return v;
+}
+inline device_view view_of(const TensorImpl& t) { return view_of(t, t.sizes, t.strides); }
+// src seen with dst's sizes (src broadcast to them).
+inline device_view view_as(const TensorImpl& src, IntArrayRef sizes) {
+    const std::vector<std::int64_t> strides = expanded_strides(src.sizes, src.strides, sizes);
+    return view_of(src, sizes, strides);
+}
+
+inline DeviceKernels& kernels_of(const Tensor& t, const std::string& op) { return device_kernels(t.device(), op); }
+
+// A tensor that may sit next to tensors of any device: a 0-d CPU tensor (a wrapped number, as
+// PyTorch lets `cuda_tensor * cpu_scalar_tensor` through).
+inline bool is_cpu_scalar(const Tensor& t) { return t.is_cpu() && t.dim() == 0; }
+
+// The device an op on these tensors runs on; an Error when they are on different devices
+// (CPU 0-d tensors go along with any device).
+inline Device common_device(const std::string& op, std::initializer_list<const Tensor*> tensors) {
+    const Tensor* first = nullptr;
+    for (const Tensor* t : tensors) {
+        if (!t->defined() || (is_cpu_scalar(*t) && tensors.size() > 1)) continue;
+        if (!first) first = t;
+        else if (!(t->device() == first->device()))
+            throw Error(op + ": expected all tensors on one device, got " + first->device().str() + " and " +
+                        t->device().str());
+    }
+    return first ? first->device() : Device(kCPU);
+}
+
+// An Error for an op that has no kernel on t's device yet (checked before any data is read).
+inline void require_cpu(const std::string& op, std::initializer_list<const Tensor*> tensors) {
+    for (const Tensor* t : tensors)
+        if (t->defined() && !t->is_cpu())
+            throw Error(op + ": not implemented for tensors on " + t->device().str() +
+                        " yet; move them to the CPU with .cpu() (docs/cuda.md lists the ops that run on the GPU)");
+}
+
+}  // namespace ctgrad::detail

@@ -1,0 +1,10 @@
+// The double-precision kernels of the dynamic layer's element-wise expressions on CUDA, compiled
+// apart from cuda_device.cu (which declares them extern) so that nvcc builds the two halves in
+// parallel.
+#include <type_traits>
+
+#include <thrust/system/cuda/execution_policy.h>
+
+#include <ctgrad/backend/thrust/tensor_kernels.hpp>
+
+template struct ctgrad::thrust_kernels::expression_kernels<std::remove_cvref_t<decltype(thrust::cuda::par)>, double>;

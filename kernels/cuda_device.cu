@@ -8,6 +8,7 @@
 #include <limits>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -29,12 +30,13 @@ namespace {
 
 using cuda_policy = std::remove_cvref_t<decltype(thrust::cuda::par)>;
 
+// `what` names the operation, then the call: "gemm: cublasCreate".
 void check(cudaError_t status, const std::string& what) {
-    if (status != cudaSuccess) throw Error("cuda: " + what + ": " + cudaGetErrorString(status));
+    if (status != cudaSuccess) throw Error("cuda " + what + ": " + cudaGetErrorString(status));
 }
 
 void check(cublasStatus_t status, const std::string& what) {
-    if (status != CUBLAS_STATUS_SUCCESS) throw Error("cuda: " + what + ": " + cublasGetStatusString(status));
+    if (status != CUBLAS_STATUS_SUCCESS) throw Error("cuda " + what + ": " + cublasGetStatusString(status));
 }
 
 int to_int(std::int64_t v, const char* what) {
@@ -65,7 +67,7 @@ public:
 
     void synchronize() override {
         report_deferred();
-        check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+        check(cudaDeviceSynchronize(), "synchronize: cudaDeviceSynchronize");
     }
 
     void* allocate(std::size_t nbytes) override {
@@ -94,7 +96,7 @@ public:
             throw Error("cuda: out of memory allocating " + std::to_string(nbytes) + " bytes (cudaMalloc: " +
                         cudaGetErrorString(status) + ")");
         }
-        check(status, "cudaMalloc of " + std::to_string(nbytes) + " bytes");
+        check(status, "allocate: cudaMalloc of " + std::to_string(nbytes) + " bytes");
         return p;
     }
 
@@ -118,13 +120,13 @@ public:
     void copy_bytes_to_device(void* device_dst, const void* host_src, std::size_t nbytes) override {
         if (nbytes == 0) return;
         check(cudaMemcpy(device_dst, host_src, nbytes, cudaMemcpyHostToDevice),
-              "cudaMemcpy of " + std::to_string(nbytes) + " bytes to the device");
+              "copy_bytes_to_device: cudaMemcpy of " + std::to_string(nbytes) + " bytes");
     }
 
     void copy_bytes_to_host(void* host_dst, const void* device_src, std::size_t nbytes) override {
         if (nbytes == 0) return;
         check(cudaMemcpy(host_dst, device_src, nbytes, cudaMemcpyDeviceToHost),
-              "cudaMemcpy of " + std::to_string(nbytes) + " bytes to the host");
+              "copy_bytes_to_host: cudaMemcpy of " + std::to_string(nbytes) + " bytes");
     }
 
     // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: the same memory read as
@@ -154,15 +156,15 @@ public:
             check(cublasSgemmStridedBatched(h, op_b, op_a, in, im, ik, &fa, static_cast<const float*>(b), ildb,
                                             stride_b, static_cast<const float*>(a), ilda, stride_a, &fb,
                                             static_cast<float*>(c), ildc, stride_c, ibatch),
-                  "cublasSgemmStridedBatched");
+                  "gemm: cublasSgemmStridedBatched");
         } else {
             check(cublasDgemmStridedBatched(h, op_b, op_a, in, im, ik, &alpha, static_cast<const double*>(b), ildb,
                                             stride_b, static_cast<const double*>(a), ilda, stride_a, &beta,
                                             static_cast<double*>(c), ildc, stride_c, ibatch),
-                  "cublasDgemmStridedBatched");
+                  "gemm: cublasDgemmStridedBatched");
         }
         // cuBLAS reports bad arguments in its status, a failed launch only through the runtime.
-        check(cudaGetLastError(), "cuBLAS gemm launch");
+        check(cudaGetLastError(), "gemm: cuBLAS kernel launch");
     }
 
 private:
@@ -195,8 +197,9 @@ private:
     // The handle is made on first use: creating it initialises the GPU, which the program may
     // never use.
     cublasHandle_t handle() {
+        require_gpu();
         std::call_once(handle_created_, [this] { handle_status_ = cublasCreate(&handle_); });
-        check(handle_status_, "cublasCreate");
+        check(handle_status_, "gemm: cublasCreate");
         return handle_;
     }
 
@@ -205,7 +208,7 @@ private:
         if (status != cudaSuccess && deferred_error_.empty()) {
             (void)cudaGetLastError();
             try {
-                deferred_error_ = std::string("cuda: cudaFree failed earlier: ") + cudaGetErrorString(status);
+                deferred_error_ = std::string("cuda deallocate: cudaFree failed: ") + cudaGetErrorString(status);
             } catch (...) {
             }
         }

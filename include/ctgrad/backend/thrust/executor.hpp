@@ -25,7 +25,7 @@ struct accumulate_element {
     CTGRAD_HOST_DEVICE totals operator()(std::size_t i) const {
         Ctx local = ctx;
         local.index = i;
-        totals t;
+        totals t{};
         kernel::set_zero(t);
         kernel::accumulate<S, 0, Targets, Grad>(e, local, t);
         return t;

@@ -26,6 +26,7 @@
 #include <ctgrad/tensor.hpp>
 
 #include "../examples/common/python_random.hpp"
+#include "seed_modules.hpp"
 
 namespace {
 
@@ -33,6 +34,8 @@ namespace nn = ctgrad::nn;
 namespace F = ctgrad::nn::functional;
 namespace ce = ctgrad::expr;
 namespace pyrandom = python::random;
+using seed_modules::DynamicNet;
+using seed_modules::Polynomial3;
 
 constexpr double pi = std::numbers::pi;
 
@@ -187,17 +190,6 @@ void BM_seed2_step6_rmsprop_static(benchmark::State& state) {
 
 // ---- seed2_step7_module / seed2_step8_dynamic -----------------------------------------------
 
-struct Polynomial3Impl : nn::Module {
-    Polynomial3Impl() {
-        a = register_parameter("a", ctgrad::randn({}));
-        b = register_parameter("b", ctgrad::randn({}));
-        c = register_parameter("c", ctgrad::randn({}));
-        d = register_parameter("d", ctgrad::randn({}));
-    }
-    ctgrad::Tensor forward(const ctgrad::Tensor& x) { return a + b * x + c * x.pow(2) + d * x.pow(3); }
-    ctgrad::Tensor a, b, c, d;
-};
-CTGRAD_MODULE(Polynomial3);
 
 void BM_seed2_step7_module_dynamic(benchmark::State& state) {
     ctgrad::manual_seed(0);
@@ -252,22 +244,6 @@ void BM_seed2_step7_module_static(benchmark::State& state) {
     }
 }
 
-struct DynamicNetImpl : nn::Module {
-    DynamicNetImpl() {
-        a = register_parameter("a", ctgrad::randn({}));
-        b = register_parameter("b", ctgrad::randn({}));
-        c = register_parameter("c", ctgrad::randn({}));
-        d = register_parameter("d", ctgrad::randn({}));
-        e = register_parameter("e", ctgrad::randn({}));
-    }
-    ctgrad::Tensor forward(const ctgrad::Tensor& x) {
-        auto y = a + b * x + c * x.pow(2) + d * x.pow(3);
-        for (long i = 0, n = pyrandom::randint(3, 5); i < n; ++i) y = y + e * x.pow(4);
-        return y;
-    }
-    ctgrad::Tensor a, b, c, d, e;
-};
-CTGRAD_MODULE(DynamicNet);
 
 void BM_seed2_step8_dynamic_dynamic(benchmark::State& state) {
     ctgrad::manual_seed(0);

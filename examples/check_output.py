@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs an example and compares what it prints with what its PyTorch original printed.
 
-usage: check_output.py EXECUTABLE EXPECTED.txt [--rel R] [--abs A]
+usage: check_output.py EXECUTABLE EXPECTED.txt [--rel R] [--abs A] [-- PROGRAM ARGUMENTS]
 
 EXPECTED.txt is the stdout of the original (../shared/pytorch-seeds/<name>.py, torch 1.13.1),
 committed so that the check needs no PyTorch. The comparison is line by line:
@@ -14,6 +14,7 @@ committed so that the check needs no PyTorch. The comparison is line by line:
   (DESIGN.md, "Errors"): "add: The size ... dimension 1 (shapes [3, 5] and [5, 4])" matches
   PyTorch's "The size ... dimension 1".
 Prints the largest share of its tolerance that a number used, to show how much room is left.
+A program that exits with 77 (no GPU for `--device cuda`) is reported as skipped, as meson reads 77.
 """
 import argparse
 import re
@@ -23,6 +24,7 @@ import sys
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf")
 OP_PREFIX = re.compile(r"(?<=: )[A-Za-z_][A-Za-z0-9_]*: ")
 SHAPES_SUFFIX = re.compile(r" \(shapes [^()]*\)$")
+SKIPPED = 77
 
 
 def split(line):
@@ -65,9 +67,20 @@ def main():
                         help="1-based line from which --loose-rel/--loose-abs apply")
     parser.add_argument("--loose-rel", type=float, default=3e-2)
     parser.add_argument("--loose-abs", type=float, default=1e-4)
-    args = parser.parse_args()
+    # The program's own arguments follow `--` (argparse would take `--device` for an option of ours).
+    argv = sys.argv[1:]
+    split_at = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:split_at])
+    program = [args.executable] + argv[split_at + 1:]
 
-    got = subprocess.run([args.executable], check=True, capture_output=True, text=True).stdout.splitlines()
+    # stderr passes through, so that the test log shows why a program failed (a ctgrad::Error).
+    run = subprocess.run(program, stdout=subprocess.PIPE, text=True)
+    if run.returncode == SKIPPED:
+        print(run.stdout, end="")
+        return SKIPPED
+    if run.returncode != 0:
+        raise subprocess.CalledProcessError(run.returncode, program, run.stdout)
+    got = run.stdout.splitlines()
     with open(args.expected) as f:
         want = f.read().splitlines()
 

@@ -7,6 +7,7 @@
 #include <ctgrad/optim.hpp>
 #include <ctgrad/tensor.hpp>
 
+#include "common/device.hpp"
 #include "common/pyprint.hpp"
 
 namespace F = ctgrad::nn::functional;
@@ -30,22 +31,23 @@ ctgrad::Tensor compute_loss(const ctgrad::Tensor& y, const ctgrad::Tensor& yhat)
     return loss;
 }
 
-std::pair<ctgrad::Tensor, ctgrad::Tensor> generate_data() {
+std::pair<ctgrad::Tensor, ctgrad::Tensor> generate_data(ctgrad::Device device) {
     // Generate some training data based on the true function
-    auto x = ctgrad::rand({100}) * 20 - 10;
+    auto x = ctgrad::rand({100}, ctgrad::device(device)) * 20 - 10;
     auto y = 5 * x * x + 3;
     return {x, y};
 }
 
-int main() {
+int main(int argc, char** argv) {
+    const ctgrad::Device device = examples::device_from_args(argc, argv);  // cpu, or cuda with --device cuda
     ctgrad::manual_seed(0);  // seed_all()
-    w = ctgrad::randn({3, 1}).clone().requires_grad_(true);
+    w = ctgrad::randn({3, 1}, ctgrad::device(device)).clone().requires_grad_(true);
 
     // We use the Adam optimizer with learning rate set to 0.1 to minimize the loss.
     ctgrad::optim::Adam opt({w}, ctgrad::optim::AdamOptions(0.1));
 
     auto train_step = [&] {
-        auto [x, y] = generate_data();
+        auto [x, y] = generate_data(device);
 
         auto yhat = model(x);
         auto loss = compute_loss(y, yhat);

@@ -5,21 +5,23 @@
 
 #include <ctgrad/tensor.hpp>
 
+#include "common/device.hpp"
 #include "common/pyprint.hpp"
 
-int main() {
+int main(int argc, char** argv) {
+    const ctgrad::Device device = examples::device_from_args(argc, argv);  // cpu, or cuda with --device cuda
     ctgrad::manual_seed(0);  // seed_all()
     const double pi = std::numbers::pi;  // math.pi
 
     // Create Tensors to hold input and output
-    auto x = ctgrad::linspace(-pi, pi, 2000);
+    auto x = ctgrad::linspace(-pi, pi, 2000, ctgrad::device(device));
     auto y = ctgrad::sin(x);
 
     // Randomly initialize weights
-    auto a = ctgrad::randn({}, ctgrad::dtype(ctgrad::kFloat));
-    auto b = ctgrad::randn({}, ctgrad::dtype(ctgrad::kFloat));
-    auto c = ctgrad::randn({}, ctgrad::dtype(ctgrad::kFloat));
-    auto d = ctgrad::randn({}, ctgrad::dtype(ctgrad::kFloat));
+    auto a = ctgrad::randn({}, ctgrad::dtype(ctgrad::kFloat).device(device));
+    auto b = ctgrad::randn({}, ctgrad::dtype(ctgrad::kFloat).device(device));
+    auto c = ctgrad::randn({}, ctgrad::dtype(ctgrad::kFloat).device(device));
+    auto d = ctgrad::randn({}, ctgrad::dtype(ctgrad::kFloat).device(device));
 
     const double learning_rate = 1e-6;
     for (int t = 0; t < 2000; ++t) {

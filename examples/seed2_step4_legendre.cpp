@@ -6,6 +6,7 @@
 #include <ctgrad/autograd/function.hpp>
 #include <ctgrad/tensor.hpp>
 
+#include "common/device.hpp"
 #include "common/pyprint.hpp"
 
 using ctgrad::Tensor;
@@ -25,19 +26,20 @@ struct LegendrePolynomial3 : ctgrad::autograd::Function<LegendrePolynomial3> {
     }
 };
 
-int main() {
+int main(int argc, char** argv) {
+    const ctgrad::Device device = examples::device_from_args(argc, argv);  // cpu, or cuda with --device cuda
     ctgrad::manual_seed(0);  // seed_all()
     const double pi = std::numbers::pi;  // math.pi
 
     // Prepare data
-    auto x = ctgrad::linspace(-pi, pi, 2000, ctgrad::dtype(ctgrad::kFloat));
+    auto x = ctgrad::linspace(-pi, pi, 2000, ctgrad::dtype(ctgrad::kFloat).device(device));
     auto y = ctgrad::sin(x);
 
     // Initialize weights
-    auto a = ctgrad::full({}, 0.0, ctgrad::dtype(ctgrad::kFloat).requires_grad(true));
-    auto b = ctgrad::full({}, -1.0, ctgrad::dtype(ctgrad::kFloat).requires_grad(true));
-    auto c = ctgrad::full({}, 0.0, ctgrad::dtype(ctgrad::kFloat).requires_grad(true));
-    auto d = ctgrad::full({}, 0.3, ctgrad::dtype(ctgrad::kFloat).requires_grad(true));
+    auto a = ctgrad::full({}, 0.0, ctgrad::dtype(ctgrad::kFloat).device(device).requires_grad(true));
+    auto b = ctgrad::full({}, -1.0, ctgrad::dtype(ctgrad::kFloat).device(device).requires_grad(true));
+    auto c = ctgrad::full({}, 0.0, ctgrad::dtype(ctgrad::kFloat).device(device).requires_grad(true));
+    auto d = ctgrad::full({}, 0.3, ctgrad::dtype(ctgrad::kFloat).device(device).requires_grad(true));
 
     const double learning_rate = 5e-6;
     for (int t = 0; t < 2000; ++t) {

@@ -7,27 +7,30 @@
 #include <ctgrad/nn.hpp>
 #include <ctgrad/tensor.hpp>
 
+#include "common/device.hpp"
 #include "common/pyprint.hpp"
 
 namespace nn = ctgrad::nn;
 using ctgrad::indexing::Slice;
 
-int main() {
+int main(int argc, char** argv) {
+    const ctgrad::Device device = examples::device_from_args(argc, argv);  // cpu, or cuda with --device cuda
     ctgrad::manual_seed(0);  // seed_all()
     const double pi = std::numbers::pi;  // math.pi
 
     // Create Tensors
-    auto x = ctgrad::linspace(-pi, pi, 2000);
+    auto x = ctgrad::linspace(-pi, pi, 2000, ctgrad::device(device));
     auto y = ctgrad::sin(x);
 
     // Prepare input tensor (x, x^2, x^3)
-    auto p = ctgrad::tensor({1, 2, 3});
+    auto p = ctgrad::tensor({1, 2, 3}, ctgrad::device(device));
     auto xx = x.unsqueeze(-1).pow(p);
 
     // Define model
     nn::Sequential model(
         nn::Linear(3, 1),
         nn::Flatten(nn::FlattenOptions().start_dim(0).end_dim(1)));
+    model->to(device);
 
     nn::MSELoss loss_fn(nn::MSELossOptions().reduction(ctgrad::kSum));
 

@@ -8,6 +8,7 @@
 #include <ctgrad/optim.hpp>
 #include <ctgrad/tensor.hpp>
 
+#include "common/device.hpp"
 #include "common/pyprint.hpp"
 
 namespace nn = ctgrad::nn;
@@ -34,16 +35,18 @@ struct Polynomial3Impl : nn::Module {
 };
 CTGRAD_MODULE(Polynomial3);
 
-int main() {
+int main(int argc, char** argv) {
+    const ctgrad::Device device = examples::device_from_args(argc, argv);  // cpu, or cuda with --device cuda
     ctgrad::manual_seed(0);  // seed_all()
     const double pi = std::numbers::pi;  // math.pi
 
     // Create Tensors to hold input and outputs.
-    auto x = ctgrad::linspace(-pi, pi, 2000);
+    auto x = ctgrad::linspace(-pi, pi, 2000, ctgrad::device(device));
     auto y = ctgrad::sin(x);
 
     // Construct our model by instantiating the class defined above
     Polynomial3 model;
+    model->to(device);
 
     // Construct our loss function and an Optimizer. The call to model->parameters() in the SGD
     // constructor will contain the learnable parameters of the model.

@@ -10,6 +10,7 @@
 #include <ctgrad/optim.hpp>
 #include <ctgrad/tensor.hpp>
 
+#include "common/device.hpp"
 #include "common/pyprint.hpp"
 #include "common/python_random.hpp"
 
@@ -47,17 +48,19 @@ struct DynamicNetImpl : nn::Module {
 };
 CTGRAD_MODULE(DynamicNet);
 
-int main() {
+int main(int argc, char** argv) {
+    const ctgrad::Device device = examples::device_from_args(argc, argv);  // cpu, or cuda with --device cuda
     ctgrad::manual_seed(0);  // seed_all()
     pyrandom::seed(0);  // seed_all()'s random.seed(0)
     const double pi = std::numbers::pi;  // math.pi
 
     // Create Tensors to hold input and outputs.
-    auto x = ctgrad::linspace(-pi, pi, 2000);
+    auto x = ctgrad::linspace(-pi, pi, 2000, ctgrad::device(device));
     auto y = ctgrad::sin(x);
 
     // Construct our model by instantiating the class defined above
     DynamicNet model;
+    model->to(device);
 
     // Construct our loss function and an Optimizer. Training this strange model with vanilla
     // stochastic gradient descent is tough, so we use momentum

@@ -40,12 +40,15 @@
 #include <ctgrad/tensor.hpp>
 
 #include "../../examples/common/python_random.hpp"
+#include "../seed_modules.hpp"
 
 namespace {
 
 namespace nn = ctgrad::nn;
 namespace F = ctgrad::nn::functional;
 namespace pyrandom = python::random;
+using seed_modules::DynamicNet;
+using seed_modules::Polynomial3;
 
 constexpr double pi = std::numbers::pi;
 const ctgrad::Device gpu(ctgrad::kCUDA);
@@ -133,34 +136,7 @@ step_fn seed2_step6_rmsprop() {
     };
 }
 
-struct Polynomial3Impl : nn::Module {
-    Polynomial3Impl() {
-        a = register_parameter("a", ctgrad::randn({}));
-        b = register_parameter("b", ctgrad::randn({}));
-        c = register_parameter("c", ctgrad::randn({}));
-        d = register_parameter("d", ctgrad::randn({}));
-    }
-    ctgrad::Tensor forward(const ctgrad::Tensor& x) { return a + b * x + c * x.pow(2) + d * x.pow(3); }
-    ctgrad::Tensor a, b, c, d;
-};
-CTGRAD_MODULE(Polynomial3);
 
-struct DynamicNetImpl : nn::Module {
-    DynamicNetImpl() {
-        a = register_parameter("a", ctgrad::randn({}));
-        b = register_parameter("b", ctgrad::randn({}));
-        c = register_parameter("c", ctgrad::randn({}));
-        d = register_parameter("d", ctgrad::randn({}));
-        e = register_parameter("e", ctgrad::randn({}));
-    }
-    ctgrad::Tensor forward(const ctgrad::Tensor& x) {
-        auto y = a + b * x + c * x.pow(2) + d * x.pow(3);
-        for (long i = 0, n = pyrandom::randint(3, 5); i < n; ++i) y = y + e * x.pow(4);
-        return y;
-    }
-    ctgrad::Tensor a, b, c, d, e;
-};
-CTGRAD_MODULE(DynamicNet);
 
 // step7 and step8 share their loop: model, MSELoss(sum), optimizer, item() every `period` steps.
 template <class Model>

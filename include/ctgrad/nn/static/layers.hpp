@@ -41,7 +41,7 @@ struct parameterless {
 // Adds n gradient values into t's .grad(), creating it when undefined (AccumulateGrad's rule:
 // the first backward sets it, later ones add to it).
 inline void accumulate_grad(const Tensor& t, const float* g, std::size_t n) {
-    detail::require_cpu("static model (parameters on the GPU are not supported yet)", {&t});
+    ctgrad::detail::require_cpu("static model (parameters on the GPU are not supported yet)", {&t});
     Tensor grad = t.grad();
     if (!grad.defined()) {
         Tensor fresh = ctgrad::empty(t.sizes(), TensorOptions().dtype(kFloat));

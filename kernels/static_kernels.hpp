@@ -12,5 +12,8 @@ struct cubic_fit_result {
 // sum((a + b x + c x^2 + d x^3 - y)^2) and its partials, in one kernel over device data.
 cubic_fit_result cubic_fit_value_and_grad(const thrust::device_vector<float>& xs, const thrust::device_vector<float>& ys,
                                           const float (&coefficients)[4]);
+// The same over raw device pointers (n floats each), bound as ctgrad::expr::device_span.
+cubic_fit_result cubic_fit_value_and_grad(const float* xs, const float* ys, std::size_t n,
+                                          const float (&coefficients)[4]);
 
 }  // namespace ctgrad::kernels

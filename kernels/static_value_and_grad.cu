@@ -27,4 +27,12 @@ cubic_fit_result cubic_fit_value_and_grad(const thrust::device_vector<float>& xs
     return {loss, {std::get<0>(grads), std::get<1>(grads), std::get<2>(grads), std::get<3>(grads)}};
 }
 
+cubic_fit_result cubic_fit_value_and_grad(const float* xs, const float* ys, std::size_t n,
+                                          const float (&coefficients)[4]) {
+    auto [loss, grads] = value_and_grad(thrust::device, cubic_loss, wrt(a, b, c, d), x = device_span(xs, n),
+                                        y = device_span(ys, n), a = coefficients[0], b = coefficients[1],
+                                        c = coefficients[2], d = coefficients[3]);
+    return {loss, {std::get<0>(grads), std::get<1>(grads), std::get<2>(grads), std::get<3>(grads)}};
+}
+
 }  // namespace ctgrad::kernels

@@ -194,6 +194,10 @@ TEST_CASE_TEMPLATE("simd, scalar and Thrust loops agree with a reference loop", 
             check_backend<T>("thrust::omp::par (thrust::host_vector)", thrust::omp::par, d, r, hx, hy, out);
             std::vector<T> out2;
             check_backend<T>("thrust::omp::par (std::vector)", thrust::omp::par, d, r, d.xs, d.ys, out2);
+            // Raw pointers into the device system's memory (host memory under OpenMP).
+            std::vector<T> out3;
+            check_backend<T>("thrust::omp::par (device_span)", thrust::omp::par, d, r,
+                             device_span(d.xs.data(), d.xs.size()), device_span(d.ys.data(), d.ys.size()), out3);
         }
 #endif
     }

@@ -68,7 +68,9 @@ start_s=$SECONDS
 stages=${*:-all}
 
 say() { echo "gpu-run: $*" | tee -a "$log"; }
+failed=0
 fail() {
+    failed=1
     say "FAILED in stage '$stage': $*"
     say "log: $log${OUT:+ (and gpu-results.tar.gz in \$OUT)}"
     exit 1
@@ -88,10 +90,15 @@ collect() {
         tar -czf "$OUT/gpu-results.tar.gz" -C "$build" gpu-results 2>/dev/null
         if [[ -f $results/bench/summary.md ]]; then cp "$results/bench/summary.md" "$OUT/bench-summary.md"; fi
     fi
-    if ((rc == 0)); then say "OK: $stages ($((SECONDS - start_s)) s)"; fi
+    if [[ $stage == end ]]; then
+        say "OK: $stages ($((SECONDS - start_s)) s)"
+    elif ((failed == 0)); then
+        say "STOPPED in stage '$stage' (exit $rc: interrupted?) after $((SECONDS - start_s)) s"
+    fi
 }
 
 trap collect EXIT
+trap 'exit 143' TERM INT HUP
 
 [[ -f $bundle/include/boost/hana.hpp && -f $bundle/lib/pkgconfig/xtensor.pc ]] ||
     fail "no bundle at $bundle: run scripts/gpu-bundle.sh where the Debian packages are, carry gpu-bundle"
@@ -192,6 +199,12 @@ do_bench() {
 }
 
 for stage in $stages; do
+    case $stage in
+        setup|build-cuda|test-cuda|bench|build|test-unit|test|all) ;;
+        *) fail "unknown stage (setup build-cuda test-cuda bench build test-unit test all env)" ;;
+    esac
+done
+for stage in $stages; do
     say "--- stage $stage ($((SECONDS - start_s)) s so far)"
     case $stage in
         setup) do_setup ;;
@@ -202,7 +215,6 @@ for stage in $stages; do
         test-unit) do_test_unit ;;
         test) do_test_cuda; do_test_unit ;;
         all) do_setup; do_test_cuda; do_bench; do_build; do_test_unit ;;
-        *) fail "unknown stage (setup build-cuda test-cuda bench build test-unit test all env)" ;;
     esac
 done
 stage=end

@@ -10,7 +10,7 @@
 #include <ctgrad/tensor/device.hpp>
 
 #if CTGRAD_EXAMPLE_EMULATED_CUDA
-#include "../../test/support/emulated_cuda.hpp"
+#include "../../test/support/emulated_cuda_scope.hpp"
 #endif
 
 namespace examples {

@@ -17,6 +17,7 @@
 #include <ctgrad/optim/detail/cpu_kernels.hpp>
 
 #include "../support/emulated_cuda.hpp"
+#include "../support/emulated_cuda_scope.hpp"
 
 namespace {
 

@@ -21,7 +21,7 @@
 #include "../support/errors.hpp"
 #include "../support/values.hpp"
 #if CTGRAD_TEST_EMULATED_CUDA
-#include "../support/emulated_cuda.hpp"
+#include "../support/emulated_cuda_scope.hpp"
 #endif
 
 using namespace ctgrad;

@@ -1,8 +1,9 @@
 #pragma once
 // The dynamic layer's CUDA code paths without a GPU: the same Thrust device kernels that
 // kernels/cuda_device.cu compiles for CUDA, run on Thrust's OpenMP system over host memory
-// that stands in for device memory. An emulated_cuda_scope makes tensors on kCUDA use them,
-// so CI exercises every device branch (transfers, kernels, dispatch) on a machine without a GPU.
+// that stands in for device memory. An emulated_cuda_scope (emulated_cuda_scope.hpp) makes
+// tensors on kCUDA use them, so CI exercises every device branch (transfers, kernels, dispatch)
+// on a machine without a GPU.
 // Needs the thrust_omp_dep flags (THRUST_DEVICE_SYSTEM_OMP) and -fopenmp.
 #include <cstddef>
 #include <cstring>
@@ -45,23 +46,6 @@ public:
     void copy_bytes_to_host(void* host_dst, const void* device_src, std::size_t nbytes) override {
         if (nbytes) std::memcpy(host_dst, device_src, nbytes);
     }
-};
-
-// While alive, kCUDA tensors run on an emulated_cuda_kernels; afterwards kCUDA gets back the
-// kernels it had before (none, in a build without the CUDA library). Tensors on kCUDA must not
-// outlive the scope: their memory goes back to its allocator.
-class emulated_cuda_scope {
-public:
-    emulated_cuda_scope() : previous_(detail::device_kernels_slot(kCUDA)) { register_device_kernels(kCUDA, &kernels_); }
-    ~emulated_cuda_scope() { register_device_kernels(kCUDA, previous_); }
-    emulated_cuda_scope(const emulated_cuda_scope&) = delete;
-    emulated_cuda_scope& operator=(const emulated_cuda_scope&) = delete;
-
-    emulated_cuda_kernels& kernels() { return kernels_; }
-
-private:
-    DeviceKernels* previous_;
-    emulated_cuda_kernels kernels_;
 };
 
 }  // namespace ctgrad::testing

@@ -322,7 +322,9 @@ Tensor unary_op(const Tensor& a0, const char* name) {
 
 template <class Op>
 Tensor binary_op(const Tensor& a0, const Tensor& b0, const char* name) {
-    const Device device = common_device(op_name(name), {&a0, &b0});
+    // The op's name is only spelled out when the devices disagree (a string per op costs more
+    // than the op on tiny tensors).
+    const Device device = a0.device() == b0.device() ? a0.device() : common_device(op_name(name), {&a0, &b0});
     std::vector<std::int64_t> sizes;
     try {  // the op's name is only spelled out when there is an error to report
         sizes = broadcast_shapes(a0.sizes(), b0.sizes(), "");

@@ -2,6 +2,7 @@
 // The dynamic layer's side of the device seam (backend/device_kernels.hpp): descriptors of a
 // tensor's data for a device kernel, and the one-device rule every op checks.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "../backend/device_kernels.hpp"
@@ -42,23 +43,23 @@ inline bool is_cpu_scalar(const Tensor& t) { return t.is_cpu() && t.dim() == 0; 
 
 // The device an op on these tensors runs on; an Error when they are on different devices
 // (CPU 0-d tensors go along with any device).
-inline Device common_device(const std::string& op, std::initializer_list<const Tensor*> tensors) {
+inline Device common_device(std::string_view op, std::initializer_list<const Tensor*> tensors) {
     const Tensor* first = nullptr;
     for (const Tensor* t : tensors) {
         if (!t->defined() || (is_cpu_scalar(*t) && tensors.size() > 1)) continue;
         if (!first) first = t;
         else if (!(t->device() == first->device()))
-            throw Error(op + ": expected all tensors on one device, got " + first->device().str() + " and " +
+            throw Error(std::string(op) + ": expected all tensors on one device, got " + first->device().str() + " and " +
                         t->device().str());
     }
     return first ? first->device() : Device(kCPU);
 }
 
 // An Error for an op that has no kernel on t's device yet (checked before any data is read).
-inline void require_cpu(const std::string& op, std::initializer_list<const Tensor*> tensors) {
+inline void require_cpu(std::string_view op, std::initializer_list<const Tensor*> tensors) {
     for (const Tensor* t : tensors)
         if (t->defined() && !t->is_cpu())
-            throw Error(op + ": not implemented for tensors on " + t->device().str() +
+            throw Error(std::string(op) + ": not implemented for tensors on " + t->device().str() +
                         " yet; move them to the CPU with .cpu() (docs/cuda.md lists the ops that run on the GPU)");
 }
 

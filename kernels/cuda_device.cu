@@ -1,6 +1,6 @@
 // The dynamic layer's CUDA backend: the Thrust device kernels (backend/thrust/tensor_kernels.hpp)
-// on thrust::cuda::par, device memory from cudaMalloc behind a cache of freed blocks, and
-// matrix products by cuBLAS. Registered for kCUDA when the program starts; nothing here touches
+// on thrust::cuda::par, device memory from cudaMalloc behind a cache of freed blocks (Thrust's
+// scratch memory too: cuda_policy.hpp), and matrix products by cuBLAS. Registered for kCUDA when the program starts; nothing here touches
 // the GPU before a CUDA tensor is made, so a program linking it starts on a machine without one
 // and reports ctgrad::Error only when it asks for CUDA memory.
 #include <cstddef>
@@ -19,16 +19,16 @@
 #include <ctgrad/backend/device_kernels.hpp>
 #include <ctgrad/backend/thrust/tensor_kernels.hpp>
 
+#include "cuda_policy.hpp"
+
 // The double kernels of the element-wise expressions compile in cuda_device_double.cu, beside
 // this file: one translation unit holding every expression kernel took over 4 minutes of nvcc.
-extern template struct ctgrad::thrust_kernels::expression_kernels<
-    std::remove_cvref_t<decltype(thrust::cuda::par)>, double>;
+extern template struct ctgrad::thrust_kernels::expression_kernels<ctgrad::kernels::cuda_policy, double>;
 
 namespace ctgrad::kernels {
 
 namespace {
 
-using cuda_policy = std::remove_cvref_t<decltype(thrust::cuda::par)>;
 
 // `what` names the operation, then the call: "gemm: cublasCreate".
 void check(cudaError_t status, const std::string& what) {
@@ -52,7 +52,8 @@ public:
     static constexpr std::size_t granularity = 256;
     static constexpr std::size_t max_cached_bytes = std::size_t(1) << 30;
 
-    cuda_kernels() : thrust_tensor_kernels<cuda_policy>(thrust::cuda::par) {}
+    // Thrust's scratch memory comes from this backend's own cache (cuda_policy.hpp).
+    cuda_kernels() : thrust_tensor_kernels<cuda_policy>(thrust::cuda::par(scratch())) { scratch().memory = this; }
 
     std::string backend_name() const override { return "cuda"; }
 

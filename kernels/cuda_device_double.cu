@@ -7,4 +7,6 @@
 
 #include <ctgrad/backend/thrust/tensor_kernels.hpp>
 
-template struct ctgrad::thrust_kernels::expression_kernels<std::remove_cvref_t<decltype(thrust::cuda::par)>, double>;
+#include "cuda_policy.hpp"
+
+template struct ctgrad::thrust_kernels::expression_kernels<ctgrad::kernels::cuda_policy, double>;

@@ -1,8 +1,9 @@
 // The dynamic layer's CUDA backend: the Thrust device kernels (backend/thrust/tensor_kernels.hpp)
 // on thrust::cuda::par, device memory from cudaMalloc behind a cache of freed blocks (Thrust's
-// scratch memory too: cuda_policy.hpp), and matrix products by cuBLAS. Registered for kCUDA when the program starts; nothing here touches
-// the GPU before a CUDA tensor is made, so a program linking it starts on a machine without one
-// and reports ctgrad::Error only when it asks for CUDA memory.
+// scratch memory too: cuda_policy.hpp), and matrix products by cuBLAS. Registered for kCUDA when
+// the program starts; nothing here touches the GPU before a CUDA tensor is made, so a program
+// linking it starts on a machine without one and reports ctgrad::Error only when it asks for CUDA
+// memory.
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -28,7 +29,6 @@ extern template struct ctgrad::thrust_kernels::expression_kernels<ctgrad::kernel
 namespace ctgrad::kernels {
 
 namespace {
-
 
 // `what` names the operation, then the call: "gemm: cublasCreate".
 void check(cudaError_t status, const std::string& what) {

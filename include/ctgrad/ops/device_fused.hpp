@@ -34,14 +34,21 @@ inline bool as_device_operand(const Tensor& t, std::int64_t n, device_operand& o
     return impl.is_contiguous();
 }
 
+// g, a, b, o bound for a device kernel over n elements; false when one of them must be
+// materialised first.
+inline bool try_bind_device(std::int64_t n, const Tensor& g, const Tensor& a, const Tensor& b, const Tensor& o,
+                            device_operands& bound) {
+    const Tensor* ts[4] = {&g, &a, &b, &o};
+    for (int k = 0; k < 4; ++k)
+        if (!as_device_operand(*ts[k], n, bound.items[k])) return false;
+    return true;
+}
+
 inline device_operands bind_device(const std::string& op, std::int64_t n, const Tensor& g, const Tensor& a,
                                    const Tensor& b, const Tensor& o) {
     device_operands bound;
-    const Tensor* ts[4] = {&g, &a, &b, &o};
-    for (int k = 0; k < 4; ++k)
-        if (!as_device_operand(*ts[k], n, bound.items[k]))
-            throw Error(op + ": internal: an operand reached a device kernel unbound (shape " +
-                        shape_str(ts[k]->sizes()) + ")");
+    if (!try_bind_device(n, g, a, b, o, bound))
+        throw Error(op + ": internal: an operand reached a device kernel unbound");
     return bound;
 }
 
@@ -52,20 +59,27 @@ constexpr int device_entry() {
     return index;
 }
 
-// out[i] = E(g[i], a[i], b[i], o[i]) for i < out.numel(), out contiguous on the device.
+// out[i] = E(operands at i) for i < out.numel(), out contiguous on the device.
+template <class E>
+void device_assign(const std::string& op, const Tensor& out, const device_operands& operands) {
+    if (out.numel() == 0) return;
+    kernels_of(out, op).map(device_entry<E>(), out.scalar_type(), out.data_ptr(), out.numel(), operands);
+}
 template <class E>
 void device_assign(const std::string& op, const Tensor& out, const Tensor& g, const Tensor& a, const Tensor& b,
                    const Tensor& o) {
-    const std::int64_t n = out.numel();
-    if (n == 0) return;
-    kernels_of(out, op).map(device_entry<E>(), out.scalar_type(), out.data_ptr(), n, bind_device(op, n, g, a, b, o));
+    device_assign<E>(op, out, bind_device(op, out.numel(), g, a, b, o));
 }
 
-// out (one element) = sum over i < n of E(g[i], a[i], b[i], o[i]).
+// out (one element) = sum over i < n of E(operands at i).
+template <class E>
+void device_sum(const std::string& op, const Tensor& out, std::int64_t n, const device_operands& operands) {
+    kernels_of(out, op).map_sum(device_entry<E>(), out.scalar_type(), out.data_ptr(), n, operands);
+}
 template <class E>
 void device_sum(const std::string& op, const Tensor& out, std::int64_t n, const Tensor& g, const Tensor& a,
                 const Tensor& b, const Tensor& o) {
-    kernels_of(out, op).map_sum(device_entry<E>(), out.scalar_type(), out.data_ptr(), n, bind_device(op, n, g, a, b, o));
+    device_sum<E>(op, out, n, bind_device(op, n, g, a, b, o));
 }
 
 }  // namespace ctgrad::detail

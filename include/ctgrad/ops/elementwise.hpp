@@ -215,13 +215,12 @@ Tensor evaluate_gradient(const Tensor& g, const Tensor& a, const Tensor& b, cons
                                 (!o.defined() || o.scalar_type() == g.scalar_type());
         if (!GradMode::is_enabled() && g.is_floating_point() && same_dtype && (target_n == n || target_n == 1) &&
             !g.is_cpu()) {
-            const Tensor ta = uses_v<P, A> ? a : Tensor(), tb = uses_v<P, B> ? b : Tensor(), to = uses_v<P, O> ? o : Tensor();
-            device_operand probe;
-            if (as_device_operand(g, n, probe) && as_device_operand(ta, n, probe) && as_device_operand(tb, n, probe) &&
-                as_device_operand(to, n, probe)) {
+            device_operands bound;
+            if (try_bind_device(n, g, uses_v<P, A> ? a : Tensor(), uses_v<P, B> ? b : Tensor(),
+                                uses_v<P, O> ? o : Tensor(), bound)) {
                 Tensor out = make_empty(target, g.scalar_type(), g.device());
-                if (target_n == n && n != 1) device_assign<P>("backward", out, g, ta, tb, to);
-                else device_sum<P>("backward", out, n, g, ta, tb, to);
+                if (target_n == n && n != 1) device_assign<P>("backward", out, bound);
+                else device_sum<P>("backward", out, n, bound);
                 return out;
             }
         }
@@ -337,10 +336,9 @@ Tensor binary_op(const Tensor& a0, const Tensor& b0, const char* name) {
     for (auto s : sizes) n *= s;
     const Tensor a = as_dtype(a0, dtype), b = as_dtype(b0, dtype);
     Tensor out = make_empty(sizes, dtype, device);
-    if (!device.is_cpu()) {
-        if (dtype == kLong || ctgrad::is_floating_point(dtype))
-            device_assign<expr::binary<Op, A, B>>(op_name(name), out, Tensor(), fusable(a, sizes, n), fusable(b, sizes, n),
-                                                  Tensor());
+    if (!device.is_cpu()) {  // dtype is float, double or (for the integer ops) int64 here
+        device_assign<expr::binary<Op, A, B>>(op_name(name), out, Tensor(), fusable(a, sizes, n), fusable(b, sizes, n),
+                                              Tensor());
     } else if (dtype == kLong) {
         if constexpr (integer_op_v<Op>) integer_loop<Op>(out, a, b);
     } else {

@@ -42,7 +42,8 @@ inline void copy_elements(const TensorImpl& dst, const TensorImpl& src) {
 }
 
 // dst[idx] = src[idx] (src broadcast to dst's sizes, converted to dst's dtype) where at least one
-// of them is in device memory. Host <-> device goes through a contiguous staging buffer.
+// of them is in device memory. Host <-> device moves bytes between contiguous buffers of dst's
+// dtype and sizes: the tensors themselves where they are such, else staging copies.
 inline void copy_elements_across(const TensorImpl& dst, const TensorImpl& src) {
     const Device dd = device_of(dst), sd = device_of(src);
     if (!dd.is_cpu() && !sd.is_cpu()) {
@@ -52,28 +53,37 @@ inline void copy_elements_across(const TensorImpl& dst, const TensorImpl& src) {
         return;
     }
     const std::size_t nbytes = static_cast<std::size_t>(dst.numel()) * element_size(dst.dtype);
+    const bool src_as_is = src.sizes == dst.sizes && src.dtype == dst.dtype && src.is_contiguous();
     if (!dd.is_cpu()) {  // host -> device
         DeviceKernels& k = device_kernels(dd, "copy");
-        const Tensor staged = make_empty(dst.sizes, dst.dtype);
-        copy_elements(*staged.unsafeGetTensorImpl(), src);
+        Tensor staged;
+        if (!src_as_is) {
+            staged = make_empty(dst.sizes, dst.dtype);
+            copy_elements(*staged.unsafeGetTensorImpl(), src);
+        }
+        const void* from = src_as_is ? src.data() : staged.unsafeGetTensorImpl()->data();
         if (dst.is_contiguous()) {
-            k.copy_bytes_to_device(dst.data(), staged.unsafeGetTensorImpl()->data(), nbytes);
+            k.copy_bytes_to_device(dst.data(), from, nbytes);
         } else {
             const Tensor landed = make_empty(dst.sizes, dst.dtype, dd);
-            k.copy_bytes_to_device(landed.unsafeGetTensorImpl()->data(), staged.unsafeGetTensorImpl()->data(), nbytes);
+            k.copy_bytes_to_device(landed.unsafeGetTensorImpl()->data(), from, nbytes);
             k.copy(view_of(dst), view_of(*landed.unsafeGetTensorImpl()));
         }
         return;
     }
     // device -> host
     DeviceKernels& k = device_kernels(sd, "copy");
-    const Tensor gathered = make_empty(dst.sizes, dst.dtype, sd);
-    k.copy(view_of(*gathered.unsafeGetTensorImpl()), view_as(src, dst.sizes));
+    Tensor gathered;
+    if (!src_as_is) {
+        gathered = make_empty(dst.sizes, dst.dtype, sd);
+        k.copy(view_of(*gathered.unsafeGetTensorImpl()), view_as(src, dst.sizes));
+    }
+    const void* from = src_as_is ? src.data() : gathered.unsafeGetTensorImpl()->data();
     if (dst.is_contiguous()) {
-        k.copy_bytes_to_host(dst.data(), gathered.unsafeGetTensorImpl()->data(), nbytes);
+        k.copy_bytes_to_host(dst.data(), from, nbytes);
     } else {
         const Tensor host = make_empty(dst.sizes, dst.dtype);
-        k.copy_bytes_to_host(host.unsafeGetTensorImpl()->data(), gathered.unsafeGetTensorImpl()->data(), nbytes);
+        k.copy_bytes_to_host(host.unsafeGetTensorImpl()->data(), from, nbytes);
         copy_elements(dst, *host.unsafeGetTensorImpl());
     }
 }

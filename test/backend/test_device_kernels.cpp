@@ -418,6 +418,147 @@ TEST_CASE("sum: rank 0, empty input") {
     for (float x : out2) CHECK(x == 0.0f);
 }
 
+// ---- compare, where, select_along ----
+
+template <class T>
+bool reference_holds(ctgrad::device_relation r, T a, T b) {
+    using R = ctgrad::device_relation;
+    switch (r) {
+        case R::eq: return a == b;
+        case R::ne: return a != b;
+        case R::lt: return a < b;
+        case R::le: return a <= b;
+        case R::gt: return a > b;
+        case R::ge: return a >= b;
+        case R::same: return a == b || (a != a && b != b);
+    }
+    return false;
+}
+
+// a (transposed) R b (broadcast along rows), into a strided bool output.
+template <class T>
+void check_compare(emulated_cuda_kernels& k, ctgrad::device_relation r) {
+    auto a = sample<T>(12, 41), b = sample<T>(4, 42);
+    a[1] = b[1];  // equal values
+    a[4] = b[0];
+    if constexpr (std::is_floating_point_v<T>) {
+        a[5] = b[1] = std::numeric_limits<T>::quiet_NaN();  // NaN against NaN, and against numbers
+        a[9] = std::numeric_limits<T>::infinity();
+    }
+    const std::vector<std::int64_t> sizes{3, 4}, out_strides{8, 2}, a_strides{1, 3}, b_strides{0, 1};
+    buffer<bool> out(24, true);
+    auto want = out;
+    const auto o = offsets(sizes, out_strides), x = offsets(sizes, a_strides), y = offsets(sizes, b_strides);
+    for (std::size_t i = 0; i < o.size(); ++i) want[o[i]] = reference_holds(r, a[x[i]], b[y[i]]);
+    k.compare(r, view_of(out, sizes, out_strides), view_of(a, sizes, a_strides), view_of(b, sizes, b_strides));
+    for (std::size_t i = 0; i < out.size(); ++i) CHECK_MESSAGE(out[i] == want[i], "element ", i);
+}
+
+template <class T>
+void compare_every_relation(emulated_cuda_kernels& k) {
+    using R = ctgrad::device_relation;
+    for (R r : {R::eq, R::ne, R::lt, R::le, R::gt, R::ge, R::same}) {
+        CAPTURE(static_cast<int>(r));
+        check_compare<T>(k, r);
+    }
+}
+
+TEST_CASE("compare: every relation and dtype, strided and broadcast, NaN") {
+    emulated_cuda_kernels k;
+    compare_every_relation<bool>(k);
+    compare_every_relation<std::int64_t>(k);
+    compare_every_relation<float>(k);
+    compare_every_relation<double>(k);
+}
+
+TEST_CASE("compare and where: mismatched dtypes and ranks are errors") {
+    emulated_cuda_kernels k;
+    buffer<float> a(4);
+    buffer<double> b(4);
+    buffer<bool> out(4);
+    CHECK_THROWS_AS(k.compare(ctgrad::device_relation::eq, view_of(out, {4}, {1}), view_of(a, {4}, {1}),
+                              view_of(b, {4}, {1})), ctgrad::Error);
+    CHECK_THROWS_AS(k.compare(ctgrad::device_relation::eq, view_of(out, {4}, {1}), view_of(a, {2, 2}, {2, 1}),
+                              view_of(a, {4}, {1})), ctgrad::Error);
+    CHECK_THROWS_AS(k.where(view_of(a, {4}, {1}), view_of(a, {4}, {1}), view_of(a, {4}, {1}), view_of(a, {4}, {1})),
+                    ctgrad::Error);
+    CHECK_THROWS_AS(k.where(view_of(a, {4}, {1}), view_of(out, {4}, {1}), view_of(b, {4}, {1}), view_of(a, {4}, {1})),
+                    ctgrad::Error);
+}
+
+template <class T>
+void check_where() {
+    emulated_cuda_kernels k;
+    auto mask = sample<bool>(6, 51);
+    auto a = sample<T>(6, 52);
+    buffer<T> b(1, T(7));  // one value seen everywhere
+    buffer<T> out(12, T(0));
+    const std::vector<std::int64_t> sizes{2, 3};
+    k.where(view_of(out, sizes, {1, 4}), view_of(mask, sizes, {3, 1}), view_of(a, sizes, {1, 2}),
+            view_of(b, sizes, {0, 0}));
+    const auto o = offsets(sizes, {1, 4}), m = offsets(sizes, {3, 1}), x = offsets(sizes, {1, 2});
+    for (std::size_t i = 0; i < o.size(); ++i) CHECK(out[o[i]] == (mask[m[i]] ? a[x[i]] : T(7)));
+}
+
+TEST_CASE("where: every dtype, strided output, a broadcast operand") {
+    check_where<bool>();
+    check_where<std::int64_t>();
+    check_where<float>();
+    check_where<double>();
+}
+
+// The reference: the CPU's first-wins scan of each slice.
+template <class T>
+void check_select(emulated_cuda_kernels& k, bool largest, std::int64_t outer, std::int64_t n, std::int64_t inner,
+                  buffer<T> in) {
+    const auto beats = [&](T x, T y) {
+        const bool nx = x != x, ny = y != y;
+        return (largest ? x > y : x < y) || (nx && !ny);
+    };
+    buffer<T> values(static_cast<std::size_t>(outer * inner));
+    buffer<std::int64_t> indices(static_cast<std::size_t>(outer * inner), -1);
+    k.select_along(largest, ctgrad::dtype_of<T>(), in.data(), outer, n, inner, values.data(), indices.data());
+    for (std::int64_t o = 0; o < outer; ++o)
+        for (std::int64_t i = 0; i < inner; ++i) {
+            std::int64_t at = 0;
+            for (std::int64_t j = 1; j < n; ++j)
+                if (beats(in[(o * n + j) * inner + i], in[(o * n + at) * inner + i])) at = j;
+            const std::size_t slot = static_cast<std::size_t>(o * inner + i);
+            CAPTURE(slot);
+            CHECK(indices[slot] == at);
+            const T want = in[(o * n + at) * inner + i];
+            if (want != want) CHECK(values[slot] != values[slot]);
+            else CHECK(values[slot] == want);
+        }
+}
+
+template <class T>
+void select_both_ways(emulated_cuda_kernels& k, std::int64_t outer, std::int64_t n, std::int64_t inner, bool with_nan) {
+    auto in = sample<T>(static_cast<std::size_t>(outer * n * inner), 61);
+    if constexpr (std::is_floating_point_v<T>)
+        if (with_nan) in[in.size() / 2] = in[in.size() / 3] = std::numeric_limits<T>::quiet_NaN();
+    check_select<T>(k, true, outer, n, inner, in);
+    check_select<T>(k, false, outer, n, inner, in);
+}
+
+TEST_CASE("select_along: many short slices, few long ones (a parallel reduction), ties and NaN") {
+    emulated_cuda_kernels k;
+    // int64 samples are multiples of 1 in [-30, 30]: long slices hold many ties.
+    select_both_ways<std::int64_t>(k, 3, 5, 4, false);
+    select_both_ways<std::int64_t>(k, 1, 20000, 1, false);
+    select_both_ways<std::int64_t>(k, 2, 5000, 3, false);
+    select_both_ways<bool>(k, 4, 6, 2, false);
+    select_both_ways<bool>(k, 1, 9000, 1, false);
+    select_both_ways<float>(k, 3, 7, 5, true);
+    select_both_ways<float>(k, 1, 10000, 1, false);
+    select_both_ways<double>(k, 1, 10000, 2, true);
+    select_both_ways<double>(k, 5, 1, 3, true);
+    buffer<float> in(4), values(1);
+    buffer<std::int64_t> indices(1);
+    CHECK_THROWS_AS(k.select_along(true, ctgrad::kFloat, in.data(), 1, 0, 1, values.data(), indices.data()),
+                    ctgrad::Error);
+}
+
 // ---- gemm ----
 
 template <class T>

@@ -170,6 +170,78 @@ TEST_CASE("reductions, and the sums that undo broadcasting in backward") {
     });
 }
 
+TEST_CASE("comparisons, masks, any and all on the GPU") {
+    same_on_gpu([](Device d) {
+        const Tensor x = tensor({1.0, NAN, -2.0, 3.0, 0.0, 3.0}, device(d)), y = tensor({1.0, 2.0, -3.0, NAN, 0.0, 4.0}, device(d));
+        const Tensor i = arange(6, device(d)), m = x.reshape({2, 3}), row = y.narrow(0, 0, 3);
+        return std::vector<Tensor>{x == y, x != y, x < y, x <= y, x > y, x >= y, x > 0.5, 2 < x, i >= 3, i < 2.5,
+                                   m > row, i == tensor(4), x.to(kDouble) == tensor(3.0, kDouble).to(d)};
+    });
+    same_on_gpu([](Device d) {
+        const Tensor x = tensor({0.0, NAN, 2.0}, device(d)), i = arange(4, device(d)), z = zeros({0, 2}, device(d));
+        return std::vector<Tensor>{x.any(), x.all(), (x > 10).any(), x.narrow(0, 1, 2).all(), i.all(), i.any(),
+                                   i.to(kBool).any(), z.all(), z.any(), zeros({}, device(d)).any()};
+    });
+    same_on_gpu([](Device d) {  // masked_fill's value where the mask holds, and its gradient elsewhere
+        const Tensor x = leaf({3, 4}, d), mask = leaf({4}, d).detach() > 0;
+        return value_and_grads(detail::masked_fill(x * 2, mask, -1.5) + detail::masked_fill(x, x > 0, INFINITY) * 0,
+                               {x});
+    });
+    for (Device d : {Device(kCPU), gpu}) {
+        CAPTURE(d.str());
+        const Tensor a = tensor({1.0, 2.0, 3.0}, device(d)), b = tensor({1.0, 2.000001, 3.0}, device(d));
+        CHECK(equal(a, a.clone()));
+        CHECK_FALSE(equal(a, b));
+        CHECK(allclose(a, b));
+        CHECK_FALSE(allclose(a, b * 2));
+    }
+}
+
+TEST_CASE("max, min, argmax and argmin on the GPU, with their gradients") {
+    same_on_gpu([](Device d) {
+        const Tensor x = leaf({3, 4, 5}, d);
+        const auto [v1, i1] = x.max(1, false);
+        const auto [v2, i2] = x.min(2, true);
+        std::vector<Tensor> out = value_and_grads(x.max() + x.min() + v1.sum() + v2.sum() * 2, {x});
+        for (const Tensor& t : {i1, i2, x.argmax(), x.argmin(0), x.argmax(-1, true), x.detach().argmin()}) out.push_back(t);
+        return out;
+    });
+    same_on_gpu([](Device d) {  // ties go to the first index, NaN beats everything; max() shares among ties
+        const Tensor x = tensor({1.0, 3.0, 3.0, -1.0}, device(d)).requires_grad_(true);
+        const Tensor n = tensor({{1.0, NAN, 2.0}, {NAN, 5.0, NAN}}, device(d));
+        std::vector<Tensor> out = value_and_grads(x.max() * 3 + std::get<0>(x.min(0, false)), {x});
+        const auto [nv, ni] = n.max(1, false);
+        for (const Tensor& t : {n.max(), n.min(), nv, ni, n.argmax(), n.argmin(0)}) out.push_back(t);
+        return out;
+    });
+    same_on_gpu([](Device d) {  // integers and bools, with ties; long slices take a parallel reduction
+        const Tensor k = (randn({2, 5000}) * 3).to(kLong).to(d), b = (randn({7, 3}) > 0).to(d);
+        const auto [kv, ki] = k.max(1, false);
+        const auto [bv, bi] = b.min(0, false);
+        return std::vector<Tensor>{k.max(), k.min(), k.argmax(), k.argmin(), kv, ki, std::get<1>(k.min(0, false)),
+                                   b.max(), bv, bi};
+    });
+}
+
+TEST_CASE("norms on the GPU, with their gradients") {
+    for (double p : {2.0, 1.0, 3.0, 0.5, double(INFINITY), -double(INFINITY), 0.0}) {
+        CAPTURE(p);
+        same_on_gpu([p](Device d) {
+            const Tensor x = leaf({3, 4, 2}, d, kDouble);
+            Tensor total = x.norm(p) + x.norm(p, {1}, false).sum() + x.norm(p, {0, 2}, true).sum();
+            if (p == 0.0) return std::vector<Tensor>{total};  // a count: no gradient
+            return value_and_grads(total, {x});
+        }, 1e-12, 1e-12);
+    }
+    same_on_gpu([](Device d) {  // a zero slice (the gradient's 0/0 convention), floats, an empty reduction
+        Tensor x = leaf({2, 3}, d);
+        const Tensor z = x * tensor({0.0, 1.0}).reshape({2, 1}).to(d);
+        std::vector<Tensor> out = value_and_grads(z.norm(2, {1}, false).sum() + z.norm(INFINITY), {x});
+        out.push_back(zeros({0, 3}, device(d)).norm(2, {0}, false));
+        return out;
+    }, 1e-6, 1e-6);
+}
+
 TEST_CASE("matrix products on the GPU") {
     for (ScalarType dtype : {kFloat, kDouble}) {
         same_on_gpu([&](Device d) {
@@ -238,6 +310,26 @@ TEST_CASE("nn modules and losses move with to(kCUDA)") {
     }, 1e-5, 1e-5);
 }
 
+TEST_CASE("smooth L1 and Huber losses on the GPU") {
+    for (std::int64_t reduction : {Reduction::None, Reduction::Mean, Reduction::Sum}) {
+        CAPTURE(reduction);
+        same_on_gpu([reduction](Device d) {
+            const Tensor x = leaf({4, 5}, d), t = leaf({5}, d);
+            const Tensor a = smooth_l1_loss(x, t, reduction, 0.5), b = huber_loss(x * 2, t, reduction, 0.7);
+            std::vector<Tensor> out = value_and_grads(a + b, {x, t});
+            out.push_back(smooth_l1_loss(x.detach().to(kDouble), t.detach(), reduction));
+            return out;
+        }, 1e-6, 1e-6);
+    }
+    same_on_gpu([](Device d) {  // the backward's formula under create_graph
+        const Tensor x = leaf({6}, d, kDouble), t = zeros({6}, dtype(kDouble).device(d));
+        const Tensor loss = huber_loss(x, t, Reduction::Sum, 0.5);
+        const Tensor g = autograd::grad({loss}, {x}, {}, std::nullopt, true)[0];
+        (g * g).sum().backward();
+        return std::vector<Tensor>{loss, g, x.grad()};
+    }, 1e-12, 1e-12);
+}
+
 // The seeds' training loops in miniature: a few optimizer steps, the parameters compared after.
 TEST_CASE("optimizer steps run on the device") {
     auto train = [](Device d, auto make_optimizer) {
@@ -278,8 +370,8 @@ TEST_CASE("errors name the devices") {
     CTGRAD_CHECK_ERROR(cat({g, c}), "cat: expected all tensors on one device, got cuda:0 and cpu");
     CTGRAD_CHECK_ERROR(mse_loss(g, c), "mse_loss: expected all tensors on one device");
     CTGRAD_CHECK_ERROR(g > c, "expected all tensors on one device");
-    CTGRAD_CHECK_ERROR(g.gt(g), "not implemented for tensors on cuda:0");
-    CTGRAD_CHECK_ERROR(g.max(), "not implemented for tensors on cuda:0");
+    CTGRAD_CHECK_ERROR(g.max(1, false), "Dimension out of range");
+    CTGRAD_CHECK_ERROR(g.to_xarray<float>(), "to_xarray: the tensor is on cuda:0; move it to the CPU first");
     CTGRAD_CHECK_ERROR(ones({2}, device(Device(kCUDA, 1))), "ctgrad uses one GPU, cuda:0");
     {  // a parameter on the GPU with its gradient on the CPU
         Tensor p = zeros({2}, device(kCUDA)).requires_grad_(true);

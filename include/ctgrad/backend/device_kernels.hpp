@@ -54,6 +54,10 @@ struct device_operands {
     device_operand items[4];
 };
 
+// The relations compare() tests: PyTorch's six comparisons, and `same` (equal, or both NaN),
+// with which max/min's backward finds the elements that attain a result that may be NaN.
+enum class device_relation : int { eq, ne, lt, le, gt, ge, same };
+
 class DeviceKernels : public Allocator {
 public:
     // "cuda", "thrust-omp (standing in for cuda)", ...: for messages.
@@ -72,6 +76,21 @@ public:
     virtual void copy(const device_view& dst, const device_view& src) = 0;
     // Every element of dst (any layout) set to value, converted to dst's dtype.
     virtual void fill(const device_view& dst, double value) = 0;
+
+    // out[idx] = a[idx] R b[idx] for every index of out (bool, any layout); a and b have one dtype
+    // (any) and out's sizes, their strides expanded for broadcasting.
+    virtual void compare(device_relation relation, const device_view& out, const device_view& a,
+                         const device_view& b) = 0;
+    // out[idx] = mask[idx] ? a[idx] : b[idx]: mask bool; out, a and b of one dtype; all with out's
+    // sizes (strides expanded). Nothing is computed from the element not chosen.
+    virtual void where(const device_view& out, const device_view& mask, const device_view& a,
+                       const device_view& b) = 0;
+    // The largest (or smallest) element of every slice in[o, :, i] of a contiguous
+    // [outer, n, inner] array, n >= 1: values[o, i] and its index k in indices[o, i] (int64),
+    // both contiguous [outer, inner]. NaN beats every number; among equal values the first index
+    // wins, so the result is the CPU's whatever the order of the device's reduction.
+    virtual void select_along(bool largest, ScalarType dtype, const void* in, std::int64_t outer, std::int64_t n,
+                              std::int64_t inner, void* values, std::int64_t* indices) = 0;
 
     // out[i] = E(g[i], a[i], b[i], o[i]) for i < n, E being entry `expression` of
     // ctgrad::detail::device_expressions, out contiguous of dtype `dtype` (float, double, or

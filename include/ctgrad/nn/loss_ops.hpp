@@ -17,7 +17,9 @@
 
 #include "../autograd/graph.hpp"
 #include "../autograd/saved_variable.hpp"
+#include "../ops/compare.hpp"
 #include "../ops/conversion.hpp"
+#include "../ops/device_select.hpp"
 #include "../ops/elementwise.hpp"
 #include "../ops/fused.hpp"
 #include "../ops/reduction.hpp"
@@ -134,6 +136,11 @@ struct MseLossBackward final : autograd::Node {
     }
 };
 
+// mask ? a : b on a device (the losses' value() on device tensors).
+inline Tensor choose(const Tensor& mask, const Tensor& a, const Tensor& b, const char* op) {
+    return device_where(mask, a, b, a.sizes(), a.device(), op);
+}
+
 // smooth_l1 and huber: value and derivative of one element of z = input - target.
 struct smooth_l1 {
     double beta;
@@ -150,6 +157,15 @@ struct smooth_l1 {
     }
     // The derivative with tensor ops (differentiable): clamp(z / beta, -1, 1).
     Tensor derivative(const Tensor& z) const { return clamp_tensor(z / beta, -1.0, 1.0); }
+    // value() for z on a device, with the same operations in the same order (no autograd).
+    template <class S>
+    Tensor value(const Tensor& z, type_tag<S>) const {
+        const S b = static_cast<S>(beta);
+        const Tensor az = abs(z), bt = wrapped_scalar(b, z.scalar_type());
+        const Tensor quadratic = ((z * wrapped_scalar(0.5, z.scalar_type())) * z) / bt;
+        const Tensor linear = az - wrapped_scalar(S(0.5) * b, z.scalar_type());
+        return choose(lt(az, bt), quadratic, linear, op);
+    }
     static constexpr const char* node_name = "SmoothL1LossBackward0";
     static constexpr const char* op = "smooth_l1_loss";
     static Tensor clamp_tensor(const Tensor& x, double lo, double hi) {
@@ -169,6 +185,14 @@ struct huber {
         return z < -d ? -d : z > d ? d : z;
     }
     Tensor derivative(const Tensor& z) const { return smooth_l1::clamp_tensor(z, -delta, delta); }
+    template <class S>
+    Tensor value(const Tensor& z, type_tag<S>) const {
+        const S d = static_cast<S>(delta);
+        const Tensor az = abs(z), dt = wrapped_scalar(d, z.scalar_type());
+        const Tensor quadratic = (z * wrapped_scalar(0.5, z.scalar_type())) * z;
+        const Tensor linear = (az - wrapped_scalar(S(0.5) * d, z.scalar_type())) * dt;
+        return choose(lt(az, dt), quadratic, linear, op);
+    }
     static constexpr const char* node_name = "HuberLossBackward0";
     static constexpr const char* op = "huber_loss";
 };
@@ -192,7 +216,8 @@ struct PiecewiseLossBackward final : autograd::Node {
         const Tensor& g = grads[0];
         const double norm = reduction == Reduction::Mean ? 1.0 / static_cast<double>(n) : 1.0;
         Tensor d;  // the gradient wrt the input, at the broadcast shape
-        if (!GradMode::is_enabled() && g.scalar_type() == av.scalar_type()) {
+        if (!GradMode::is_enabled() && g.scalar_type() == av.scalar_type() && g.is_cpu() && av.is_cpu() &&
+            bv.is_cpu()) {
             d = make_empty(sizes, av.scalar_type());
             dispatch_floating(av.scalar_type(), Kind::op, [&](auto tag) {
                 using S = typename decltype(tag)::type;
@@ -234,10 +259,25 @@ void record_loss(const Tensor& out, const Tensor& input, const Tensor& target, c
 template <class Kind>
 Tensor piecewise_loss(const Tensor& input, const Tensor& target, std::int64_t reduction, Kind kind) {
     check_reduction(reduction, Kind::op);
-    require_cpu(Kind::op, {&input, &target});
     const operands ops = prepare(input, target, Kind::op);
-    Tensor out = make_empty(reduction == Reduction::None ? ops.sizes : std::vector<std::int64_t>{}, ops.dtype);
-    dispatch_floating(ops.dtype, Kind::op, [&](auto tag) {
+    Tensor out;
+    if (!ops.a.is_cpu() || !ops.b.is_cpu()) {
+        // On a device: the element values with device ops, summed in double as on the CPU.
+        NoGradGuard no_grad;
+        dispatch_floating(ops.dtype, Kind::op, [&](auto tag) {
+            const Tensor value = kind.value((ops.a - ops.b).expand(ops.sizes), tag);
+            if (reduction == Reduction::None) {
+                out = value.contiguous();
+                return;
+            }
+            std::vector<std::int64_t> all_dims(ops.sizes.size());
+            for (std::size_t d = 0; d < all_dims.size(); ++d) all_dims[d] = static_cast<std::int64_t>(d);
+            Tensor total = device_sum_as(value, all_dims, kDouble, Kind::op).view(IntArrayRef{});
+            if (reduction == Reduction::Mean) total = total / Scalar(static_cast<double>(ops.n));
+            out = as_dtype(total, ops.dtype);
+        });
+    } else out = make_empty(reduction == Reduction::None ? ops.sizes : std::vector<std::int64_t>{}, ops.dtype);
+    if (out.is_cpu()) dispatch_floating(ops.dtype, Kind::op, [&](auto tag) {
         using S = typename decltype(tag)::type;
         const source<S> sa = source_of<S>(ops.a, ops.n), sb = source_of<S>(ops.b, ops.n);
         const std::int64_t ka = sa.is_scalar ? 0 : 1, kb = sb.is_scalar ? 0 : 1;

@@ -11,6 +11,7 @@
 #include "../autograd/graph.hpp"
 #include "../tensor/copy.hpp"
 #include "../tensor/functions.hpp"
+#include "device_select.hpp"
 #include "elementwise.hpp"
 
 namespace ctgrad {
@@ -27,42 +28,44 @@ inline std::string number_str(double v) {
 
 struct eq_cmp {
     static constexpr const char* name = "eq";
+    static constexpr device_relation relation = device_relation::eq;
     template <class T> static bool apply(T a, T b) { return a == b; }
 };
 struct ne_cmp {
     static constexpr const char* name = "ne";
+    static constexpr device_relation relation = device_relation::ne;
     template <class T> static bool apply(T a, T b) { return a != b; }
 };
 struct lt_cmp {
     static constexpr const char* name = "lt";
+    static constexpr device_relation relation = device_relation::lt;
     template <class T> static bool apply(T a, T b) { return a < b; }
 };
 struct le_cmp {
     static constexpr const char* name = "le";
+    static constexpr device_relation relation = device_relation::le;
     template <class T> static bool apply(T a, T b) { return a <= b; }
 };
 struct gt_cmp {
     static constexpr const char* name = "gt";
+    static constexpr device_relation relation = device_relation::gt;
     template <class T> static bool apply(T a, T b) { return a > b; }
 };
 struct ge_cmp {
     static constexpr const char* name = "ge";
+    static constexpr device_relation relation = device_relation::ge;
     template <class T> static bool apply(T a, T b) { return a >= b; }
 };
-
-inline void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
-    common_device(op, {&a, &b});
-    require_cpu(op, {&a, &b});
-}
 
 // a Cmp b element by element, broadcast, in the dtype PyTorch computes in (an int64 tensor
 // against a float number compares in float, as torch does).
 template <class Cmp>
 Tensor compare(const Tensor& a0, const Tensor& b0) {
-    check_same_device(a0, b0, Cmp::name);
+    const Device device = common_device(Cmp::name, {&a0, &b0});
     const std::vector<std::int64_t> sizes = broadcast_shapes(a0.sizes(), b0.sizes(), Cmp::name);
     const ScalarType common = result_type(a0, b0);
     const Tensor a = as_dtype(a0, common), b = as_dtype(b0, common);
+    if (!device.is_cpu()) return device_compare(Cmp::relation, a, b, sizes, device, Cmp::name);
     Tensor out = make_empty(sizes, kBool);
     const TensorImpl& ai = *a.unsafeGetTensorImpl();
     const TensorImpl& bi = *b.unsafeGetTensorImpl();
@@ -83,7 +86,18 @@ Tensor compare(const Tensor& a0, const Tensor& b0) {
 // Whether any element is nonzero (Any) or all are (!Any); NaN counts as nonzero.
 template <bool Any>
 Tensor any_or_all(const Tensor& a) {
-    require_cpu(Any ? "any" : "all", {&a});
+    const char* op = Any ? "any" : "all";
+    if (!a.is_cpu()) {
+        // The count of nonzero elements, then any: count > 0, all: count == numel.
+        const Device device = a.device();
+        const Tensor zero = device_scalar(0, a.scalar_type(), device, op);
+        const Tensor nonzero = device_compare(device_relation::ne, a, zero, a.sizes(), device, op);
+        std::vector<std::int64_t> all_dims(static_cast<std::size_t>(a.dim()));
+        for (std::size_t d = 0; d < all_dims.size(); ++d) all_dims[d] = static_cast<std::int64_t>(d);
+        const Tensor count = device_sum_as(nonzero, all_dims, kLong, op).view(IntArrayRef{});
+        const Tensor bound = device_scalar(Any ? 0.0 : static_cast<double>(a.numel()), kLong, device, op);
+        return device_compare(Any ? device_relation::gt : device_relation::eq, count, bound, {}, device, op);
+    }
     const TensorImpl& ai = *a.unsafeGetTensorImpl();
     bool result = !Any;
     dispatch_dtype(ai.dtype, [&](auto tag) {
@@ -100,7 +114,10 @@ Tensor any_or_all(const Tensor& a) {
 }
 
 inline Tensor logical_not(const Tensor& mask) {
-    detail::require_cpu("logical_not", {&mask});
+    if (!mask.is_cpu())
+        return device_compare(device_relation::eq, as_dtype(mask, kBool),
+                              device_scalar(0, kBool, mask.device(), "logical_not"), mask.sizes(), mask.device(),
+                              "logical_not");
     Tensor out = contiguous_copy(mask, kBool);
     bool* p = out.data_ptr<bool>();
     for (std::int64_t i = 0; i < out.numel(); ++i) p[i] = !p[i];
@@ -108,6 +125,7 @@ inline Tensor logical_not(const Tensor& mask) {
 }
 
 Tensor masked_fill(const Tensor& self, const Tensor& mask, double value);
+void fill_where(Tensor& out, const Tensor& mask, double value);
 
 // The gradient of masked_fill: it passes where the mask is false and stops where it filled.
 struct MaskedFillBackward final : autograd::Node {
@@ -120,13 +138,29 @@ struct MaskedFillBackward final : autograd::Node {
 // masked_fill with a number, which the backward formulas use to pin conventions at 0 (a
 // multiplication by a 0/1 mask would turn an inf there into NaN).
 inline Tensor masked_fill(const Tensor& self, const Tensor& mask, double value) {
-    detail::require_cpu("masked_fill", {&self, &mask});
+    const Device device = common_device("masked_fill", {&self, &mask});
     if (mask.scalar_type() != kBool)
         throw Error(std::string("masked_fill: expected a bool mask, got ") + dtype_name(mask.scalar_type()));
     if (!(broadcast_shapes(self.sizes(), mask.sizes(), "masked_fill") == self.sizes().vec()))
         throw Error("masked_fill: the mask of shape " + shape_str(mask.sizes()) +
                     " does not broadcast to the shape of the tensor, " + shape_str(self.sizes()));
-    Tensor out = contiguous_copy(self, self.scalar_type());
+    Tensor out;
+    if (!device.is_cpu()) {
+        out = device_where(mask, device_scalar(value, self.scalar_type(), device, "masked_fill"), self, self.sizes(),
+                           device, "masked_fill");
+    } else {
+        out = contiguous_copy(self, self.scalar_type());
+        fill_where(out, mask, value);
+    }
+    if (autograd::compute_requires_grad({&self})) {
+        auto node = autograd::record<MaskedFillBackward>(out, {&self});
+        node->mask = mask;
+    }
+    return out;
+}
+
+// out[idx] = value wherever mask (broadcast to out) is true: masked_fill's CPU loop.
+inline void fill_where(Tensor& out, const Tensor& mask, double value) {
     const TensorImpl& mi = *mask.unsafeGetTensorImpl();
     std::array<std::vector<std::int64_t>, 2> strides{out.strides().vec(),
                                                      expanded_strides(mi.sizes, mi.strides, out.sizes())};
@@ -139,11 +173,6 @@ inline Tensor masked_fill(const Tensor& self, const Tensor& mask, double value) 
             if (pm[k[1]]) po[k[0]] = v;
         });
     });
-    if (autograd::compute_requires_grad({&self})) {
-        auto node = autograd::record<MaskedFillBackward>(out, {&self});
-        node->mask = mask;
-    }
-    return out;
 }
 
 }  // namespace detail
@@ -189,7 +218,7 @@ inline Tensor any(const Tensor& a) { return detail::any_or_all<true>(a); }
 
 // Same sizes and equal values (compared in the promoted dtype, as torch.equal does).
 inline bool equal(const Tensor& a, const Tensor& b) {
-    detail::check_same_device(a, b, "equal");
+    detail::common_device("equal", {&a, &b});
     return a.sizes() == b.sizes() && all(eq(a, b)).item<bool>();
 }
 
@@ -197,7 +226,10 @@ inline bool equal(const Tensor& a, const Tensor& b) {
 // never close. Computed as PyTorch's isclose: in the tensors' dtype (which must be the same),
 // integers' error exactly and then in float, bools as float.
 inline bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8) {
-    detail::check_same_device(a, b, "allclose");
+    detail::common_device("allclose", {&a, &b});
+    // The answer is read on the host anyway: device tensors are compared there, with the CPU's
+    // exact rules for integers and infinities.
+    if (!a.is_cpu() || !b.is_cpu()) return allclose(a.cpu(), b.cpu(), rtol, atol);
     if (a.scalar_type() != b.scalar_type())
         throw Error(std::string("allclose: ") + dtype_name(a.scalar_type()) + " did not match " +
                     dtype_name(b.scalar_type()));

@@ -17,6 +17,7 @@
 #include "../tensor/copy.hpp"
 #include "../tensor/functions.hpp"
 #include "compare.hpp"
+#include "device_select.hpp"
 #include "elementwise.hpp"
 #include "reduction.hpp"
 
@@ -36,6 +37,7 @@ struct max_order {
     static constexpr const char* arg_name = "argmax";
     static constexpr const char* all_backward = "MaxBackward1";
     static constexpr const char* dim_backward = "MaxBackward0";
+    static constexpr bool largest = true;
     template <class T> static bool beats(T a, T b) { return a > b || (is_nan(a) && !is_nan(b)); }
 };
 struct min_order {
@@ -43,6 +45,7 @@ struct min_order {
     static constexpr const char* arg_name = "argmin";
     static constexpr const char* all_backward = "MinBackward1";
     static constexpr const char* dim_backward = "MinBackward0";
+    static constexpr bool largest = false;
     template <class T> static bool beats(T a, T b) { return a < b || (is_nan(a) && !is_nan(b)); }
 };
 
@@ -50,7 +53,6 @@ struct min_order {
 // its value and its index, with the reduced dims kept as size 1. Every slice is non-empty.
 template <class Order>
 std::pair<Tensor, Tensor> select_along(const Tensor& t, std::optional<std::int64_t> dim) {
-    require_cpu(Order::name, {&t});
     const Tensor c = t.is_contiguous() ? t : contiguous_copy(t, t.scalar_type());
     // Seen as [outer, n, inner] with the selection over n.
     std::int64_t outer = 1, n = c.numel(), inner = 1;
@@ -65,7 +67,14 @@ std::pair<Tensor, Tensor> select_along(const Tensor& t, std::optional<std::int64
         inner = 1;
         for (std::size_t i = d + 1; i < kept.size(); ++i) inner *= c.sizes()[i];
     }
-    Tensor values = make_empty(kept, c.scalar_type()), indices = make_empty(kept, kLong);
+    Tensor values = make_empty(kept, c.scalar_type(), c.device()), indices = make_empty(kept, kLong, c.device());
+    if (!c.is_cpu()) {
+        kernels_of(c, Order::name)
+            .select_along(Order::largest, c.scalar_type(), c.unsafeGetTensorImpl()->data(), outer, n, inner,
+                          values.unsafeGetTensorImpl()->data(),
+                          reinterpret_cast<std::int64_t*>(indices.unsafeGetTensorImpl()->data()));
+        return {values, indices};
+    }
     dispatch_dtype(c.scalar_type(), [&](auto tag) {
         using T = typename decltype(tag)::type;
         const T* p = c.data_ptr<T>();
@@ -87,10 +96,11 @@ std::pair<Tensor, Tensor> select_along(const Tensor& t, std::optional<std::int64
 
 // Where x attains `extreme` (broadcast to x's shape): equal to it, or NaN where it is NaN.
 inline Tensor extreme_mask(const Tensor& x, const Tensor& extreme) {
-    require_cpu("max/min backward", {&x, &extreme});
+    const Device device = common_device("max/min backward", {&x, &extreme});
+    const Tensor e = as_dtype(extreme, x.scalar_type());
+    if (!device.is_cpu()) return device_compare(device_relation::same, x, e, x.sizes(), device, "max/min backward");
     Tensor out = make_empty(x.sizes(), kBool);
     const TensorImpl& xi = *x.unsafeGetTensorImpl();
-    const Tensor e = as_dtype(extreme, x.scalar_type());
     const TensorImpl& ei = *e.unsafeGetTensorImpl();
     std::array<std::vector<std::int64_t>, 3> strides{out.strides().vec(), xi.strides,
                                                      expanded_strides(ei.sizes, ei.strides, xi.sizes)};
@@ -127,6 +137,21 @@ struct ExtremeBackward final : autograd::Node {
 
 Tensor take_along(const Tensor& x, const Tensor& index, std::int64_t dim);
 Tensor place_along(const Tensor& src, const Tensor& index, std::int64_t dim, IntArrayRef sizes);
+void take_into(Tensor& out, const Tensor& x, const Tensor& index, std::int64_t dim);
+void place_into(Tensor& out, const Tensor& src, const Tensor& index, std::int64_t dim);
+
+// On a device: where, at `sizes`, the position along `dim` is the one `index` (size 1 at `dim`)
+// selects for its slice, a bool mask (positions 0..n-1 along dim compared with the index).
+inline Tensor selected_along(const Tensor& index, std::int64_t dim, IntArrayRef sizes, Device device) {
+    const std::int64_t n = sizes[static_cast<std::size_t>(dim)];
+    std::vector<std::int64_t> line(sizes.size(), 1);
+    line[static_cast<std::size_t>(dim)] = n;
+    Tensor positions = make_empty(line, kLong);
+    std::int64_t* p = positions.data_ptr<std::int64_t>();
+    for (std::int64_t k = 0; k < n; ++k) p[k] = k;
+    return device_compare(device_relation::eq, contiguous_copy_on(positions, device), index, sizes, device,
+                          "max/min backward");
+}
 
 // The backward of place_along: each slice takes back the element placed at its index.
 struct PlaceAlongBackward final : autograd::Node {
@@ -146,8 +171,25 @@ struct TakeAlongBackward final : autograd::Node {
 // zeros(sizes) with src[..., 0, ...] written at [..., index[..., 0, ...], ...] along `dim`: one
 // element per slice (src and index have size 1 at `dim`, the other sizes of `sizes`).
 inline Tensor place_along(const Tensor& src, const Tensor& index, std::int64_t dim, IntArrayRef sizes) {
-    require_cpu("max/min backward", {&src, &index});
-    Tensor out = zeros(sizes, src.options());
+    const Device device = common_device("max/min backward", {&src, &index});
+    Tensor out;
+    if (!device.is_cpu()) {
+        const Tensor zero = device_scalar(0, src.scalar_type(), device, "max/min backward");
+        out = device_where(selected_along(index, dim, sizes, device), src, zero, sizes, device, "max/min backward");
+    } else {
+        out = zeros(sizes, src.options());
+        place_into(out, src, index, dim);
+    }
+    if (autograd::compute_requires_grad({&src})) {
+        auto node = autograd::record<PlaceAlongBackward>(out, {&src});
+        node->index = index;
+        node->dim = dim;
+    }
+    return out;
+}
+
+// place_along's CPU loop, into out (zeros).
+inline void place_into(Tensor& out, const Tensor& src, const Tensor& index, std::int64_t dim) {
     const TensorImpl& si = *src.unsafeGetTensorImpl();
     const TensorImpl& ii = *index.unsafeGetTensorImpl();
     const std::vector<std::int64_t> out_strides = out.strides().vec();
@@ -162,18 +204,33 @@ inline Tensor place_along(const Tensor& src, const Tensor& index, std::int64_t d
             po[k[2] + pi[k[1]] * step] = ps[k[0]];
         });
     });
-    if (autograd::compute_requires_grad({&src})) {
-        auto node = autograd::record<PlaceAlongBackward>(out, {&src});
-        node->index = index;
-        node->dim = dim;
-    }
-    return out;
 }
 
 // The element of each slice of x along `dim` at index[..., 0, ...] (size 1 at `dim`).
 inline Tensor take_along(const Tensor& x, const Tensor& index, std::int64_t dim) {
-    require_cpu("max/min", {&x, &index});
-    Tensor out = make_empty(index.sizes(), x.scalar_type());
+    const Device device = common_device("max/min", {&x, &index});
+    Tensor out;
+    if (!device.is_cpu()) {
+        // The one selected element of each slice, summed with the zeros around it.
+        const Tensor zero = device_scalar(0, x.scalar_type(), device, "max/min");
+        const Tensor picked =
+            device_where(selected_along(index, dim, x.sizes(), device), x, zero, x.sizes(), device, "max/min");
+        out = device_sum_as(picked, {dim}, x.scalar_type(), "max/min");
+    } else {
+        out = make_empty(index.sizes(), x.scalar_type());
+        take_into(out, x, index, dim);
+    }
+    if (autograd::compute_requires_grad({&x})) {
+        auto node = autograd::record<TakeAlongBackward>(out, {&x});
+        node->index = index;
+        node->dim = dim;
+        node->input_sizes = x.sizes().vec();
+    }
+    return out;
+}
+
+// take_along's CPU loop, into out (index's shape).
+inline void take_into(Tensor& out, const Tensor& x, const Tensor& index, std::int64_t dim) {
     const TensorImpl& xi = *x.unsafeGetTensorImpl();
     const TensorImpl& ii = *index.unsafeGetTensorImpl();
     const std::int64_t step = xi.strides[static_cast<std::size_t>(dim)];
@@ -187,13 +244,6 @@ inline Tensor take_along(const Tensor& x, const Tensor& index, std::int64_t dim)
             po[k[0]] = px[k[2] + pi[k[1]] * step];
         });
     });
-    if (autograd::compute_requires_grad({&x})) {
-        auto node = autograd::record<TakeAlongBackward>(out, {&x});
-        node->index = index;
-        node->dim = dim;
-        node->input_sizes = x.sizes().vec();
-    }
-    return out;
 }
 
 // The gradient of max(dim)/min(dim): to the selected index of each slice, 0 elsewhere.

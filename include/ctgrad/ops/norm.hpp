@@ -8,6 +8,7 @@
 // work) and with its conventions: none at all for p = 0; 0 where the norm is 0 (p >= 1) or where
 // x is 0 (p < 1); sign(x) at NaN is 0; for +-inf the gradient is shared evenly by the elements
 // that attain the norm.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -17,6 +18,7 @@
 #include "../tensor/copy.hpp"
 #include "../tensor/functions.hpp"
 #include "compare.hpp"
+#include "device_select.hpp"
 #include "elementwise.hpp"
 #include "minmax.hpp"
 #include "reduction.hpp"
@@ -39,9 +41,11 @@ inline norm_kind kind_of_norm(double p) {
 inline double nan_max(double a, double b) { return (a > b || std::isnan(a)) ? a : b; }
 inline double nan_min(double a, double b) { return (a < b || std::isnan(a)) ? a : b; }
 
+Tensor device_norm(const Tensor& t, const std::vector<std::int64_t>& dims, double p);
+
 // The p-norm of t over `dims` (raw, no autograd), with the reduced dims kept as size 1.
 inline Tensor norm_kernel(const Tensor& t, const std::vector<std::int64_t>& dims, double p) {
-    require_cpu("norm", {&t});
+    if (!t.is_cpu()) return device_norm(t, dims, p);
     const TensorImpl& in = *t.unsafeGetTensorImpl();
     const std::vector<std::int64_t> kept = reduced_sizes(in.sizes, dims, true);
     Tensor out = make_empty(kept, in.dtype);
@@ -83,6 +87,43 @@ inline Tensor norm_kernel(const Tensor& t, const std::vector<std::int64_t>& dims
         }
     });
     return out;
+}
+
+// norm_kernel on a device, from device ops with the CPU's arithmetic: each element's term in
+// t's dtype, summed in double, the root taken in double and rounded once. +-inf select the
+// largest/smallest |x| of each slice, the reduced dims moved last and flattened.
+inline Tensor device_norm(const Tensor& t, const std::vector<std::int64_t>& dims, double p) {
+    NoGradGuard no_grad;
+    const ScalarType dtype = t.scalar_type();
+    const std::vector<std::int64_t> kept = reduced_sizes(t.sizes().vec(), dims, true);
+    std::int64_t reduced = 1;
+    for (auto d : dims) reduced *= t.size(d);
+    if (reduced == 0) return zeros(kept, t.options());
+    const norm_kind kind = kind_of_norm(p);
+    if (kind == norm_kind::inf || kind == norm_kind::neg_inf) {
+        std::vector<std::int64_t> order;
+        for (std::int64_t d = 0; d < t.dim(); ++d)
+            if (std::find(dims.begin(), dims.end(), d) == dims.end()) order.push_back(d);
+        order.insert(order.end(), dims.begin(), dims.end());
+        const Tensor last = abs(t).permute(order).contiguous();
+        const std::int64_t slices = t.numel() / reduced;
+        Tensor values = make_empty(kept, dtype, t.device()), indices = make_empty({slices}, kLong, t.device());
+        kernels_of(t, "norm").select_along(kind == norm_kind::inf, dtype, last.unsafeGetTensorImpl()->data(), slices,
+                                           reduced, 1, values.unsafeGetTensorImpl()->data(),
+                                           reinterpret_cast<std::int64_t*>(indices.unsafeGetTensorImpl()->data()));
+        return values;
+    }
+    Tensor term;
+    switch (kind) {
+        case norm_kind::zero: term = ne(t, Scalar(0.0)); break;
+        case norm_kind::one: term = abs(t); break;
+        case norm_kind::two: term = t * t; break;
+        default: term = pow(abs(t), Scalar(p)); break;
+    }
+    Tensor total = device_sum_as(term, dims, kDouble, "norm");
+    if (kind == norm_kind::two) total = sqrt(total);
+    else if (kind == norm_kind::general) total = pow(total, Scalar(1.0 / p));
+    return as_dtype(total, dtype);
 }
 
 inline Tensor sgn(const Tensor& x) { return unary_op<expr::sign_op>(x, "SgnBackward0"); }

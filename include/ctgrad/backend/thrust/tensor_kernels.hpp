@@ -9,6 +9,8 @@
 // computes exactly what the CPU's fused loops compute for the same expression.
 #include <array>
 #include <cstdint>
+#include <initializer_list>
+#include <limits>
 #include <new>
 #include <string>
 #include <type_traits>
@@ -185,6 +187,151 @@ struct gemm_element {
         }
         T* cij = c + batch * stride_c + i * ldc + j;
         *cij = beta == T(0) ? alpha * acc : alpha * acc + beta * *cij;
+    }
+};
+
+// ---- comparisons, selections and the largest/smallest elements ----
+
+// Offsets of element i in out and in two operands seen with out's sizes.
+struct three_offsets {
+    index_t out, a, b;
+};
+struct broadcast_index {
+    strided_index out;  // a and b share its sizes; only their strides differ
+    index_array a_strides;
+    index_array b_strides;
+
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE three_offsets offsets(index_t i) const {
+        three_offsets o{0, 0, 0};
+        for (int d = out.rank - 1; d >= 0; --d) {
+            const index_t k = i % out.sizes[d];
+            i /= out.sizes[d];
+            o.out += k * out.strides[d];
+            o.a += k * a_strides[d];
+            o.b += k * b_strides[d];
+        }
+        return o;
+    }
+};
+
+inline broadcast_index broadcast_index_of(const device_view& out, const device_view& a, const device_view& b) {
+    broadcast_index ix{index_of(out), {}, {}};
+    for (int d = 0; d < out.rank; ++d) {
+        ix.a_strides[d] = a.strides[d];
+        ix.b_strides[d] = b.strides[d];
+    }
+    return ix;
+}
+
+// NaN is the one value unequal to itself; integers and bools have none.
+template <class T>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE bool is_nan(T v) {
+    if constexpr (std::is_floating_point_v<T>) return v != v;
+    else return false;
+}
+
+template <class T>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE bool holds(device_relation r, T a, T b) {
+    switch (r) {
+        case device_relation::eq: return a == b;
+        case device_relation::ne: return a != b;
+        case device_relation::lt: return a < b;
+        case device_relation::le: return a <= b;
+        case device_relation::gt: return a > b;
+        case device_relation::ge: return a >= b;
+        case device_relation::same: return a == b || (is_nan(a) && is_nan(b));
+    }
+    return false;
+}
+
+template <class T>
+struct compare_element {
+    bool* out;
+    const T* a;
+    const T* b;
+    broadcast_index index;
+    device_relation relation;
+    CTGRAD_HOST_DEVICE void operator()(index_t i) const {
+        const three_offsets o = index.offsets(i);
+        out[o.out] = holds(relation, a[o.a], b[o.b]);
+    }
+};
+
+template <class T>
+struct where_element {
+    T* out;
+    const bool* mask;
+    const T* a;
+    const T* b;
+    strided_index out_index;
+    index_array mask_strides;
+    broadcast_index index;  // a's and b's offsets (and out's, in index.out)
+    CTGRAD_HOST_DEVICE void operator()(index_t i) const {
+        index_t m = 0, rest = i;
+        for (int d = out_index.rank - 1; d >= 0; --d) {
+            m += (rest % out_index.sizes[d]) * mask_strides[d];
+            rest /= out_index.sizes[d];
+        }
+        const three_offsets o = index.offsets(i);
+        out[o.out] = mask[m] ? a[o.a] : b[o.b];
+    }
+};
+
+// An element and its index along the reduced dim. `better` is a strict total order (NaN first,
+// then by value, then the lower index), so combining candidates in any grouping finds the same
+// one: what a parallel reduction needs to agree with the CPU's first-wins scan.
+template <class T>
+struct candidate {
+    T value;
+    index_t index;
+};
+
+template <class T, bool Largest>
+struct better_candidate {
+    CTGRAD_HOST_DEVICE static bool beats(T a, T b) {
+        if constexpr (Largest) return a > b || (is_nan(a) && !is_nan(b));
+        else return a < b || (is_nan(a) && !is_nan(b));
+    }
+    CTGRAD_HOST_DEVICE candidate<T> operator()(const candidate<T>& x, const candidate<T>& y) const {
+        if (beats(y.value, x.value)) return y;
+        if (beats(x.value, y.value)) return x;
+        return y.index < x.index ? y : x;
+    }
+};
+
+// The start of a reduction, which every element of the slice beats or ties with; a tie goes to
+// the element, whose index is lower. (The slice itself is in device memory, out of the host's reach.)
+template <class T, bool Largest>
+candidate<T> worst_candidate(index_t n) {
+    using limits = std::numeric_limits<T>;
+    if constexpr (std::is_floating_point_v<T>) return {Largest ? -limits::infinity() : limits::infinity(), n};
+    else return {Largest ? limits::lowest() : limits::max(), n};
+}
+
+// Element k of one slice [base + k * inner], as a candidate.
+template <class T>
+struct slice_candidate {
+    const T* data;
+    index_t base, inner;
+    CTGRAD_HOST_DEVICE candidate<T> operator()(index_t k) const { return {data[base + k * inner], k}; }
+};
+
+// One output of select_along per work item, scanning its slice in order (many slices, or short ones).
+template <class T, bool Largest>
+struct select_element {
+    const T* in;
+    index_t n, inner;
+    T* values;
+    index_t* indices;
+    CTGRAD_HOST_DEVICE void operator()(index_t o) const {
+        const index_t outer = o / inner, i = o % inner;
+        const T* slice = in + outer * n * inner + i;
+        T best = slice[0];
+        index_t at = 0;
+        for (index_t k = 1; k < n; ++k)
+            if (better_candidate<T, Largest>::beats(slice[k * inner], best)) best = slice[k * inner], at = k;
+        values[o] = best;
+        indices[o] = at;
     }
 };
 
@@ -376,6 +523,67 @@ public:
         });
     }
 
+    void compare(device_relation relation, const device_view& out, const device_view& a,
+                 const device_view& b) override {
+        using namespace thrust_kernels;
+        check_rank("compare", out);
+        check_operands("compare", out, {&a, &b});
+        if (out.dtype != kBool) throw Error(backend_name() + " compare: the output is " + dtype_name(out.dtype) + ", not Bool");
+        if (a.dtype != b.dtype)
+            throw Error(backend_name() + " compare: operands of dtypes " + dtype_name(a.dtype) + " and " +
+                        dtype_name(b.dtype) + " (convert them to one first)");
+        const index_t n = out.numel();
+        if (n == 0) return;
+        guarded("compare", [&] {
+            with_element_type(a.dtype, [&](auto tag) {
+                using T = typename decltype(tag)::type;
+                thrust::for_each(policy_, thrust::counting_iterator<index_t>(0), thrust::counting_iterator<index_t>(n),
+                                 compare_element<T>{static_cast<bool*>(out.data), static_cast<const T*>(a.data),
+                                                    static_cast<const T*>(b.data), broadcast_index_of(out, a, b),
+                                                    relation});
+            });
+        });
+    }
+
+    void where(const device_view& out, const device_view& mask, const device_view& a, const device_view& b) override {
+        using namespace thrust_kernels;
+        check_rank("where", out);
+        check_operands("where", out, {&mask, &a, &b});
+        if (mask.dtype != kBool) throw Error(backend_name() + " where: the mask is " + dtype_name(mask.dtype) + ", not Bool");
+        if (a.dtype != out.dtype || b.dtype != out.dtype)
+            throw Error(backend_name() + " where: the output is " + dtype_name(out.dtype) + ", the operands " +
+                        dtype_name(a.dtype) + " and " + dtype_name(b.dtype));
+        const index_t n = out.numel();
+        if (n == 0) return;
+        guarded("where", [&] {
+            with_element_type(out.dtype, [&](auto tag) {
+                using T = typename decltype(tag)::type;
+                where_element<T> f{static_cast<T*>(out.data), static_cast<const bool*>(mask.data),
+                                   static_cast<const T*>(a.data), static_cast<const T*>(b.data), index_of(out), {},
+                                   broadcast_index_of(out, a, b)};
+                for (int d = 0; d < out.rank; ++d) f.mask_strides[d] = mask.strides[d];
+                thrust::for_each(policy_, thrust::counting_iterator<index_t>(0), thrust::counting_iterator<index_t>(n), f);
+            });
+        });
+    }
+
+    void select_along(bool largest, ScalarType dtype, const void* in, std::int64_t outer, std::int64_t n,
+                      std::int64_t inner, void* values, std::int64_t* indices) override {
+        using namespace thrust_kernels;
+        if (outer < 0 || n < 1 || inner < 0)
+            throw Error(backend_name() + " select_along: needs outer, inner >= 0 and a non-empty slice, got outer " +
+                        std::to_string(outer) + ", n " + std::to_string(n) + ", inner " + std::to_string(inner));
+        const index_t slices = outer * inner;
+        if (slices == 0) return;
+        guarded("select_along", [&] {
+            with_element_type(dtype, [&](auto tag) {
+                using T = typename decltype(tag)::type;
+                if (largest) select_as<T, true>(static_cast<const T*>(in), outer, n, inner, static_cast<T*>(values), indices);
+                else select_as<T, false>(static_cast<const T*>(in), outer, n, inner, static_cast<T*>(values), indices);
+            });
+        });
+    }
+
     void map(int expression, ScalarType dtype, void* out, std::int64_t n, const device_operands& operands) override {
         const auto kernel = table_entry("map", expression, dtype, false);
         guarded("map", [&] { kernel(policy_, out, n, operands); });
@@ -505,6 +713,36 @@ private:
         if (v.rank < 0 || v.rank > max_device_rank)
             throw Error(backend_name() + " " + kernel + ": rank " + std::to_string(v.rank) +
                         " is outside what device kernels support (0 to " + std::to_string(max_device_rank) + ")");
+    }
+
+    // Every operand has out's rank (its strides expanded to out's sizes).
+    void check_operands(const char* kernel, const device_view& out, std::initializer_list<const device_view*> operands) const {
+        for (const device_view* v : operands)
+            if (v->rank != out.rank)
+                throw Error(backend_name() + " " + kernel + ": an operand has rank " + std::to_string(v->rank) +
+                            ", the output rank " + std::to_string(out.rank));
+    }
+
+    // A few long slices: a parallel reduction per slice. Otherwise one work item per slice.
+    template <class T, bool Largest>
+    void select_as(const T* in, thrust_kernels::index_t outer, thrust_kernels::index_t n, thrust_kernels::index_t inner,
+                   T* values, std::int64_t* indices) {
+        using namespace thrust_kernels;
+        const index_t slices = outer * inner;
+        if (slices <= 32 && n >= 4096) {
+            for (index_t o = 0; o < slices; ++o) {
+                const slice_candidate<T> load{in, (o / inner) * n * inner + o % inner, inner};
+                const candidate<T> best = thrust::transform_reduce(
+                    policy_, thrust::counting_iterator<index_t>(0), thrust::counting_iterator<index_t>(n), load,
+                    worst_candidate<T, Largest>(n), better_candidate<T, Largest>{});
+                // Device memory: written by one-element kernels, never by host stores.
+                thrust::fill_n(policy_, values + o, 1, best.value);
+                thrust::fill_n(policy_, indices + o, 1, static_cast<std::int64_t>(best.index));
+            }
+            return;
+        }
+        thrust::for_each(policy_, thrust::counting_iterator<index_t>(0), thrust::counting_iterator<index_t>(slices),
+                         select_element<T, Largest>{in, n, inner, values, indices});
     }
 
     using kernel_fn = void (*)(const Policy&, void*, thrust_kernels::index_t, const device_operands&);

@@ -1,0 +1,60 @@
+#pragma once
+// Comparisons and selections of tensors on a device (not the CPU), as the dynamic layer asks a
+// device's kernels for them (DeviceKernels::compare, where and select_along). The comparisons,
+// masks, max/min and the losses and norms built from them call these on their device branch; no
+// autograd here.
+#include <string>
+#include <vector>
+
+#include "../tensor/copy.hpp"
+#include "../tensor/device_data.hpp"
+
+namespace ctgrad::detail {
+
+// t on `device`: itself, or (a 0-d CPU tensor next to device tensors) its copy there.
+inline Tensor operand_on(const Tensor& t, Device device) {
+    return t.device() == device ? t : contiguous_copy_on(t, device);
+}
+
+// A 0-d tensor holding `value` on `device`, filled there (no transfer from the host).
+inline Tensor device_scalar(double value, ScalarType dtype, Device device, const std::string& op) {
+    Tensor s = make_empty({}, dtype, device);
+    device_kernels(device, op).fill(view_of(*s.unsafeGetTensorImpl()), value);
+    return s;
+}
+
+// a R b element by element at the broadcast `sizes`, a bool tensor on the device of a and b
+// (one dtype; either may be a 0-d CPU tensor).
+inline Tensor device_compare(device_relation relation, const Tensor& a, const Tensor& b, IntArrayRef sizes,
+                             Device device, const std::string& op) {
+    const Tensor ad = operand_on(a, device), bd = operand_on(b, device);
+    Tensor out = make_empty(sizes, kBool, device);
+    device_kernels(device, op).compare(relation, view_of(*out.unsafeGetTensorImpl()),
+                                       view_as(*ad.unsafeGetTensorImpl(), sizes),
+                                       view_as(*bd.unsafeGetTensorImpl(), sizes));
+    return out;
+}
+
+// mask ? a : b element by element at the broadcast `sizes` (a and b of one dtype), on `device`.
+inline Tensor device_where(const Tensor& mask, const Tensor& a, const Tensor& b, IntArrayRef sizes, Device device,
+                           const std::string& op) {
+    const Tensor md = operand_on(mask, device), ad = operand_on(a, device), bd = operand_on(b, device);
+    Tensor out = make_empty(sizes, a.scalar_type(), device);
+    device_kernels(device, op).where(view_of(*out.unsafeGetTensorImpl()), view_as(*md.unsafeGetTensorImpl(), sizes),
+                                     view_as(*ad.unsafeGetTensorImpl(), sizes),
+                                     view_as(*bd.unsafeGetTensorImpl(), sizes));
+    return out;
+}
+
+// The sum of t over `dims` (kept as size 1) into a tensor of dtype `dtype`: the device's sums
+// accumulate floating point in double, so a double result is the CPU's double accumulator.
+inline Tensor device_sum_as(const Tensor& t, const std::vector<std::int64_t>& dims, ScalarType dtype,
+                            const std::string& op) {
+    std::vector<std::int64_t> kept = t.sizes().vec();
+    for (auto d : dims) kept[static_cast<std::size_t>(d)] = 1;
+    Tensor out = make_empty(kept, dtype, t.device());
+    device_kernels(t.device(), op).sum(view_of(*out.unsafeGetTensorImpl()), view_of(*t.unsafeGetTensorImpl()));
+    return out;
+}
+
+}  // namespace ctgrad::detail

@@ -8,7 +8,8 @@
 // written out for reduction none) and its backward as one fused pass when no graph is being
 // recorded; under create_graph the backward is written with tensor ops, so that it can be
 // differentiated again. smooth_l1_loss and huber_loss are one loop each way, with the same
-// tensor-op fallback. l1_loss is composite, as in PyTorch 1.13 (abs(input - target) reduced),
+// tensor-op fallback (on a device: element-wise kernels and a select, and the tensor-op
+// backward). l1_loss is composite, as in PyTorch 1.13 (abs(input - target) reduced),
 // so its grad_fn is AbsBackward0 / MeanBackward0 / SumBackward0.
 #include <cmath>
 #include <cstdint>

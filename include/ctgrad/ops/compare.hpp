@@ -3,7 +3,8 @@
 // and compared in the promoted dtype, or tensor with a number), all() and any(), Tensor::equal
 // and Tensor::allclose. Results are bool tensors without history: a comparison has no gradient.
 // Also the mask helpers the backward formulas of max, min and norm need: logical_not, and
-// masked_fill, which is differentiable in the tensor it fills.
+// masked_fill, which is differentiable in the tensor it fills. On a device these run as the
+// device's compare and where kernels (ops/device_select.hpp); allclose compares on the host.
 #include <cmath>
 #include <sstream>
 #include <string>

@@ -175,7 +175,8 @@ TEST_CASE("comparisons, masks, any and all on the GPU") {
         const Tensor x = tensor({1.0, NAN, -2.0, 3.0, 0.0, 3.0}, device(d)), y = tensor({1.0, 2.0, -3.0, NAN, 0.0, 4.0}, device(d));
         const Tensor i = arange(6, device(d)), m = x.reshape({2, 3}), row = y.narrow(0, 0, 3);
         return std::vector<Tensor>{x == y, x != y, x < y, x <= y, x > y, x >= y, x > 0.5, 2 < x, i >= 3, i < 2.5,
-                                   m > row, i == tensor(4), x.to(kDouble) == tensor(3.0, kDouble).to(d)};
+                                   m > row, i == tensor(4), x.to(kDouble) == tensor(3.0, kDouble).to(d),
+                                   (i + (std::int64_t(1) << 60)) == tensor((std::int64_t(1) << 60) + 3)};
     });
     same_on_gpu([](Device d) {
         const Tensor x = tensor({0.0, NAN, 2.0}, device(d)), i = arange(4, device(d)), z = zeros({0, 2}, device(d));

@@ -3,6 +3,7 @@
 // device's kernels for them (DeviceKernels::compare, where and select_along). The comparisons,
 // masks, max/min and the losses and norms built from them call these on their device branch; no
 // autograd here.
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -11,11 +12,6 @@
 
 namespace ctgrad::detail {
 
-// t on `device`: itself, or (a 0-d CPU tensor next to device tensors) its copy there.
-inline Tensor operand_on(const Tensor& t, Device device) {
-    return t.device() == device ? t : contiguous_copy_on(t, device);
-}
-
 // A 0-d tensor holding `value` on `device`, filled there (no transfer from the host).
 inline Tensor device_scalar(double value, ScalarType dtype, Device device, const std::string& op) {
     Tensor s = make_empty({}, dtype, device);
@@ -23,11 +19,24 @@ inline Tensor device_scalar(double value, ScalarType dtype, Device device, const
     return s;
 }
 
+// t on `device`: itself, or (a 0-d CPU tensor next to device tensors) a 0-d device tensor of its
+// value. Filled by a kernel, which is queued, where a copy from pageable host memory would wait
+// for the device; an int64 beyond 2^53, which a double cannot hold, is copied.
+inline Tensor operand_on(const Tensor& t, Device device, const std::string& op) {
+    if (t.device() == device) return t;
+    if (t.dim() == 0) {
+        const double value = t.item<double>();
+        if (t.scalar_type() != kLong || std::fabs(value) <= 9007199254740992.0)
+            return device_scalar(value, t.scalar_type(), device, op);
+    }
+    return contiguous_copy_on(t, device);
+}
+
 // a R b element by element at the broadcast `sizes`, a bool tensor on the device of a and b
 // (one dtype; either may be a 0-d CPU tensor).
 inline Tensor device_compare(device_relation relation, const Tensor& a, const Tensor& b, IntArrayRef sizes,
                              Device device, const std::string& op) {
-    const Tensor ad = operand_on(a, device), bd = operand_on(b, device);
+    const Tensor ad = operand_on(a, device, op), bd = operand_on(b, device, op);
     Tensor out = make_empty(sizes, kBool, device);
     device_kernels(device, op).compare(relation, view_of(*out.unsafeGetTensorImpl()),
                                        view_as(*ad.unsafeGetTensorImpl(), sizes),
@@ -38,7 +47,7 @@ inline Tensor device_compare(device_relation relation, const Tensor& a, const Te
 // mask ? a : b element by element at the broadcast `sizes` (a and b of one dtype), on `device`.
 inline Tensor device_where(const Tensor& mask, const Tensor& a, const Tensor& b, IntArrayRef sizes, Device device,
                            const std::string& op) {
-    const Tensor md = operand_on(mask, device), ad = operand_on(a, device), bd = operand_on(b, device);
+    const Tensor md = operand_on(mask, device, op), ad = operand_on(a, device, op), bd = operand_on(b, device, op);
     Tensor out = make_empty(sizes, a.scalar_type(), device);
     device_kernels(device, op).where(view_of(*out.unsafeGetTensorImpl()), view_as(*md.unsafeGetTensorImpl(), sizes),
                                      view_as(*ad.unsafeGetTensorImpl(), sizes),

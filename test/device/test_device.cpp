@@ -207,6 +207,12 @@ TEST_CASE("max, min, argmax and argmin on the GPU, with their gradients") {
         for (const Tensor& t : {i1, i2, x.argmax(), x.argmin(0), x.argmax(-1, true), x.detach().argmin()}) out.push_back(t);
         return out;
     });
+    same_on_gpu([](Device d) {  // the gradient of max(dim) differentiated in its upstream gradient
+        const Tensor x = leaf({3, 4}, d), u = leaf({3}, d);
+        const Tensor v = std::get<0>(x.max(1, false));
+        const Tensor g = autograd::grad({v}, {x}, {u}, std::nullopt, true)[0];
+        return value_and_grads(g, {u});
+    });
     same_on_gpu([](Device d) {  // ties go to the first index, NaN beats everything; max() shares among ties
         const Tensor x = tensor({1.0, 3.0, 3.0, -1.0}, device(d)).requires_grad_(true);
         const Tensor n = tensor({{1.0, NAN, 2.0}, {NAN, 5.0, NAN}}, device(d));

@@ -82,21 +82,44 @@ inline bool is_contiguous(const device_view& v) {
     return true;
 }
 
+// The offsets of element i (in row-major index order of out's sizes) in out and in N operands
+// seen with out's sizes (their strides expanded for broadcasting): one unravelling serves all.
+template <int N>
+struct operand_index {
+    strided_index out;
+    index_array strides[N];
+
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE ctgrad::detail::array<index_t, N + 1> offsets(index_t i) const {
+        ctgrad::detail::array<index_t, N + 1> o{};
+        for (int d = out.rank - 1; d >= 0; --d) {
+            const index_t k = i % out.sizes[d];
+            i /= out.sizes[d];
+            o[0] += k * out.strides[d];
+            for (int j = 0; j < N; ++j) o[j + 1] += k * strides[j][d];
+        }
+        return o;
+    }
+};
+
+template <int N>
+operand_index<N> operand_index_of(const device_view& out, std::initializer_list<const device_view*> operands) {
+    operand_index<N> ix{index_of(out), {}};
+    int j = 0;
+    for (const device_view* v : operands) {
+        for (int d = 0; d < out.rank; ++d) ix.strides[j][d] = v->strides[d];
+        ++j;
+    }
+    return ix;
+}
+
 template <class To, class From>
 struct copy_element {
     To* dst;
     const From* src;
-    strided_index dst_index;  // src_index shares its sizes; only the strides differ
-    index_array src_strides;
+    operand_index<1> index;
     CTGRAD_HOST_DEVICE void operator()(index_t i) const {
-        index_t d = 0, s = 0;
-        for (int k = dst_index.rank - 1; k >= 0; --k) {
-            const index_t j = i % dst_index.sizes[k];
-            i /= dst_index.sizes[k];
-            d += j * dst_index.strides[k];
-            s += j * src_strides[k];
-        }
-        dst[d] = convert<To>(src[s]);
+        const auto o = index.offsets(i);
+        dst[o[0]] = convert<To>(src[o[1]]);
     }
 };
 
@@ -192,37 +215,6 @@ struct gemm_element {
 
 // ---- comparisons, selections and the largest/smallest elements ----
 
-// Offsets of element i in out and in two operands seen with out's sizes.
-struct three_offsets {
-    index_t out, a, b;
-};
-struct broadcast_index {
-    strided_index out;  // a and b share its sizes; only their strides differ
-    index_array a_strides;
-    index_array b_strides;
-
-    CTGRAD_INLINE CTGRAD_HOST_DEVICE three_offsets offsets(index_t i) const {
-        three_offsets o{0, 0, 0};
-        for (int d = out.rank - 1; d >= 0; --d) {
-            const index_t k = i % out.sizes[d];
-            i /= out.sizes[d];
-            o.out += k * out.strides[d];
-            o.a += k * a_strides[d];
-            o.b += k * b_strides[d];
-        }
-        return o;
-    }
-};
-
-inline broadcast_index broadcast_index_of(const device_view& out, const device_view& a, const device_view& b) {
-    broadcast_index ix{index_of(out), {}, {}};
-    for (int d = 0; d < out.rank; ++d) {
-        ix.a_strides[d] = a.strides[d];
-        ix.b_strides[d] = b.strides[d];
-    }
-    return ix;
-}
-
 // NaN is the one value unequal to itself; integers and bools have none.
 template <class T>
 CTGRAD_INLINE CTGRAD_HOST_DEVICE bool is_nan(T v) {
@@ -249,11 +241,11 @@ struct compare_element {
     bool* out;
     const T* a;
     const T* b;
-    broadcast_index index;
+    operand_index<2> index;  // a, b
     device_relation relation;
     CTGRAD_HOST_DEVICE void operator()(index_t i) const {
-        const three_offsets o = index.offsets(i);
-        out[o.out] = holds(relation, a[o.a], b[o.b]);
+        const auto o = index.offsets(i);
+        out[o[0]] = holds(relation, a[o[1]], b[o[2]]);
     }
 };
 
@@ -263,17 +255,10 @@ struct where_element {
     const bool* mask;
     const T* a;
     const T* b;
-    strided_index out_index;
-    index_array mask_strides;
-    broadcast_index index;  // a's and b's offsets (and out's, in index.out)
+    operand_index<3> index;  // mask, a, b
     CTGRAD_HOST_DEVICE void operator()(index_t i) const {
-        index_t m = 0, rest = i;
-        for (int d = out_index.rank - 1; d >= 0; --d) {
-            m += (rest % out_index.sizes[d]) * mask_strides[d];
-            rest /= out_index.sizes[d];
-        }
-        const three_offsets o = index.offsets(i);
-        out[o.out] = mask[m] ? a[o.a] : b[o.b];
+        const auto o = index.offsets(i);
+        out[o[0]] = mask[o[1]] ? a[o[2]] : b[o[3]];
     }
 };
 
@@ -496,10 +481,9 @@ public:
                     if constexpr (std::is_same_v<To, From>) thrust::copy_n(policy_, in, n, out);
                     else thrust::transform(policy_, in, in + n, out, convert_element<To, From>{});
                 } else {
-                    copy_element<To, From> f{out, in, index_of(dst), {}};
-                    for (int d = 0; d < src.rank; ++d) f.src_strides[d] = src.strides[d];
                     thrust::for_each(policy_, thrust::counting_iterator<index_t>(0),
-                                     thrust::counting_iterator<index_t>(n), f);
+                                     thrust::counting_iterator<index_t>(n),
+                                     copy_element<To, From>{out, in, operand_index_of<1>(dst, {&src})});
                 }
             });
         });
@@ -539,7 +523,7 @@ public:
                 using T = typename decltype(tag)::type;
                 thrust::for_each(policy_, thrust::counting_iterator<index_t>(0), thrust::counting_iterator<index_t>(n),
                                  compare_element<T>{static_cast<bool*>(out.data), static_cast<const T*>(a.data),
-                                                    static_cast<const T*>(b.data), broadcast_index_of(out, a, b),
+                                                    static_cast<const T*>(b.data), operand_index_of<2>(out, {&a, &b}),
                                                     relation});
             });
         });
@@ -558,11 +542,10 @@ public:
         guarded("where", [&] {
             with_element_type(out.dtype, [&](auto tag) {
                 using T = typename decltype(tag)::type;
-                where_element<T> f{static_cast<T*>(out.data), static_cast<const bool*>(mask.data),
-                                   static_cast<const T*>(a.data), static_cast<const T*>(b.data), index_of(out), {},
-                                   broadcast_index_of(out, a, b)};
-                for (int d = 0; d < out.rank; ++d) f.mask_strides[d] = mask.strides[d];
-                thrust::for_each(policy_, thrust::counting_iterator<index_t>(0), thrust::counting_iterator<index_t>(n), f);
+                thrust::for_each(policy_, thrust::counting_iterator<index_t>(0), thrust::counting_iterator<index_t>(n),
+                                 where_element<T>{static_cast<T*>(out.data), static_cast<const bool*>(mask.data),
+                                                  static_cast<const T*>(a.data), static_cast<const T*>(b.data),
+                                                  operand_index_of<3>(out, {&mask, &a, &b})});
             });
         });
     }

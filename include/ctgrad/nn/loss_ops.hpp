@@ -271,9 +271,7 @@ Tensor piecewise_loss(const Tensor& input, const Tensor& target, std::int64_t re
                 out = value.contiguous();
                 return;
             }
-            std::vector<std::int64_t> all_dims(ops.sizes.size());
-            for (std::size_t d = 0; d < all_dims.size(); ++d) all_dims[d] = static_cast<std::int64_t>(d);
-            Tensor total = device_sum_as(value, all_dims, kDouble, Kind::op).view(IntArrayRef{});
+            Tensor total = device_total_as(value, kDouble, Kind::op);
             if (reduction == Reduction::Mean) total = total / Scalar(static_cast<double>(ops.n));
             out = as_dtype(total, ops.dtype);
         });

@@ -93,9 +93,7 @@ Tensor any_or_all(const Tensor& a) {
         const Device device = a.device();
         const Tensor zero = device_scalar(0, a.scalar_type(), device, op);
         const Tensor nonzero = device_compare(device_relation::ne, a, zero, a.sizes(), device, op);
-        std::vector<std::int64_t> all_dims(static_cast<std::size_t>(a.dim()));
-        for (std::size_t d = 0; d < all_dims.size(); ++d) all_dims[d] = static_cast<std::int64_t>(d);
-        const Tensor count = device_sum_as(nonzero, all_dims, kLong, op).view(IntArrayRef{});
+        const Tensor count = device_total_as(nonzero, kLong, op);
         const Tensor bound = device_scalar(Any ? 0.0 : static_cast<double>(a.numel()), kLong, device, op);
         return device_compare(Any ? device_relation::gt : device_relation::eq, count, bound, {}, device, op);
     }

@@ -66,4 +66,11 @@ inline Tensor device_sum_as(const Tensor& t, const std::vector<std::int64_t>& di
     return out;
 }
 
+// The sum of all of t as a 0-d tensor of dtype `dtype` (double: the CPU's accumulator).
+inline Tensor device_total_as(const Tensor& t, ScalarType dtype, const std::string& op) {
+    std::vector<std::int64_t> all_dims(static_cast<std::size_t>(t.dim()));
+    for (std::size_t d = 0; d < all_dims.size(); ++d) all_dims[d] = static_cast<std::int64_t>(d);
+    return device_sum_as(t, all_dims, dtype, op).view(IntArrayRef{});
+}
+
 }  // namespace ctgrad::detail

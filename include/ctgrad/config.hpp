@@ -23,3 +23,22 @@
 #else
 #define CTGRAD_DEVICE_PASS 0
 #endif
+
+// The dynamic layer's runtime (tensor ops, autograd engine, nn, optimizers, serialization,
+// printing) is compiled once, into the library ctgrad (src/runtime.cpp). A program includes
+// declarations only (ctgrad/tensor.hpp, nn.hpp, optim.hpp, ...) and links the library.
+// The runtime's functions are defined in implementation headers, each included by the library
+// alone: there CTGRAD_BUILDING_RUNTIME makes every public definition an ordinary (non-inline)
+// one, compiled exactly once. A program that defines CTGRAD_HEADER_ONLY before its first
+// include gets the implementation headers too, its definitions inline, and links nothing; the
+// white-box tests of internals use this.
+#if defined(CTGRAD_BUILDING_RUNTIME)
+#define CTGRAD_API
+#else
+#define CTGRAD_API inline
+#endif
+#if defined(CTGRAD_BUILDING_RUNTIME) || defined(CTGRAD_HEADER_ONLY)
+#define CTGRAD_RUNTIME_DEFINITIONS 1
+#else
+#define CTGRAD_RUNTIME_DEFINITIONS 0
+#endif

@@ -24,8 +24,22 @@
 #include <vector>
 
 #include "autograd/grad_mode.hpp"
+#include "config.hpp"
 #include "nn/module.hpp"
 #include "nn/pimpl.hpp"
+
+namespace ctgrad {
+void save(const Tensor& tensor, const std::string& path);
+void save(const std::vector<Tensor>& tensors, const std::string& path);
+// `tensor` becomes the tensor in the file (a new leaf without grad).
+void load(Tensor& tensor, const std::string& path);
+void load(std::vector<Tensor>& tensors, const std::string& path);
+void save(const nn::Module& module, const std::string& path);
+void load(nn::Module& module, const std::string& path);
+}  // namespace ctgrad
+
+// The format's reader and writer, compiled into the library (see config.hpp).
+#if CTGRAD_RUNTIME_DEFINITIONS
 #include "ops/inplace.hpp"
 #include "tensor/copy.hpp"
 
@@ -180,11 +194,11 @@ private:
 }  // namespace detail::archive
 
 // --- tensors -----------------------------------------------------------------------------------
-inline void save(const Tensor& tensor, const std::string& path) {
+CTGRAD_API void save(const Tensor& tensor, const std::string& path) {
     if (!tensor.defined()) throw Error("ctgrad::save: the tensor is undefined (nothing to write to '" + path + "')");
     detail::archive::write_file(path, {{detail::archive::kind::tensor, "0", tensor.detach()}});
 }
-inline void save(const std::vector<Tensor>& tensors, const std::string& path) {
+CTGRAD_API void save(const std::vector<Tensor>& tensors, const std::string& path) {
     std::vector<detail::archive::entry> entries;
     for (std::size_t i = 0; i < tensors.size(); ++i) {
         if (!tensors[i].defined())
@@ -193,15 +207,14 @@ inline void save(const std::vector<Tensor>& tensors, const std::string& path) {
     }
     detail::archive::write_file(path, entries);
 }
-// `tensor` becomes the tensor in the file (a new leaf without grad).
-inline void load(Tensor& tensor, const std::string& path) {
+CTGRAD_API void load(Tensor& tensor, const std::string& path) {
     detail::archive::reader r(path);
     auto entries = r.read_all();
     if (entries.size() != 1 || entries[0].what != detail::archive::kind::tensor)
         r.fail("holds " + std::to_string(entries.size()) + " entries, not one tensor");
     tensor = entries[0].value;
 }
-inline void load(std::vector<Tensor>& tensors, const std::string& path) {
+CTGRAD_API void load(std::vector<Tensor>& tensors, const std::string& path) {
     detail::archive::reader r(path);
     auto entries = r.read_all();
     std::vector<Tensor> out;
@@ -215,13 +228,13 @@ inline void load(std::vector<Tensor>& tensors, const std::string& path) {
 }
 
 // --- modules -----------------------------------------------------------------------------------
-inline void save(const nn::Module& module, const std::string& path) {
+CTGRAD_API void save(const nn::Module& module, const std::string& path) {
     std::vector<detail::archive::entry> entries;
     for (const auto& p : module.named_parameters()) entries.push_back({detail::archive::kind::parameter, p.key(), p.value().detach()});
     for (const auto& b : module.named_buffers()) entries.push_back({detail::archive::kind::buffer, b.key(), b.value().detach()});
     detail::archive::write_file(path, entries);
 }
-inline void load(nn::Module& module, const std::string& path) {
+CTGRAD_API void load(nn::Module& module, const std::string& path) {
     using detail::archive::kind;
     detail::archive::reader r(path);
     const auto entries = r.read_all();
@@ -251,6 +264,11 @@ inline void load(nn::Module& module, const std::string& path) {
     NoGradGuard no_grad;
     for (auto& [dest, value] : plan) const_cast<Tensor&>(dest).copy_(value);
 }
+}  // namespace ctgrad
+#endif  // CTGRAD_RUNTIME_DEFINITIONS
+
+namespace ctgrad {
+
 template <class M>
 void save(const nn::ModuleHolder<M>& module, const std::string& path) {
     save(static_cast<const nn::Module&>(*module), path);

@@ -1,11 +1,23 @@
 #pragma once
 // The dynamic layer: ctgrad::Tensor with autograd, in the image of libtorch's C++ frontend.
-// Include this header (or ctgrad/ctgrad.hpp for both layers).
-#include "autograd/engine.hpp"
+// Include this header (or ctgrad/ctgrad.hpp for everything) and link the library ctgrad: a
+// program compiles the declarations below, and the runtime they name is compiled once, into
+// the library (see config.hpp). Opt-in headers with templates of their own:
+// ctgrad/tensor/xtensor.hpp (xtensor interop) and ctgrad/autograd/fuse.hpp (the static layer
+// fused into one autograd node).
+#include "autograd/backward.hpp"
 #include "autograd/function.hpp"
-#include "autograd/fuse.hpp"
 #include "autograd/grad_mode.hpp"
+#include "config.hpp"
 #include "cuda.hpp"
+#include "tensor/functions.hpp"
+#include "tensor/generator.hpp"
+#include "tensor/tensor.hpp"
+#include "tensor/tensor_data.hpp"
+
+// The runtime itself: compiled into the library, or into a CTGRAD_HEADER_ONLY program.
+#if CTGRAD_RUNTIME_DEFINITIONS
+#include "autograd/engine.hpp"
 #include "ops/compare.hpp"
 #include "ops/conversion.hpp"
 #include "ops/elementwise.hpp"
@@ -19,5 +31,6 @@
 #include "tensor/factories.hpp"
 #include "tensor/print.hpp"
 #include "tensor/serialize.hpp"
-#include "tensor/tensor.hpp"
-#include "tensor/xtensor.hpp"
+#include "nn/addmm.hpp"
+#include "nn/loss_ops.hpp"
+#endif

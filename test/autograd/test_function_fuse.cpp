@@ -7,6 +7,7 @@
 //    and double), element-wise expressions with a broadcast scalar tensor, expressions mixing
 //    reductions and element-wise parts, second derivatives through create_graph, and the errors.
 #include "../support/errors.hpp"
+#include <ctgrad/autograd/fuse.hpp>
 #include <ctgrad/expr.hpp>
 #include <ctgrad/tensor.hpp>
 #include <doctest/doctest.h>

@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include <ctgrad/tensor.hpp>
+#include <ctgrad/tensor/xtensor.hpp>
 #include <xtensor/xarray.hpp>
 #include <xtensor/xbuilder.hpp>
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../tensor/functions.hpp"
+#include "backward.hpp"
 #include "graph.hpp"
 #include "node.hpp"
 #include "saved_variable.hpp"
@@ -198,7 +199,7 @@ inline variable_list run_backward(const variable_list& roots, const variable_lis
     return captured;
 }
 
-inline variable_list AccumulateGrad::apply(variable_list&& grads) {
+CTGRAD_API variable_list AccumulateGrad::apply(variable_list&& grads) {
     Tensor g = std::move(grads[0]);
     if (!variable->grad) {
         // The stored .grad must not alias a tensor the graph (or the caller) still holds.
@@ -220,9 +221,9 @@ inline Tensor implicit_root_gradient(const Tensor& root) {
 
 // Gradients of `outputs` with respect to `inputs` (returned, not accumulated into .grad).
 // `create_graph` records the backward pass itself, for higher-order derivatives.
-inline variable_list grad(const variable_list& outputs, const variable_list& inputs,
-                          const variable_list& grad_outputs = {}, std::optional<bool> retain_graph = std::nullopt,
-                          bool create_graph = false, bool allow_unused = false) {
+CTGRAD_API variable_list grad(const variable_list& outputs, const variable_list& inputs,
+                              const variable_list& grad_outputs, std::optional<bool> retain_graph, bool create_graph,
+                              bool allow_unused) {
     variable_list roots_grads;
     for (std::size_t i = 0; i < outputs.size(); ++i) {
         if (i < grad_outputs.size() && grad_outputs[i].defined()) roots_grads.push_back(grad_outputs[i]);
@@ -238,8 +239,8 @@ inline variable_list grad(const variable_list& outputs, const variable_list& inp
 }
 
 // Accumulates gradients of `tensors` into the leaves' .grad (torch.autograd.backward).
-inline void backward(const variable_list& tensors, const variable_list& grad_tensors = {},
-                     std::optional<bool> retain_graph = std::nullopt, bool create_graph = false) {
+CTGRAD_API void backward(const variable_list& tensors, const variable_list& grad_tensors,
+                         std::optional<bool> retain_graph, bool create_graph) {
     variable_list roots_grads;
     for (std::size_t i = 0; i < tensors.size(); ++i) {
         if (i < grad_tensors.size() && grad_tensors[i].defined()) {
@@ -259,13 +260,13 @@ inline void backward(const variable_list& tensors, const variable_list& grad_ten
 
 namespace ctgrad {
 
-inline void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, bool create_graph) const {
+CTGRAD_API void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, bool create_graph) const {
     if (!requires_grad())
         throw Error("element 0 of tensors does not require grad and does not have a grad_fn");
     autograd::backward({*this}, {gradient}, retain_graph, create_graph);
 }
 
-inline Tensor& Tensor::requires_grad_(bool r) {
+CTGRAD_API Tensor& Tensor::requires_grad_(bool r) {
     TensorImpl& impl = *impl_;
     if (!is_leaf() && !r)
         throw Error("you can only change requires_grad flags of leaf variables. If you want to use a computed "
@@ -277,7 +278,7 @@ inline Tensor& Tensor::requires_grad_(bool r) {
     return *this;
 }
 
-inline void Tensor::retain_grad() const {
+CTGRAD_API void Tensor::retain_grad() const {
     TensorImpl& impl = *impl_;
     if (!impl.requires_grad) throw Error("can't retain_grad on Tensor that has requires_grad=False");
     if (!impl.grad_fn || impl.retains_grad) return;  // a leaf keeps its gradient anyway
@@ -285,9 +286,9 @@ inline void Tensor::retain_grad() const {
     impl.grad_fn->retained_.emplace_back(impl.output_nr, impl_);
 }
 
-inline Tensor Tensor::detach() const { return Tensor(autograd::detail::alias_of(checked())); }
+CTGRAD_API Tensor Tensor::detach() const { return Tensor(autograd::detail::alias_of(checked())); }
 
-inline Tensor& Tensor::detach_() {
+CTGRAD_API Tensor& Tensor::detach_() {
     impl_->grad_fn.reset();
     impl_->requires_grad = false;
     impl_->output_nr = 0;

@@ -24,6 +24,10 @@
 // with tensor ops, so that they are differentiable again (higher-order derivatives).
 //
 // fuse(e, wrt(a, b), x = t, ...) differentiates for the variables of wrt(...) only (see fuse()).
+#include "../config.hpp"
+#if !CTGRAD_RUNTIME_DEFINITIONS
+#error "ctgrad/autograd/fuse.hpp instantiates the runtime's element-wise templates for each expression, so it needs the runtime's definitions: define CTGRAD_HEADER_ONLY before the first include (meson: ctgrad_header_only_dep) and do not link the library ctgrad"
+#endif
 #include <algorithm>
 #include <array>
 #include <cstdint>

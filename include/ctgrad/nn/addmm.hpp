@@ -189,8 +189,8 @@ void small_product_accumulate(T* __restrict c, const T* __restrict a, std::int64
 
 }  // namespace detail
 
-inline Tensor addmm(const Tensor& self, const Tensor& mat1, const Tensor& mat2, const Scalar& beta = 1,
-                    const Scalar& alpha = 1) {
+CTGRAD_API Tensor addmm(const Tensor& self, const Tensor& mat1, const Tensor& mat2, const Scalar& beta,
+                         const Scalar& alpha) {
     using namespace detail;
     constexpr const char* op = "addmm";
     if (mat1.dim() != 2)

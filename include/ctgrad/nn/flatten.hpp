@@ -3,7 +3,7 @@
 // batch stays a batch). The result is a view of the input.
 #include <ostream>
 
-#include "../ops/views.hpp"
+#include "../tensor/functions.hpp"
 #include "options.hpp"
 #include "pimpl.hpp"
 

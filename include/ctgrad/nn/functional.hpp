@@ -1,12 +1,9 @@
 #pragma once
 // nn::functional: the layers and losses as functions (libtorch's torch::nn::functional, usually
 // spelled `namespace F = ctgrad::nn::functional;`).
-#include "../ops/elementwise.hpp"
-#include "../ops/inplace.hpp"
-#include "../ops/linalg.hpp"
-#include "../ops/views.hpp"
-#include "addmm.hpp"
-#include "loss_ops.hpp"
+#include "../tensor/functions.hpp"
+#include "enum.hpp"
+#include "losses.hpp"
 #include "options.hpp"
 
 namespace ctgrad::nn::functional {

@@ -9,7 +9,6 @@
 #include <variant>
 
 #include "../autograd/grad_mode.hpp"
-#include "../ops/inplace.hpp"
 #include "../tensor/functions.hpp"
 #include "enum.hpp"
 

@@ -25,15 +25,9 @@
 #include "../ops/fused.hpp"
 #include "../ops/reduction.hpp"
 #include "enum.hpp"
+#include "losses.hpp"
 
 namespace ctgrad {
-
-Tensor mse_loss(const Tensor& input, const Tensor& target, std::int64_t reduction = Reduction::Mean);
-Tensor l1_loss(const Tensor& input, const Tensor& target, std::int64_t reduction = Reduction::Mean);
-Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, std::int64_t reduction = Reduction::Mean,
-                      double beta = 1.0);
-Tensor huber_loss(const Tensor& input, const Tensor& target, std::int64_t reduction = Reduction::Mean,
-                  double delta = 1.0);
 
 namespace detail::loss {
 
@@ -296,7 +290,7 @@ Tensor piecewise_loss(const Tensor& input, const Tensor& target, std::int64_t re
 
 }  // namespace detail::loss
 
-inline Tensor mse_loss(const Tensor& input, const Tensor& target, std::int64_t reduction) {
+CTGRAD_API Tensor mse_loss(const Tensor& input, const Tensor& target, std::int64_t reduction) {
     using namespace detail;
     using namespace detail::loss;
     check_reduction(reduction, "mse_loss");
@@ -328,7 +322,7 @@ inline Tensor mse_loss(const Tensor& input, const Tensor& target, std::int64_t r
     return out;
 }
 
-inline Tensor l1_loss(const Tensor& input, const Tensor& target, std::int64_t reduction) {
+CTGRAD_API Tensor l1_loss(const Tensor& input, const Tensor& target, std::int64_t reduction) {
     detail::loss::check_reduction(reduction, "l1_loss");
     broadcast_shapes(input.sizes(), target.sizes(), "l1_loss");
     const Tensor loss = (input - target).abs();
@@ -336,12 +330,12 @@ inline Tensor l1_loss(const Tensor& input, const Tensor& target, std::int64_t re
     return reduction == Reduction::Mean ? loss.mean() : loss.sum();
 }
 
-inline Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, std::int64_t reduction, double beta) {
+CTGRAD_API Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, std::int64_t reduction, double beta) {
     if (beta < 0) throw Error("smooth_l1_loss does not support negative values for beta.");
     return detail::loss::piecewise_loss(input, target, reduction, detail::loss::smooth_l1{beta});
 }
 
-inline Tensor huber_loss(const Tensor& input, const Tensor& target, std::int64_t reduction, double delta) {
+CTGRAD_API Tensor huber_loss(const Tensor& input, const Tensor& target, std::int64_t reduction, double delta) {
     if (!(delta > 0)) throw Error("huber_loss does not support non-positive values for delta.");
     return detail::loss::piecewise_loss(input, target, reduction, detail::loss::huber{delta});
 }

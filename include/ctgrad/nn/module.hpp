@@ -18,8 +18,7 @@
 #include <vector>
 
 #include "../autograd/grad_mode.hpp"
-#include "../ops/conversion.hpp"
-#include "../ops/inplace.hpp"
+#include "../tensor/functions.hpp"
 #include "ordered_dict.hpp"
 
 namespace ctgrad::nn {

@@ -176,47 +176,47 @@ inline void fill_where(Tensor& out, const Tensor& mask, double value) {
 
 }  // namespace detail
 
-inline Tensor eq(const Tensor& a, const Tensor& b) { return detail::compare<detail::eq_cmp>(a, b); }
-inline Tensor ne(const Tensor& a, const Tensor& b) { return detail::compare<detail::ne_cmp>(a, b); }
-inline Tensor lt(const Tensor& a, const Tensor& b) { return detail::compare<detail::lt_cmp>(a, b); }
-inline Tensor le(const Tensor& a, const Tensor& b) { return detail::compare<detail::le_cmp>(a, b); }
-inline Tensor gt(const Tensor& a, const Tensor& b) { return detail::compare<detail::gt_cmp>(a, b); }
-inline Tensor ge(const Tensor& a, const Tensor& b) { return detail::compare<detail::ge_cmp>(a, b); }
+CTGRAD_API Tensor eq(const Tensor& a, const Tensor& b) { return detail::compare<detail::eq_cmp>(a, b); }
+CTGRAD_API Tensor ne(const Tensor& a, const Tensor& b) { return detail::compare<detail::ne_cmp>(a, b); }
+CTGRAD_API Tensor lt(const Tensor& a, const Tensor& b) { return detail::compare<detail::lt_cmp>(a, b); }
+CTGRAD_API Tensor le(const Tensor& a, const Tensor& b) { return detail::compare<detail::le_cmp>(a, b); }
+CTGRAD_API Tensor gt(const Tensor& a, const Tensor& b) { return detail::compare<detail::gt_cmp>(a, b); }
+CTGRAD_API Tensor ge(const Tensor& a, const Tensor& b) { return detail::compare<detail::ge_cmp>(a, b); }
 
 // A number takes the dtype PyTorch gives a wrapped number next to the tensor.
-inline Tensor eq(const Tensor& a, const Scalar& b) { return eq(a, detail::scalar_operand(b, a)); }
-inline Tensor ne(const Tensor& a, const Scalar& b) { return ne(a, detail::scalar_operand(b, a)); }
-inline Tensor lt(const Tensor& a, const Scalar& b) { return lt(a, detail::scalar_operand(b, a)); }
-inline Tensor le(const Tensor& a, const Scalar& b) { return le(a, detail::scalar_operand(b, a)); }
-inline Tensor gt(const Tensor& a, const Scalar& b) { return gt(a, detail::scalar_operand(b, a)); }
-inline Tensor ge(const Tensor& a, const Scalar& b) { return ge(a, detail::scalar_operand(b, a)); }
+CTGRAD_API Tensor eq(const Tensor& a, const Scalar& b) { return eq(a, detail::scalar_operand(b, a)); }
+CTGRAD_API Tensor ne(const Tensor& a, const Scalar& b) { return ne(a, detail::scalar_operand(b, a)); }
+CTGRAD_API Tensor lt(const Tensor& a, const Scalar& b) { return lt(a, detail::scalar_operand(b, a)); }
+CTGRAD_API Tensor le(const Tensor& a, const Scalar& b) { return le(a, detail::scalar_operand(b, a)); }
+CTGRAD_API Tensor gt(const Tensor& a, const Scalar& b) { return gt(a, detail::scalar_operand(b, a)); }
+CTGRAD_API Tensor ge(const Tensor& a, const Scalar& b) { return ge(a, detail::scalar_operand(b, a)); }
 
 // As in libtorch, the operators give bool tensors, not bools: `(a == b).all().item<bool>()`.
-inline Tensor operator==(const Tensor& a, const Tensor& b) { return eq(a, b); }
-inline Tensor operator!=(const Tensor& a, const Tensor& b) { return ne(a, b); }
-inline Tensor operator<(const Tensor& a, const Tensor& b) { return lt(a, b); }
-inline Tensor operator<=(const Tensor& a, const Tensor& b) { return le(a, b); }
-inline Tensor operator>(const Tensor& a, const Tensor& b) { return gt(a, b); }
-inline Tensor operator>=(const Tensor& a, const Tensor& b) { return ge(a, b); }
-inline Tensor operator==(const Tensor& a, const Scalar& b) { return eq(a, b); }
-inline Tensor operator!=(const Tensor& a, const Scalar& b) { return ne(a, b); }
-inline Tensor operator<(const Tensor& a, const Scalar& b) { return lt(a, b); }
-inline Tensor operator<=(const Tensor& a, const Scalar& b) { return le(a, b); }
-inline Tensor operator>(const Tensor& a, const Scalar& b) { return gt(a, b); }
-inline Tensor operator>=(const Tensor& a, const Scalar& b) { return ge(a, b); }
+CTGRAD_API Tensor operator==(const Tensor& a, const Tensor& b) { return eq(a, b); }
+CTGRAD_API Tensor operator!=(const Tensor& a, const Tensor& b) { return ne(a, b); }
+CTGRAD_API Tensor operator<(const Tensor& a, const Tensor& b) { return lt(a, b); }
+CTGRAD_API Tensor operator<=(const Tensor& a, const Tensor& b) { return le(a, b); }
+CTGRAD_API Tensor operator>(const Tensor& a, const Tensor& b) { return gt(a, b); }
+CTGRAD_API Tensor operator>=(const Tensor& a, const Tensor& b) { return ge(a, b); }
+CTGRAD_API Tensor operator==(const Tensor& a, const Scalar& b) { return eq(a, b); }
+CTGRAD_API Tensor operator!=(const Tensor& a, const Scalar& b) { return ne(a, b); }
+CTGRAD_API Tensor operator<(const Tensor& a, const Scalar& b) { return lt(a, b); }
+CTGRAD_API Tensor operator<=(const Tensor& a, const Scalar& b) { return le(a, b); }
+CTGRAD_API Tensor operator>(const Tensor& a, const Scalar& b) { return gt(a, b); }
+CTGRAD_API Tensor operator>=(const Tensor& a, const Scalar& b) { return ge(a, b); }
 // A number on the left: `2 < t` is `t > 2`.
-inline Tensor operator==(const Scalar& a, const Tensor& b) { return eq(b, a); }
-inline Tensor operator!=(const Scalar& a, const Tensor& b) { return ne(b, a); }
-inline Tensor operator<(const Scalar& a, const Tensor& b) { return gt(b, a); }
-inline Tensor operator<=(const Scalar& a, const Tensor& b) { return ge(b, a); }
-inline Tensor operator>(const Scalar& a, const Tensor& b) { return lt(b, a); }
-inline Tensor operator>=(const Scalar& a, const Tensor& b) { return le(b, a); }
+CTGRAD_API Tensor operator==(const Scalar& a, const Tensor& b) { return eq(b, a); }
+CTGRAD_API Tensor operator!=(const Scalar& a, const Tensor& b) { return ne(b, a); }
+CTGRAD_API Tensor operator<(const Scalar& a, const Tensor& b) { return gt(b, a); }
+CTGRAD_API Tensor operator<=(const Scalar& a, const Tensor& b) { return ge(b, a); }
+CTGRAD_API Tensor operator>(const Scalar& a, const Tensor& b) { return lt(b, a); }
+CTGRAD_API Tensor operator>=(const Scalar& a, const Tensor& b) { return le(b, a); }
 
-inline Tensor all(const Tensor& a) { return detail::any_or_all<false>(a); }
-inline Tensor any(const Tensor& a) { return detail::any_or_all<true>(a); }
+CTGRAD_API Tensor all(const Tensor& a) { return detail::any_or_all<false>(a); }
+CTGRAD_API Tensor any(const Tensor& a) { return detail::any_or_all<true>(a); }
 
 // Same sizes and equal values (compared in the promoted dtype, as torch.equal does).
-inline bool equal(const Tensor& a, const Tensor& b) {
+CTGRAD_API bool equal(const Tensor& a, const Tensor& b) {
     detail::common_device("equal", {&a, &b});
     return a.sizes() == b.sizes() && all(eq(a, b)).item<bool>();
 }
@@ -224,7 +224,7 @@ inline bool equal(const Tensor& a, const Tensor& b) {
 // Whether |a - b| <= atol + rtol * |b| everywhere (broadcast), or a == b (infinities); NaN is
 // never close. Computed as PyTorch's isclose: in the tensors' dtype (which must be the same),
 // integers' error exactly and then in float, bools as float.
-inline bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8) {
+CTGRAD_API bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol) {
     detail::common_device("allclose", {&a, &b});
     // The answer is read on the host anyway: device tensors are compared there, with the CPU's
     // exact rules for integers and infinities.
@@ -264,22 +264,22 @@ inline bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, doubl
     return close;
 }
 
-inline Tensor Tensor::eq(const Tensor& o) const { return ctgrad::eq(*this, o); }
-inline Tensor Tensor::eq(const Scalar& o) const { return ctgrad::eq(*this, o); }
-inline Tensor Tensor::ne(const Tensor& o) const { return ctgrad::ne(*this, o); }
-inline Tensor Tensor::ne(const Scalar& o) const { return ctgrad::ne(*this, o); }
-inline Tensor Tensor::lt(const Tensor& o) const { return ctgrad::lt(*this, o); }
-inline Tensor Tensor::lt(const Scalar& o) const { return ctgrad::lt(*this, o); }
-inline Tensor Tensor::le(const Tensor& o) const { return ctgrad::le(*this, o); }
-inline Tensor Tensor::le(const Scalar& o) const { return ctgrad::le(*this, o); }
-inline Tensor Tensor::gt(const Tensor& o) const { return ctgrad::gt(*this, o); }
-inline Tensor Tensor::gt(const Scalar& o) const { return ctgrad::gt(*this, o); }
-inline Tensor Tensor::ge(const Tensor& o) const { return ctgrad::ge(*this, o); }
-inline Tensor Tensor::ge(const Scalar& o) const { return ctgrad::ge(*this, o); }
-inline Tensor Tensor::all() const { return ctgrad::all(*this); }
-inline Tensor Tensor::any() const { return ctgrad::any(*this); }
-inline bool Tensor::equal(const Tensor& other) const { return ctgrad::equal(*this, other); }
-inline bool Tensor::allclose(const Tensor& other, double rtol, double atol) const {
+CTGRAD_API Tensor Tensor::eq(const Tensor& o) const { return ctgrad::eq(*this, o); }
+CTGRAD_API Tensor Tensor::eq(const Scalar& o) const { return ctgrad::eq(*this, o); }
+CTGRAD_API Tensor Tensor::ne(const Tensor& o) const { return ctgrad::ne(*this, o); }
+CTGRAD_API Tensor Tensor::ne(const Scalar& o) const { return ctgrad::ne(*this, o); }
+CTGRAD_API Tensor Tensor::lt(const Tensor& o) const { return ctgrad::lt(*this, o); }
+CTGRAD_API Tensor Tensor::lt(const Scalar& o) const { return ctgrad::lt(*this, o); }
+CTGRAD_API Tensor Tensor::le(const Tensor& o) const { return ctgrad::le(*this, o); }
+CTGRAD_API Tensor Tensor::le(const Scalar& o) const { return ctgrad::le(*this, o); }
+CTGRAD_API Tensor Tensor::gt(const Tensor& o) const { return ctgrad::gt(*this, o); }
+CTGRAD_API Tensor Tensor::gt(const Scalar& o) const { return ctgrad::gt(*this, o); }
+CTGRAD_API Tensor Tensor::ge(const Tensor& o) const { return ctgrad::ge(*this, o); }
+CTGRAD_API Tensor Tensor::ge(const Scalar& o) const { return ctgrad::ge(*this, o); }
+CTGRAD_API Tensor Tensor::all() const { return ctgrad::all(*this); }
+CTGRAD_API Tensor Tensor::any() const { return ctgrad::any(*this); }
+CTGRAD_API bool Tensor::equal(const Tensor& other) const { return ctgrad::equal(*this, other); }
+CTGRAD_API bool Tensor::allclose(const Tensor& other, double rtol, double atol) const {
     return ctgrad::allclose(*this, other, rtol, atol);
 }
 

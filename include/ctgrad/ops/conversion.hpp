@@ -33,25 +33,25 @@ inline Tensor to_copy(const Tensor& t, ScalarType dtype, Device device) {
 }
 }  // namespace detail
 
-inline Tensor Tensor::clone() const {
+CTGRAD_API Tensor Tensor::clone() const {
     Tensor out = detail::contiguous_copy(*this, scalar_type());
     if (autograd::compute_requires_grad({this})) autograd::record<detail::CloneBackward>(out, {this});
     return out;
 }
 
-inline Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
+CTGRAD_API Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
 
-inline Tensor Tensor::to(ScalarType dtype, bool copy) const {
+CTGRAD_API Tensor Tensor::to(ScalarType dtype, bool copy) const {
     if (dtype == scalar_type() && !copy) return *this;
     return detail::to_copy(*this, dtype, device());
 }
 
-inline Tensor Tensor::to(Device device, bool copy) const {
+CTGRAD_API Tensor Tensor::to(Device device, bool copy) const {
     if (device == this->device() && !copy) return *this;
     return detail::to_copy(*this, scalar_type(), device);
 }
 
-inline Tensor Tensor::to(const TensorOptions& options, bool copy) const {
+CTGRAD_API Tensor Tensor::to(const TensorOptions& options, bool copy) const {
     const ScalarType dtype = options.has_dtype() ? options.dtype() : scalar_type();
     const Device device = options.has_device() ? options.device() : this->device();
     if (dtype == scalar_type() && device == this->device() && !copy) return *this;

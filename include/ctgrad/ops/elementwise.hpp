@@ -367,39 +367,39 @@ Tensor binary_op(const Tensor& a0, const Tensor& b0, const char* name) {
 
 }  // namespace detail
 
-inline Tensor neg(const Tensor& a) { return detail::unary_op<expr::neg_op>(a); }
-inline Tensor exp(const Tensor& a) { return detail::unary_op<expr::exp_op>(a); }
-inline Tensor log(const Tensor& a) { return detail::unary_op<expr::log_op>(a); }
-inline Tensor sin(const Tensor& a) { return detail::unary_op<expr::sin_op>(a); }
-inline Tensor cos(const Tensor& a) { return detail::unary_op<expr::cos_op>(a); }
-inline Tensor tan(const Tensor& a) { return detail::unary_op<expr::tan_op>(a); }
-inline Tensor tanh(const Tensor& a) { return detail::unary_op<expr::tanh_op>(a); }
-inline Tensor sigmoid(const Tensor& a) { return detail::unary_op<expr::sigmoid_op>(a); }
-inline Tensor relu(const Tensor& a) { return detail::unary_op<expr::relu_op>(a); }
-inline Tensor sqrt(const Tensor& a) { return detail::unary_op<expr::sqrt_op>(a); }
-inline Tensor abs(const Tensor& a) { return detail::unary_op<expr::abs_op>(a); }
-inline Tensor square(const Tensor& a) { return detail::unary_op<expr::ipow_op<2>>(a); }
+CTGRAD_API Tensor neg(const Tensor& a) { return detail::unary_op<expr::neg_op>(a); }
+CTGRAD_API Tensor exp(const Tensor& a) { return detail::unary_op<expr::exp_op>(a); }
+CTGRAD_API Tensor log(const Tensor& a) { return detail::unary_op<expr::log_op>(a); }
+CTGRAD_API Tensor sin(const Tensor& a) { return detail::unary_op<expr::sin_op>(a); }
+CTGRAD_API Tensor cos(const Tensor& a) { return detail::unary_op<expr::cos_op>(a); }
+CTGRAD_API Tensor tan(const Tensor& a) { return detail::unary_op<expr::tan_op>(a); }
+CTGRAD_API Tensor tanh(const Tensor& a) { return detail::unary_op<expr::tanh_op>(a); }
+CTGRAD_API Tensor sigmoid(const Tensor& a) { return detail::unary_op<expr::sigmoid_op>(a); }
+CTGRAD_API Tensor relu(const Tensor& a) { return detail::unary_op<expr::relu_op>(a); }
+CTGRAD_API Tensor sqrt(const Tensor& a) { return detail::unary_op<expr::sqrt_op>(a); }
+CTGRAD_API Tensor abs(const Tensor& a) { return detail::unary_op<expr::abs_op>(a); }
+CTGRAD_API Tensor square(const Tensor& a) { return detail::unary_op<expr::ipow_op<2>>(a); }
 
-inline Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) {
+CTGRAD_API Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) {
     if (alpha.to_double() == 1) return detail::binary_op<expr::add_op>(a, b);
     return detail::binary_op<expr::add_op>(a, mul(b, detail::scalar_operand(alpha, b)));
 }
-inline Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
+CTGRAD_API Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
     if (alpha.to_double() == 1) return detail::binary_op<expr::sub_op>(a, b);
     return detail::binary_op<expr::sub_op>(a, mul(b, detail::scalar_operand(alpha, b)));
 }
-inline Tensor mul(const Tensor& a, const Tensor& b) { return detail::binary_op<expr::mul_op>(a, b); }
-inline Tensor div(const Tensor& a, const Tensor& b) { return detail::binary_op<expr::div_op>(a, b); }
-inline Tensor maximum(const Tensor& a, const Tensor& b) { return detail::binary_op<expr::max_op>(a, b); }
-inline Tensor minimum(const Tensor& a, const Tensor& b) { return detail::binary_op<expr::min_op>(a, b); }
+CTGRAD_API Tensor mul(const Tensor& a, const Tensor& b) { return detail::binary_op<expr::mul_op>(a, b); }
+CTGRAD_API Tensor div(const Tensor& a, const Tensor& b) { return detail::binary_op<expr::div_op>(a, b); }
+CTGRAD_API Tensor maximum(const Tensor& a, const Tensor& b) { return detail::binary_op<expr::max_op>(a, b); }
+CTGRAD_API Tensor minimum(const Tensor& a, const Tensor& b) { return detail::binary_op<expr::min_op>(a, b); }
 
-inline Tensor pow(const Tensor& a, const Tensor& exponent) { return detail::binary_op<expr::pow_op>(a, exponent); }
+CTGRAD_API Tensor pow(const Tensor& a, const Tensor& exponent) { return detail::binary_op<expr::pow_op>(a, exponent); }
 // Exponents 2 and 3 multiply (as ATen's pow does). So does 4, which ATen sends through its
 // vectorised pow (within an ulp of exact): squaring twice is within an ulp too, and a scalar
 // pow() per element made the seed's DynamicNet, which raises x to 4 up to five times a step,
 // spend most of its step there (9.4 us against 0.2 us per 2000 floats). Any other exponent goes
 // through pow().
-inline Tensor pow(const Tensor& a, const Scalar& exponent) {
+CTGRAD_API Tensor pow(const Tensor& a, const Scalar& exponent) {
     const double e = exponent.to_double();
     if (a.is_floating_point() && e == 2) return detail::unary_op<expr::ipow_op<2>>(a, "PowBackward0");
     if (a.is_floating_point() && e == 3) return detail::unary_op<expr::ipow_op<3>>(a, "PowBackward0");
@@ -407,27 +407,27 @@ inline Tensor pow(const Tensor& a, const Scalar& exponent) {
     Tensor base = a.is_floating_point() ? a : detail::contiguous_copy(a, kFloat);
     return detail::binary_op<expr::pow_op>(base, detail::scalar_operand(exponent, base), "PowBackward0");
 }
-inline Tensor pow(const Scalar& base, const Tensor& exponent) {
+CTGRAD_API Tensor pow(const Scalar& base, const Tensor& exponent) {
     return detail::binary_op<expr::pow_op>(detail::scalar_operand(base, exponent), exponent, "PowBackward1");
 }
 
-inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-inline Tensor operator-(const Tensor& a) { return neg(a); }
+CTGRAD_API Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+CTGRAD_API Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+CTGRAD_API Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+CTGRAD_API Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+CTGRAD_API Tensor operator-(const Tensor& a) { return neg(a); }
 
 // grad_fn names as libtorch's operators give them: a Scalar operand selects the `.Scalar`
 // overload (AddBackward1, MulBackward1, ...); `s - t` is empty_like(t).fill_(s).sub_(t) there
 // (SubBackward0) and `s / t` is .div_(t) (DivBackward0).
-inline Tensor operator+(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::add_op>(a, detail::scalar_operand(s, a), "AddBackward1"); }
-inline Tensor operator+(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::add_op>(detail::scalar_operand(s, a), a, "AddBackward1"); }
-inline Tensor operator-(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::sub_op>(a, detail::scalar_operand(s, a), "SubBackward1"); }
-inline Tensor operator-(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::sub_op>(detail::scalar_operand(s, a), a, "SubBackward0"); }
-inline Tensor operator*(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::mul_op>(a, detail::scalar_operand(s, a), "MulBackward1"); }
-inline Tensor operator*(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::mul_op>(detail::scalar_operand(s, a), a, "MulBackward1"); }
-inline Tensor operator/(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::div_op>(a, detail::scalar_operand(s, a), "DivBackward1"); }
-inline Tensor operator/(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::div_op>(detail::scalar_operand(s, a), a); }
+CTGRAD_API Tensor operator+(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::add_op>(a, detail::scalar_operand(s, a), "AddBackward1"); }
+CTGRAD_API Tensor operator+(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::add_op>(detail::scalar_operand(s, a), a, "AddBackward1"); }
+CTGRAD_API Tensor operator-(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::sub_op>(a, detail::scalar_operand(s, a), "SubBackward1"); }
+CTGRAD_API Tensor operator-(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::sub_op>(detail::scalar_operand(s, a), a, "SubBackward0"); }
+CTGRAD_API Tensor operator*(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::mul_op>(a, detail::scalar_operand(s, a), "MulBackward1"); }
+CTGRAD_API Tensor operator*(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::mul_op>(detail::scalar_operand(s, a), a, "MulBackward1"); }
+CTGRAD_API Tensor operator/(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::div_op>(a, detail::scalar_operand(s, a), "DivBackward1"); }
+CTGRAD_API Tensor operator/(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::div_op>(detail::scalar_operand(s, a), a); }
 
 namespace detail {
 // other * alpha, an integer when both are (an int64 tensor plus 2 stays int64).
@@ -437,29 +437,29 @@ inline Scalar scaled(const Scalar& other, const Scalar& alpha) {
 }
 }  // namespace detail
 
-inline Tensor Tensor::add(const Tensor& o, const Scalar& alpha) const { return ctgrad::add(*this, o, alpha); }
-inline Tensor Tensor::add(const Scalar& o, const Scalar& alpha) const { return *this + detail::scaled(o, alpha); }
-inline Tensor Tensor::sub(const Tensor& o, const Scalar& alpha) const { return ctgrad::sub(*this, o, alpha); }
-inline Tensor Tensor::sub(const Scalar& o, const Scalar& alpha) const { return *this - detail::scaled(o, alpha); }
-inline Tensor Tensor::mul(const Tensor& o) const { return ctgrad::mul(*this, o); }
-inline Tensor Tensor::mul(const Scalar& o) const { return *this * o; }
-inline Tensor Tensor::div(const Tensor& o) const { return ctgrad::div(*this, o); }
-inline Tensor Tensor::div(const Scalar& o) const { return *this / o; }
-inline Tensor Tensor::pow(const Tensor& e) const { return ctgrad::pow(*this, e); }
-inline Tensor Tensor::pow(const Scalar& e) const { return ctgrad::pow(*this, e); }
-inline Tensor Tensor::neg() const { return ctgrad::neg(*this); }
-inline Tensor Tensor::exp() const { return ctgrad::exp(*this); }
-inline Tensor Tensor::log() const { return ctgrad::log(*this); }
-inline Tensor Tensor::sin() const { return ctgrad::sin(*this); }
-inline Tensor Tensor::cos() const { return ctgrad::cos(*this); }
-inline Tensor Tensor::tan() const { return ctgrad::tan(*this); }
-inline Tensor Tensor::tanh() const { return ctgrad::tanh(*this); }
-inline Tensor Tensor::sigmoid() const { return ctgrad::sigmoid(*this); }
-inline Tensor Tensor::relu() const { return ctgrad::relu(*this); }
-inline Tensor Tensor::sqrt() const { return ctgrad::sqrt(*this); }
-inline Tensor Tensor::abs() const { return ctgrad::abs(*this); }
-inline Tensor Tensor::square() const { return ctgrad::square(*this); }
-inline Tensor Tensor::maximum(const Tensor& o) const { return ctgrad::maximum(*this, o); }
-inline Tensor Tensor::minimum(const Tensor& o) const { return ctgrad::minimum(*this, o); }
+CTGRAD_API Tensor Tensor::add(const Tensor& o, const Scalar& alpha) const { return ctgrad::add(*this, o, alpha); }
+CTGRAD_API Tensor Tensor::add(const Scalar& o, const Scalar& alpha) const { return *this + detail::scaled(o, alpha); }
+CTGRAD_API Tensor Tensor::sub(const Tensor& o, const Scalar& alpha) const { return ctgrad::sub(*this, o, alpha); }
+CTGRAD_API Tensor Tensor::sub(const Scalar& o, const Scalar& alpha) const { return *this - detail::scaled(o, alpha); }
+CTGRAD_API Tensor Tensor::mul(const Tensor& o) const { return ctgrad::mul(*this, o); }
+CTGRAD_API Tensor Tensor::mul(const Scalar& o) const { return *this * o; }
+CTGRAD_API Tensor Tensor::div(const Tensor& o) const { return ctgrad::div(*this, o); }
+CTGRAD_API Tensor Tensor::div(const Scalar& o) const { return *this / o; }
+CTGRAD_API Tensor Tensor::pow(const Tensor& e) const { return ctgrad::pow(*this, e); }
+CTGRAD_API Tensor Tensor::pow(const Scalar& e) const { return ctgrad::pow(*this, e); }
+CTGRAD_API Tensor Tensor::neg() const { return ctgrad::neg(*this); }
+CTGRAD_API Tensor Tensor::exp() const { return ctgrad::exp(*this); }
+CTGRAD_API Tensor Tensor::log() const { return ctgrad::log(*this); }
+CTGRAD_API Tensor Tensor::sin() const { return ctgrad::sin(*this); }
+CTGRAD_API Tensor Tensor::cos() const { return ctgrad::cos(*this); }
+CTGRAD_API Tensor Tensor::tan() const { return ctgrad::tan(*this); }
+CTGRAD_API Tensor Tensor::tanh() const { return ctgrad::tanh(*this); }
+CTGRAD_API Tensor Tensor::sigmoid() const { return ctgrad::sigmoid(*this); }
+CTGRAD_API Tensor Tensor::relu() const { return ctgrad::relu(*this); }
+CTGRAD_API Tensor Tensor::sqrt() const { return ctgrad::sqrt(*this); }
+CTGRAD_API Tensor Tensor::abs() const { return ctgrad::abs(*this); }
+CTGRAD_API Tensor Tensor::square() const { return ctgrad::square(*this); }
+CTGRAD_API Tensor Tensor::maximum(const Tensor& o) const { return ctgrad::maximum(*this, o); }
+CTGRAD_API Tensor Tensor::minimum(const Tensor& o) const { return ctgrad::minimum(*this, o); }
 
 }  // namespace ctgrad

@@ -164,28 +164,28 @@ void fill_elements(Tensor& self, F&& fill) {
 
 }  // namespace detail
 
-inline Tensor& Tensor::add_(const Tensor& o, const Scalar& alpha) {
+CTGRAD_API Tensor& Tensor::add_(const Tensor& o, const Scalar& alpha) {
     return detail::inplace(*this, &o, "add_", [&](const Tensor& b) { return ctgrad::add(b, o, alpha); });
 }
-inline Tensor& Tensor::add_(const Scalar& o, const Scalar& alpha) {
+CTGRAD_API Tensor& Tensor::add_(const Scalar& o, const Scalar& alpha) {
     return detail::inplace(*this, nullptr, "add_", [&](const Tensor& b) { return b.add(o, alpha); });
 }
-inline Tensor& Tensor::sub_(const Tensor& o, const Scalar& alpha) {
+CTGRAD_API Tensor& Tensor::sub_(const Tensor& o, const Scalar& alpha) {
     return detail::inplace(*this, &o, "sub_", [&](const Tensor& b) { return ctgrad::sub(b, o, alpha); });
 }
-inline Tensor& Tensor::sub_(const Scalar& o, const Scalar& alpha) {
+CTGRAD_API Tensor& Tensor::sub_(const Scalar& o, const Scalar& alpha) {
     return detail::inplace(*this, nullptr, "sub_", [&](const Tensor& b) { return b.sub(o, alpha); });
 }
-inline Tensor& Tensor::mul_(const Tensor& o) {
+CTGRAD_API Tensor& Tensor::mul_(const Tensor& o) {
     return detail::inplace(*this, &o, "mul_", [&](const Tensor& b) { return ctgrad::mul(b, o); });
 }
-inline Tensor& Tensor::mul_(const Scalar& o) {
+CTGRAD_API Tensor& Tensor::mul_(const Scalar& o) {
     return detail::inplace(*this, nullptr, "mul_", [&](const Tensor& b) { return b * o; });
 }
-inline Tensor& Tensor::div_(const Tensor& o) {
+CTGRAD_API Tensor& Tensor::div_(const Tensor& o) {
     return detail::inplace(*this, &o, "div_", [&](const Tensor& b) { return ctgrad::div(b, o); });
 }
-inline Tensor& Tensor::div_(const Scalar& o) {
+CTGRAD_API Tensor& Tensor::div_(const Scalar& o) {
     return detail::inplace(*this, nullptr, "div_", [&](const Tensor& b) { return b / o; });
 }
 
@@ -206,10 +206,10 @@ inline Tensor& fill_impl(Tensor& self, const Scalar& value, const char* op, cons
 }
 }  // namespace detail
 
-inline Tensor& Tensor::fill_(const Scalar& value) { return detail::fill_impl(*this, value, "fill_", "FillBackward2"); }
-inline Tensor& Tensor::zero_() { return detail::fill_impl(*this, 0, "zero_", "ZeroBackward0"); }
+CTGRAD_API Tensor& Tensor::fill_(const Scalar& value) { return detail::fill_impl(*this, value, "fill_", "FillBackward2"); }
+CTGRAD_API Tensor& Tensor::zero_() { return detail::fill_impl(*this, 0, "zero_", "ZeroBackward0"); }
 
-inline Tensor& Tensor::copy_(const Tensor& src) {
+CTGRAD_API Tensor& Tensor::copy_(const Tensor& src) {
     detail::check_inplace(*this, "copy_", &src);
     const std::vector<std::int64_t> shape = broadcast_shapes(sizes(), src.sizes(), "copy_");
     if (!(IntArrayRef(shape) == sizes()))
@@ -234,7 +234,7 @@ inline Tensor& Tensor::copy_(const Tensor& src) {
     return *this;
 }
 
-inline Tensor& Tensor::uniform_(double from, double to) {
+CTGRAD_API Tensor& Tensor::uniform_(double from, double to) {
     detail::check_inplace(*this, "uniform_", nullptr, false);
     detail::fill_elements(*this, [&](auto* p, std::int64_t n) {
         using T = std::remove_pointer_t<decltype(p)>;
@@ -244,7 +244,7 @@ inline Tensor& Tensor::uniform_(double from, double to) {
     detail::overwrite_history(*this, "UniformBackward0");
     return *this;
 }
-inline Tensor& Tensor::normal_(double mean, double std) {
+CTGRAD_API Tensor& Tensor::normal_(double mean, double std) {
     detail::check_inplace(*this, "normal_", nullptr, false);
     if (std < 0) throw Error("normal_ expects std >= 0.0, but found std " + std::to_string(std));
     detail::fill_elements(*this, [&](auto* p, std::int64_t n) {
@@ -255,7 +255,7 @@ inline Tensor& Tensor::normal_(double mean, double std) {
     detail::overwrite_history(*this, "NormalBackward0");
     return *this;
 }
-inline Tensor& Tensor::random_(std::int64_t from, std::int64_t to) {
+CTGRAD_API Tensor& Tensor::random_(std::int64_t from, std::int64_t to) {
     detail::check_inplace(*this, "random_", nullptr, false);
     detail::fill_elements(*this, [&](auto* p, std::int64_t n) {
         using T = std::remove_pointer_t<decltype(p)>;
@@ -278,7 +278,16 @@ T Tensor::item() const {
         return detail::convert_element<T>(value);
     });
 }
-inline Scalar Tensor::item() const {
+// The library holds item<T> for every type a program may ask for (tensor/tensor.hpp).
+#if defined(CTGRAD_BUILDING_RUNTIME)
+template bool Tensor::item<bool>() const;
+template float Tensor::item<float>() const;
+template double Tensor::item<double>() const;
+template int Tensor::item<int>() const;
+template long Tensor::item<long>() const;
+template long long Tensor::item<long long>() const;
+#endif
+CTGRAD_API Scalar Tensor::item() const {
     switch (scalar_type()) {
         case kBool: return Scalar(item<bool>());
         case kLong: return Scalar(item<std::int64_t>());

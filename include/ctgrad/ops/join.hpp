@@ -73,7 +73,7 @@ inline void record_join(const std::shared_ptr<autograd::Node>& node, const Tenso
 
 }  // namespace detail
 
-inline Tensor cat(const TensorList& tensors, std::int64_t dim) {
+CTGRAD_API Tensor cat(const TensorList& tensors, std::int64_t dim) {
     if (tensors.empty()) throw Error("torch.cat(): expected a non-empty list of Tensors");
     detail::check_same_devices(tensors, "cat");
     for (std::size_t i = 0; i < tensors.size(); ++i)
@@ -125,7 +125,7 @@ inline Tensor cat(const TensorList& tensors, std::int64_t dim) {
     return out;
 }
 
-inline Tensor stack(const TensorList& tensors, std::int64_t dim) {
+CTGRAD_API Tensor stack(const TensorList& tensors, std::int64_t dim) {
     if (tensors.empty()) throw Error("stack expects a non-empty TensorList");
     detail::check_same_devices(tensors, "stack");
     const Tensor& first = tensors[0];

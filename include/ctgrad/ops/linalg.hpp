@@ -412,15 +412,15 @@ inline Tensor matmul_impl(const Tensor& a, const Tensor& b) {
 
 }  // namespace detail
 
-inline Tensor dot(const Tensor& a, const Tensor& b) { return detail::dot_impl(a, b, "dot"); }
-inline Tensor mv(const Tensor& a, const Tensor& v) { return detail::mv_impl(a, v, "mv"); }
-inline Tensor mm(const Tensor& a, const Tensor& b) { return detail::mm_impl(a, b, "mm"); }
-inline Tensor bmm(const Tensor& a, const Tensor& b) { return detail::bmm_impl(a, b, "bmm"); }
-inline Tensor matmul(const Tensor& a, const Tensor& b) { return detail::matmul_impl(a, b); }
+CTGRAD_API Tensor dot(const Tensor& a, const Tensor& b) { return detail::dot_impl(a, b, "dot"); }
+CTGRAD_API Tensor mv(const Tensor& a, const Tensor& v) { return detail::mv_impl(a, v, "mv"); }
+CTGRAD_API Tensor mm(const Tensor& a, const Tensor& b) { return detail::mm_impl(a, b, "mm"); }
+CTGRAD_API Tensor bmm(const Tensor& a, const Tensor& b) { return detail::bmm_impl(a, b, "bmm"); }
+CTGRAD_API Tensor matmul(const Tensor& a, const Tensor& b) { return detail::matmul_impl(a, b); }
 
-inline Tensor Tensor::matmul(const Tensor& other) const { return ctgrad::matmul(*this, other); }
-inline Tensor Tensor::mm(const Tensor& other) const { return ctgrad::mm(*this, other); }
-inline Tensor Tensor::mv(const Tensor& vec) const { return ctgrad::mv(*this, vec); }
-inline Tensor Tensor::bmm(const Tensor& other) const { return ctgrad::bmm(*this, other); }
+CTGRAD_API Tensor Tensor::matmul(const Tensor& other) const { return ctgrad::matmul(*this, other); }
+CTGRAD_API Tensor Tensor::mm(const Tensor& other) const { return ctgrad::mm(*this, other); }
+CTGRAD_API Tensor Tensor::mv(const Tensor& vec) const { return ctgrad::mv(*this, vec); }
+CTGRAD_API Tensor Tensor::bmm(const Tensor& other) const { return ctgrad::bmm(*this, other); }
 
 }  // namespace ctgrad

@@ -324,26 +324,26 @@ Tensor arg_extreme(const Tensor& a, std::optional<std::int64_t> dim, bool keepdi
 
 }  // namespace detail
 
-inline Tensor max(const Tensor& a) { return detail::extreme_all<detail::max_order>(a); }
-inline Tensor min(const Tensor& a) { return detail::extreme_all<detail::min_order>(a); }
-inline std::tuple<Tensor, Tensor> max(const Tensor& a, std::int64_t dim, bool keepdim) {
+CTGRAD_API Tensor max(const Tensor& a) { return detail::extreme_all<detail::max_order>(a); }
+CTGRAD_API Tensor min(const Tensor& a) { return detail::extreme_all<detail::min_order>(a); }
+CTGRAD_API std::tuple<Tensor, Tensor> max(const Tensor& a, std::int64_t dim, bool keepdim) {
     return detail::extreme_along<detail::max_order>(a, dim, keepdim);
 }
-inline std::tuple<Tensor, Tensor> min(const Tensor& a, std::int64_t dim, bool keepdim) {
+CTGRAD_API std::tuple<Tensor, Tensor> min(const Tensor& a, std::int64_t dim, bool keepdim) {
     return detail::extreme_along<detail::min_order>(a, dim, keepdim);
 }
-inline Tensor argmax(const Tensor& a, std::optional<std::int64_t> dim, bool keepdim) {
+CTGRAD_API Tensor argmax(const Tensor& a, std::optional<std::int64_t> dim, bool keepdim) {
     return detail::arg_extreme<detail::max_order>(a, dim, keepdim);
 }
-inline Tensor argmin(const Tensor& a, std::optional<std::int64_t> dim, bool keepdim) {
+CTGRAD_API Tensor argmin(const Tensor& a, std::optional<std::int64_t> dim, bool keepdim) {
     return detail::arg_extreme<detail::min_order>(a, dim, keepdim);
 }
 
-inline Tensor Tensor::max() const { return ctgrad::max(*this); }
-inline Tensor Tensor::min() const { return ctgrad::min(*this); }
-inline std::tuple<Tensor, Tensor> Tensor::max(std::int64_t dim, bool keepdim) const { return ctgrad::max(*this, dim, keepdim); }
-inline std::tuple<Tensor, Tensor> Tensor::min(std::int64_t dim, bool keepdim) const { return ctgrad::min(*this, dim, keepdim); }
-inline Tensor Tensor::argmax(std::optional<std::int64_t> dim, bool keepdim) const { return ctgrad::argmax(*this, dim, keepdim); }
-inline Tensor Tensor::argmin(std::optional<std::int64_t> dim, bool keepdim) const { return ctgrad::argmin(*this, dim, keepdim); }
+CTGRAD_API Tensor Tensor::max() const { return ctgrad::max(*this); }
+CTGRAD_API Tensor Tensor::min() const { return ctgrad::min(*this); }
+CTGRAD_API std::tuple<Tensor, Tensor> Tensor::max(std::int64_t dim, bool keepdim) const { return ctgrad::max(*this, dim, keepdim); }
+CTGRAD_API std::tuple<Tensor, Tensor> Tensor::min(std::int64_t dim, bool keepdim) const { return ctgrad::min(*this, dim, keepdim); }
+CTGRAD_API Tensor Tensor::argmax(std::optional<std::int64_t> dim, bool keepdim) const { return ctgrad::argmax(*this, dim, keepdim); }
+CTGRAD_API Tensor Tensor::argmin(std::optional<std::int64_t> dim, bool keepdim) const { return ctgrad::argmin(*this, dim, keepdim); }
 
 }  // namespace ctgrad

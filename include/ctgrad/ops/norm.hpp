@@ -198,13 +198,13 @@ inline Tensor norm_impl(const Tensor& a, const Scalar& p_, IntArrayRef dims_in, 
 
 }  // namespace detail
 
-inline Tensor norm(const Tensor& a, const Scalar& p) { return detail::norm_impl(a, p, {}, false, true); }
-inline Tensor norm(const Tensor& a, const Scalar& p, IntArrayRef dims, bool keepdim) {
+CTGRAD_API Tensor norm(const Tensor& a, const Scalar& p) { return detail::norm_impl(a, p, {}, false, true); }
+CTGRAD_API Tensor norm(const Tensor& a, const Scalar& p, IntArrayRef dims, bool keepdim) {
     return detail::norm_impl(a, p, dims, keepdim, false);
 }
 
-inline Tensor Tensor::norm(const Scalar& p) const { return ctgrad::norm(*this, p); }
-inline Tensor Tensor::norm(const Scalar& p, IntArrayRef dims, bool keepdim) const {
+CTGRAD_API Tensor Tensor::norm(const Scalar& p) const { return ctgrad::norm(*this, p); }
+CTGRAD_API Tensor Tensor::norm(const Scalar& p, IntArrayRef dims, bool keepdim) const {
     return ctgrad::norm(*this, p, dims, keepdim);
 }
 

@@ -164,16 +164,16 @@ inline Tensor mean_impl(const Tensor& t, IntArrayRef dims_in, bool keepdim, std:
 
 }  // namespace detail
 
-inline Tensor sum(const Tensor& a, std::optional<ScalarType> dtype) { return detail::sum_impl(a, {}, false, dtype, true); }
-inline Tensor sum(const Tensor& a, IntArrayRef dims, bool keepdim, std::optional<ScalarType> dtype) {
+CTGRAD_API Tensor sum(const Tensor& a, std::optional<ScalarType> dtype) { return detail::sum_impl(a, {}, false, dtype, true); }
+CTGRAD_API Tensor sum(const Tensor& a, IntArrayRef dims, bool keepdim, std::optional<ScalarType> dtype) {
     return detail::sum_impl(a, dims, keepdim, dtype, false);
 }
-inline Tensor mean(const Tensor& a, std::optional<ScalarType> dtype) { return detail::mean_impl(a, {}, false, dtype, true); }
-inline Tensor mean(const Tensor& a, IntArrayRef dims, bool keepdim, std::optional<ScalarType> dtype) {
+CTGRAD_API Tensor mean(const Tensor& a, std::optional<ScalarType> dtype) { return detail::mean_impl(a, {}, false, dtype, true); }
+CTGRAD_API Tensor mean(const Tensor& a, IntArrayRef dims, bool keepdim, std::optional<ScalarType> dtype) {
     return detail::mean_impl(a, dims, keepdim, dtype, false);
 }
 
-inline Tensor sum_to(const Tensor& a, IntArrayRef target) {
+CTGRAD_API Tensor sum_to(const Tensor& a, IntArrayRef target) {
     if (a.sizes() == target) return a;
     const std::int64_t lead = a.dim() - static_cast<std::int64_t>(target.size());
     if (lead < 0)
@@ -191,14 +191,14 @@ inline Tensor sum_to(const Tensor& a, IntArrayRef target) {
     return sum(a, dims, true).view(target);
 }
 
-inline Tensor Tensor::sum(std::optional<ScalarType> dtype) const { return ctgrad::sum(*this, dtype); }
-inline Tensor Tensor::sum(IntArrayRef dims, bool keepdim, std::optional<ScalarType> dtype) const {
+CTGRAD_API Tensor Tensor::sum(std::optional<ScalarType> dtype) const { return ctgrad::sum(*this, dtype); }
+CTGRAD_API Tensor Tensor::sum(IntArrayRef dims, bool keepdim, std::optional<ScalarType> dtype) const {
     return ctgrad::sum(*this, dims, keepdim, dtype);
 }
-inline Tensor Tensor::mean(std::optional<ScalarType> dtype) const { return ctgrad::mean(*this, dtype); }
-inline Tensor Tensor::mean(IntArrayRef dims, bool keepdim, std::optional<ScalarType> dtype) const {
+CTGRAD_API Tensor Tensor::mean(std::optional<ScalarType> dtype) const { return ctgrad::mean(*this, dtype); }
+CTGRAD_API Tensor Tensor::mean(IntArrayRef dims, bool keepdim, std::optional<ScalarType> dtype) const {
     return ctgrad::mean(*this, dims, keepdim, dtype);
 }
-inline Tensor Tensor::sum_to_size(IntArrayRef sizes) const { return sum_to(*this, sizes); }
+CTGRAD_API Tensor Tensor::sum_to_size(IntArrayRef sizes) const { return sum_to(*this, sizes); }
 
 }  // namespace ctgrad

@@ -238,7 +238,7 @@ inline std::int64_t wrap_index(std::int64_t i, std::int64_t size) { return i < 0
 
 }  // namespace detail
 
-inline Tensor Tensor::view(IntArrayRef sizes) const {
+CTGRAD_API Tensor Tensor::view(IntArrayRef sizes) const {
     const std::vector<std::int64_t> to = detail::infer_size(sizes, numel(), "view", this->sizes());
     auto st = detail::view_strides(this->sizes(), strides(), to);
     if (!st)
@@ -252,7 +252,7 @@ inline Tensor Tensor::view(IntArrayRef sizes) const {
         "ViewBackward0");
 }
 
-inline Tensor Tensor::reshape(IntArrayRef sizes) const {
+CTGRAD_API Tensor Tensor::reshape(IntArrayRef sizes) const {
     const std::vector<std::int64_t> to = detail::infer_size(sizes, numel(), "reshape", this->sizes());
     // PyTorch's names: a reshape that can alias is _reshape_alias, one that copies _unsafe_view.
     const bool alias = detail::view_strides(this->sizes(), strides(), to).has_value();
@@ -263,7 +263,7 @@ inline Tensor Tensor::reshape(IntArrayRef sizes) const {
         alias ? "ReshapeAliasBackward0" : "UnsafeViewBackward0");
 }
 
-inline Tensor Tensor::unsqueeze(std::int64_t d) const {
+CTGRAD_API Tensor Tensor::unsqueeze(std::int64_t d) const {
     const std::int64_t n = dim();
     if (d < -n - 1 || d > n)
         throw Error("unsqueeze: Dimension out of range (expected to be in range of [" + std::to_string(-n - 1) + ", " +
@@ -279,7 +279,7 @@ inline Tensor Tensor::unsqueeze(std::int64_t d) const {
         "UnsqueezeBackward0");
 }
 
-inline Tensor Tensor::squeeze() const {
+CTGRAD_API Tensor Tensor::squeeze() const {
     return detail::make_view(
         *this, [](const detail::layout& l) {
             detail::layout out{{}, {}, l.offset};
@@ -293,7 +293,7 @@ inline Tensor Tensor::squeeze() const {
         "SqueezeBackward0");
 }
 
-inline Tensor Tensor::squeeze(std::int64_t d) const {
+CTGRAD_API Tensor Tensor::squeeze(std::int64_t d) const {
     const std::size_t at = static_cast<std::size_t>(wrap_dim(d, "squeeze"));
     return detail::make_view(
         *this, [&](detail::layout l) {
@@ -306,7 +306,7 @@ inline Tensor Tensor::squeeze(std::int64_t d) const {
         "SqueezeBackward1");
 }
 
-inline Tensor Tensor::flatten(std::int64_t start_dim, std::int64_t end_dim) const {
+CTGRAD_API Tensor Tensor::flatten(std::int64_t start_dim, std::int64_t end_dim) const {
     if (dim() == 0) return reshape({1});
     const std::int64_t s = wrap_dim(start_dim, "flatten"), e = wrap_dim(end_dim, "flatten");
     if (s > e) throw Error("flatten() has invalid args: start_dim cannot come after end_dim");
@@ -320,7 +320,7 @@ inline Tensor Tensor::flatten(std::int64_t start_dim, std::int64_t end_dim) cons
     return reshape(to);
 }
 
-inline Tensor Tensor::transpose(std::int64_t d0, std::int64_t d1) const {
+CTGRAD_API Tensor Tensor::transpose(std::int64_t d0, std::int64_t d1) const {
     const std::size_t a = static_cast<std::size_t>(wrap_dim(d0, "transpose"));
     const std::size_t b = static_cast<std::size_t>(wrap_dim(d1, "transpose"));
     return detail::make_view(
@@ -334,7 +334,7 @@ inline Tensor Tensor::transpose(std::int64_t d0, std::int64_t d1) const {
         "TransposeBackward0");
 }
 
-inline Tensor Tensor::t() const {
+CTGRAD_API Tensor Tensor::t() const {
     if (dim() > 2)
         throw Error("t() expects a tensor with <= 2 dimensions, but self is " + std::to_string(dim()) + "D");
     if (dim() < 2) return detail::make_view(*this, [](const detail::layout& l) { return l; }, "TBackward0");
@@ -347,7 +347,7 @@ inline Tensor Tensor::t() const {
         "TBackward0");
 }
 
-inline Tensor Tensor::permute(IntArrayRef dims) const {
+CTGRAD_API Tensor Tensor::permute(IntArrayRef dims) const {
     if (static_cast<std::int64_t>(dims.size()) != dim())
         throw Error("permute(sparse_coo): number of dimensions in the tensor input does not match the length of the "
                     "desired ordering of dimensions i.e. input.dim() = " + std::to_string(dim()) +
@@ -372,7 +372,7 @@ inline Tensor Tensor::permute(IntArrayRef dims) const {
         "PermuteBackward0");
 }
 
-inline Tensor Tensor::select(std::int64_t d, std::int64_t index) const {
+CTGRAD_API Tensor Tensor::select(std::int64_t d, std::int64_t index) const {
     if (dim() == 0) throw Error("select() cannot be applied to a 0-dim tensor.");
     const std::size_t at = static_cast<std::size_t>(wrap_dim(d, "select"));
     const std::int64_t size = sizes()[at];
@@ -390,7 +390,7 @@ inline Tensor Tensor::select(std::int64_t d, std::int64_t index) const {
         "SelectBackward0");
 }
 
-inline Tensor Tensor::slice(std::int64_t d, std::optional<std::int64_t> start, std::optional<std::int64_t> stop,
+CTGRAD_API Tensor Tensor::slice(std::int64_t d, std::optional<std::int64_t> start, std::optional<std::int64_t> stop,
                             std::int64_t step) const {
     if (dim() == 0) throw Error("slice() cannot be applied to a 0-dim tensor.");
     if (step <= 0) throw Error("slice step must be positive");
@@ -413,7 +413,7 @@ inline Tensor Tensor::slice(std::int64_t d, std::optional<std::int64_t> start, s
         "SliceBackward0");
 }
 
-inline Tensor Tensor::narrow(std::int64_t d, std::int64_t start, std::int64_t length) const {
+CTGRAD_API Tensor Tensor::narrow(std::int64_t d, std::int64_t start, std::int64_t length) const {
     const std::size_t at = static_cast<std::size_t>(wrap_dim(d, "narrow"));
     const std::int64_t size = sizes()[at];
     const std::int64_t s = start < 0 ? start + size : start;
@@ -423,7 +423,7 @@ inline Tensor Tensor::narrow(std::int64_t d, std::int64_t start, std::int64_t le
     return slice(d, s, s + length);
 }
 
-inline Tensor Tensor::index(const std::vector<indexing::TensorIndex>& indices) const {
+CTGRAD_API Tensor Tensor::index(const std::vector<indexing::TensorIndex>& indices) const {
     using kind = indexing::TensorIndex::kind;
     std::size_t consumed = 0;
     for (const auto& ix : indices)
@@ -455,7 +455,7 @@ inline Tensor Tensor::index(const std::vector<indexing::TensorIndex>& indices) c
     }
     return t;
 }
-inline Tensor Tensor::index(std::initializer_list<indexing::TensorIndex> indices) const {
+CTGRAD_API Tensor Tensor::index(std::initializer_list<indexing::TensorIndex> indices) const {
     return index(std::vector<indexing::TensorIndex>(indices));
 }
 
@@ -467,7 +467,7 @@ struct ExpandBackward final : autograd::Node {
 };
 }  // namespace detail
 
-inline Tensor Tensor::expand(IntArrayRef sizes) const {
+CTGRAD_API Tensor Tensor::expand(IntArrayRef sizes) const {
     const std::int64_t n = dim();
     const std::int64_t m = static_cast<std::int64_t>(sizes.size());
     auto fail = [&](std::int64_t i) {

@@ -14,8 +14,8 @@
 #include <tuple>
 #include <vector>
 
-#include "detail/adam_step.hpp"
 #include "detail/arg.hpp"
+#include "../config.hpp"
 #include "optimizer.hpp"
 
 namespace ctgrad::optim {
@@ -54,32 +54,45 @@ public:
     explicit AdamW(std::vector<Tensor> params, AdamWOptions defaults = {})
         : AdamW(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, defaults) {}
 
-    Tensor step(LossClosure closure = nullptr) override {
-        NoGradGuard no_grad;
-        Tensor loss = evaluate(closure);
-        for (auto& group : param_groups()) {
-            const auto& o = static_cast<const AdamWOptions&>(group.options());
-            for (auto& p : group.params()) {
-                const Tensor raw_grad = p.grad();
-                if (!raw_grad.defined()) continue;
-                const Tensor grad = checked_grad(p, raw_grad);
-                auto& s = state_of<AdamWParamState>(p, [&] {
-                    AdamWParamState fresh;
-                    fresh.exp_avg(zero_buffer(p));
-                    fresh.exp_avg_sq(zero_buffer(p));
-                    return fresh;
-                });
-                detail::adam_family_update(o, s, /*decoupled=*/true, p, grad, name());
-            }
-        }
-        return loss;
-    }
+    Tensor step(LossClosure closure = nullptr) override;
 
 protected:
     std::string name() const override { return "AdamW"; }
-    void check_options(const OptimizerOptions& options) const override {
-        detail::check_adam_options(static_cast<const AdamWOptions&>(options), name(), &Optimizer::number);
-    }
+    void check_options(const OptimizerOptions& options) const override;
 };
 
 }  // namespace ctgrad::optim
+
+// The update, compiled into the library (see config.hpp).
+#if CTGRAD_RUNTIME_DEFINITIONS
+#include "detail/adam_step.hpp"
+
+namespace ctgrad::optim {
+
+CTGRAD_API Tensor AdamW::step(LossClosure closure) {
+    NoGradGuard no_grad;
+    Tensor loss = evaluate(closure);
+    for (auto& group : param_groups()) {
+        const auto& o = static_cast<const AdamWOptions&>(group.options());
+        for (auto& p : group.params()) {
+            const Tensor raw_grad = p.grad();
+            if (!raw_grad.defined()) continue;
+            const Tensor grad = checked_grad(p, raw_grad);
+            auto& s = state_of<AdamWParamState>(p, [&] {
+                AdamWParamState fresh;
+                fresh.exp_avg(zero_buffer(p));
+                fresh.exp_avg_sq(zero_buffer(p));
+                return fresh;
+            });
+            detail::adam_family_update(o, s, /*decoupled=*/true, p, grad, name());
+        }
+    }
+    return loss;
+}
+
+CTGRAD_API void AdamW::check_options(const OptimizerOptions& options) const {
+    detail::check_adam_options(static_cast<const AdamWOptions&>(options), name(), &Optimizer::number);
+}
+
+}  // namespace ctgrad::optim
+#endif  // CTGRAD_RUNTIME_DEFINITIONS

@@ -15,13 +15,10 @@
 #include <utility>
 #include <vector>
 
-#include "../autograd/engine.hpp"
 #include "../autograd/grad_mode.hpp"
 #include "../backend/device_kernels.hpp"
 #include "../error.hpp"
-#include "../ops/conversion.hpp"
-#include "../ops/inplace.hpp"
-#include "../tensor/factories.hpp"
+#include "../tensor/functions.hpp"
 #include "../tensor/tensor.hpp"
 
 namespace ctgrad::optim {

@@ -14,9 +14,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "../backend/device_kernels.hpp"
 #include "detail/arg.hpp"
-#include "detail/cpu_kernels.hpp"
+#include "../config.hpp"
 #include "optimizer.hpp"
 
 namespace ctgrad::optim {
@@ -55,46 +54,7 @@ public:
     explicit RMSprop(std::vector<Tensor> params, RMSpropOptions defaults = {})
         : RMSprop(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, defaults) {}
 
-    Tensor step(LossClosure closure = nullptr) override {
-        NoGradGuard no_grad;
-        Tensor loss = evaluate(closure);
-        for (auto& group : param_groups()) {
-            const auto& o = static_cast<const RMSpropOptions&>(group.options());
-            for (auto& p : group.params()) {
-                const Tensor raw_grad = p.grad();
-                if (!raw_grad.defined()) continue;
-                const Tensor grad = checked_grad(p, raw_grad);
-                auto& s = state_of<RMSpropParamState>(p, [&] {
-                    RMSpropParamState fresh;
-                    fresh.square_avg(zero_buffer(p));
-                    return fresh;
-                });
-                // Buffers the options need, created when first needed (PyTorch creates them with
-                // the state; a group's options changed later get zeros, as in libtorch).
-                const bool momentum = o.momentum() > 0;
-                if (momentum && !s.momentum_buffer().defined()) s.momentum_buffer(zero_buffer(p));
-                if (o.centered() && !s.grad_avg().defined()) s.grad_avg(zero_buffer(p));
-                s.step(s.step() + 1);
-                dispatch_dtype(p.scalar_type(), [&](auto tag) {
-                    using T = typename decltype(tag)::type;
-                    if constexpr (std::is_floating_point_v<T>) {
-                        const detail::RMSpropScalars<T> k{T(o.weight_decay()), T(o.alpha()), T(1 - o.alpha()),
-                                                          T(o.eps()),          T(o.momentum()), T(-o.lr())};
-                        const auto update = [&](const auto&... args) {
-                            if (p.is_cpu()) detail::rmsprop_update<T>(args...);
-                            else device_kernels(p.device(), name()).rmsprop_update(args...);
-                        };
-                        update(k, o.weight_decay() != 0, o.centered(), momentum, p.numel(), p.data_ptr<T>(),
-                               grad.data_ptr<T>(), s.square_avg().data_ptr<T>(),
-                               o.centered() ? s.grad_avg().data_ptr<T>() : nullptr,
-                               momentum ? s.momentum_buffer().data_ptr<T>() : nullptr);
-                    }
-                });
-                p.unsafeGetTensorImpl()->storage->bump_version();
-            }
-        }
-        return loss;
-    }
+    Tensor step(LossClosure closure = nullptr) override;
 
 protected:
     std::string name() const override { return "RMSprop"; }
@@ -110,3 +70,54 @@ protected:
 };
 
 }  // namespace ctgrad::optim
+
+// The update, compiled into the library (see config.hpp).
+#if CTGRAD_RUNTIME_DEFINITIONS
+#include "../backend/device_kernels.hpp"
+#include "detail/cpu_kernels.hpp"
+
+namespace ctgrad::optim {
+
+CTGRAD_API Tensor RMSprop::step(LossClosure closure) {
+    NoGradGuard no_grad;
+    Tensor loss = evaluate(closure);
+    for (auto& group : param_groups()) {
+        const auto& o = static_cast<const RMSpropOptions&>(group.options());
+        for (auto& p : group.params()) {
+            const Tensor raw_grad = p.grad();
+            if (!raw_grad.defined()) continue;
+            const Tensor grad = checked_grad(p, raw_grad);
+            auto& s = state_of<RMSpropParamState>(p, [&] {
+                RMSpropParamState fresh;
+                fresh.square_avg(zero_buffer(p));
+                return fresh;
+            });
+            // Buffers the options need, created when first needed (PyTorch creates them with
+            // the state; a group's options changed later get zeros, as in libtorch).
+            const bool momentum = o.momentum() > 0;
+            if (momentum && !s.momentum_buffer().defined()) s.momentum_buffer(zero_buffer(p));
+            if (o.centered() && !s.grad_avg().defined()) s.grad_avg(zero_buffer(p));
+            s.step(s.step() + 1);
+            dispatch_dtype(p.scalar_type(), [&](auto tag) {
+                using T = typename decltype(tag)::type;
+                if constexpr (std::is_floating_point_v<T>) {
+                    const detail::RMSpropScalars<T> k{T(o.weight_decay()), T(o.alpha()), T(1 - o.alpha()),
+                                                      T(o.eps()),          T(o.momentum()), T(-o.lr())};
+                    const auto update = [&](const auto&... args) {
+                        if (p.is_cpu()) detail::rmsprop_update<T>(args...);
+                        else device_kernels(p.device(), name()).rmsprop_update(args...);
+                    };
+                    update(k, o.weight_decay() != 0, o.centered(), momentum, p.numel(), p.data_ptr<T>(),
+                           grad.data_ptr<T>(), s.square_avg().data_ptr<T>(),
+                           o.centered() ? s.grad_avg().data_ptr<T>() : nullptr,
+                           momentum ? s.momentum_buffer().data_ptr<T>() : nullptr);
+                }
+            });
+            p.unsafeGetTensorImpl()->storage->bump_version();
+        }
+    }
+    return loss;
+}
+
+}  // namespace ctgrad::optim
+#endif  // CTGRAD_RUNTIME_DEFINITIONS

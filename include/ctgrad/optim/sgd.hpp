@@ -10,9 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "../backend/device_kernels.hpp"
 #include "detail/arg.hpp"
-#include "detail/cpu_kernels.hpp"
+#include "../config.hpp"
 #include "optimizer.hpp"
 
 namespace ctgrad::optim {
@@ -47,41 +46,7 @@ public:
     explicit SGD(std::vector<Tensor> params, SGDOptions defaults)
         : SGD(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, defaults) {}
 
-    Tensor step(LossClosure closure = nullptr) override {
-        NoGradGuard no_grad;
-        Tensor loss = evaluate(closure);
-        for (auto& group : param_groups()) {
-            const auto& o = static_cast<const SGDOptions&>(group.options());
-            for (auto& p : group.params()) {
-                const Tensor raw_grad = p.grad();
-                if (!raw_grad.defined()) continue;
-                const Tensor grad = checked_grad(p, raw_grad);
-                Tensor* buf = nullptr;
-                bool first = false;
-                if (o.momentum() != 0) {
-                    auto& s = state_of<SGDParamState>(p, [] { return SGDParamState(); });
-                    first = !s.momentum_buffer().defined();
-                    if (first) s.momentum_buffer(zero_buffer(p));
-                    buf = &s.momentum_buffer();
-                }
-                dispatch_dtype(p.scalar_type(), [&](auto tag) {
-                    using T = typename decltype(tag)::type;
-                    if constexpr (std::is_floating_point_v<T>) {
-                        const detail::SGDScalars<T> s{T(o.weight_decay()), T(o.momentum()), T(1 - o.dampening()),
-                                                      T(-o.lr())};
-                        const auto update = [&](const auto&... args) {
-                            if (p.is_cpu()) detail::sgd_update<T>(args...);
-                            else device_kernels(p.device(), name()).sgd_update(args...);
-                        };
-                        update(s, o.weight_decay() != 0, o.momentum() != 0, first, o.nesterov(), p.numel(),
-                               p.data_ptr<T>(), grad.data_ptr<T>(), buf ? buf->data_ptr<T>() : nullptr);
-                    }
-                });
-                p.unsafeGetTensorImpl()->storage->bump_version();
-            }
-        }
-        return loss;
-    }
+    Tensor step(LossClosure closure = nullptr) override;
 
 protected:
     std::string name() const override { return "SGD"; }
@@ -96,3 +61,49 @@ protected:
 };
 
 }  // namespace ctgrad::optim
+
+// The update, compiled into the library (see config.hpp).
+#if CTGRAD_RUNTIME_DEFINITIONS
+#include "../backend/device_kernels.hpp"
+#include "detail/cpu_kernels.hpp"
+
+namespace ctgrad::optim {
+
+CTGRAD_API Tensor SGD::step(LossClosure closure) {
+    NoGradGuard no_grad;
+    Tensor loss = evaluate(closure);
+    for (auto& group : param_groups()) {
+        const auto& o = static_cast<const SGDOptions&>(group.options());
+        for (auto& p : group.params()) {
+            const Tensor raw_grad = p.grad();
+            if (!raw_grad.defined()) continue;
+            const Tensor grad = checked_grad(p, raw_grad);
+            Tensor* buf = nullptr;
+            bool first = false;
+            if (o.momentum() != 0) {
+                auto& s = state_of<SGDParamState>(p, [] { return SGDParamState(); });
+                first = !s.momentum_buffer().defined();
+                if (first) s.momentum_buffer(zero_buffer(p));
+                buf = &s.momentum_buffer();
+            }
+            dispatch_dtype(p.scalar_type(), [&](auto tag) {
+                using T = typename decltype(tag)::type;
+                if constexpr (std::is_floating_point_v<T>) {
+                    const detail::SGDScalars<T> s{T(o.weight_decay()), T(o.momentum()), T(1 - o.dampening()),
+                                                  T(-o.lr())};
+                    const auto update = [&](const auto&... args) {
+                        if (p.is_cpu()) detail::sgd_update<T>(args...);
+                        else device_kernels(p.device(), name()).sgd_update(args...);
+                    };
+                    update(s, o.weight_decay() != 0, o.momentum() != 0, first, o.nesterov(), p.numel(),
+                           p.data_ptr<T>(), grad.data_ptr<T>(), buf ? buf->data_ptr<T>() : nullptr);
+                }
+            });
+            p.unsafeGetTensorImpl()->storage->bump_version();
+        }
+    }
+    return loss;
+}
+
+}  // namespace ctgrad::optim
+#endif  // CTGRAD_RUNTIME_DEFINITIONS

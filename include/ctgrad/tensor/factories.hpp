@@ -9,6 +9,7 @@
 #include "distributions.hpp"
 #include "functions.hpp"
 #include "generator.hpp"
+#include "tensor_data.hpp"
 
 namespace ctgrad {
 
@@ -41,37 +42,37 @@ inline Tensor filled(IntArrayRef sizes, const TensorOptions& options, const Scal
 }
 }  // namespace detail
 
-inline Tensor empty(IntArrayRef sizes, const TensorOptions& options) {
+CTGRAD_API Tensor empty(IntArrayRef sizes, const TensorOptions& options) {
     return detail::finish(make_empty(sizes, options.dtype(), options.device()), options);
 }
 
-inline Tensor full(IntArrayRef sizes, const Scalar& value, const TensorOptions& options) {
+CTGRAD_API Tensor full(IntArrayRef sizes, const Scalar& value, const TensorOptions& options) {
     // libtorch's full infers the dtype from the value when none is given.
     TensorOptions o = options;
     if (!o.has_dtype()) o = o.dtype(value.is_floating_point() ? kFloat : value.is_boolean() ? kBool : kLong);
     return detail::finish(detail::filled(sizes, o, value), o);
 }
-inline Tensor zeros(IntArrayRef sizes, const TensorOptions& options) {
+CTGRAD_API Tensor zeros(IntArrayRef sizes, const TensorOptions& options) {
     if (!options.device().is_cpu()) return detail::finish(detail::filled(sizes, options, 0), options);
     Tensor t = detail::allocate(sizes, options);
     if (t.nbytes() != 0) std::memset(t.data_ptr(), 0, t.nbytes());
     return detail::finish(t, options);
 }
-inline Tensor ones(IntArrayRef sizes, const TensorOptions& options) {
+CTGRAD_API Tensor ones(IntArrayRef sizes, const TensorOptions& options) {
     return full(sizes, 1, options.has_dtype() ? options : options.dtype(kFloat));
 }
-inline Tensor scalar_tensor(const Scalar& value, const TensorOptions& options) {
+CTGRAD_API Tensor scalar_tensor(const Scalar& value, const TensorOptions& options) {
     return full({}, value, options.has_dtype() ? options : options.dtype(kFloat));
 }
 
-inline Tensor empty_like(const Tensor& t, const TensorOptions& o) { return empty(t.sizes(), o.merged_with(t.options())); }
-inline Tensor zeros_like(const Tensor& t, const TensorOptions& o) { return zeros(t.sizes(), o.merged_with(t.options())); }
-inline Tensor ones_like(const Tensor& t, const TensorOptions& o) { return ones(t.sizes(), o.merged_with(t.options())); }
-inline Tensor full_like(const Tensor& t, const Scalar& v, const TensorOptions& o) {
+CTGRAD_API Tensor empty_like(const Tensor& t, const TensorOptions& o) { return empty(t.sizes(), o.merged_with(t.options())); }
+CTGRAD_API Tensor zeros_like(const Tensor& t, const TensorOptions& o) { return zeros(t.sizes(), o.merged_with(t.options())); }
+CTGRAD_API Tensor ones_like(const Tensor& t, const TensorOptions& o) { return ones(t.sizes(), o.merged_with(t.options())); }
+CTGRAD_API Tensor full_like(const Tensor& t, const Scalar& v, const TensorOptions& o) {
     return full(t.sizes(), v, o.merged_with(t.options()));
 }
-inline Tensor rand_like(const Tensor& t, const TensorOptions& o) { return rand(t.sizes(), o.merged_with(t.options())); }
-inline Tensor randn_like(const Tensor& t, const TensorOptions& o) { return randn(t.sizes(), o.merged_with(t.options())); }
+CTGRAD_API Tensor rand_like(const Tensor& t, const TensorOptions& o) { return rand(t.sizes(), o.merged_with(t.options())); }
+CTGRAD_API Tensor randn_like(const Tensor& t, const TensorOptions& o) { return randn(t.sizes(), o.merged_with(t.options())); }
 
 namespace detail {
 // torch.linspace and torch.arange give the values of ATen's CPU kernels as they run with AVX2
@@ -96,7 +97,7 @@ void fill_in_vector_blocks(T* p, std::int64_t n, First&& first, Lane&& lane) {
 
 // steps values from start to end inclusive, from both ends towards the middle as ATen computes
 // them (see fill_in_vector_blocks), so that the values equal torch.linspace's.
-inline Tensor linspace(const Scalar& start, const Scalar& end, std::int64_t steps, const TensorOptions& options) {
+CTGRAD_API Tensor linspace(const Scalar& start, const Scalar& end, std::int64_t steps, const TensorOptions& options) {
     if (steps < 0) throw Error("linspace: number of steps must be non-negative");
     Tensor t = detail::allocate({steps}, options);
     const double a = start.to_double(), b = end.to_double();
@@ -125,7 +126,7 @@ inline Tensor linspace(const Scalar& start, const Scalar& end, std::int64_t step
     return detail::finish(t, options);
 }
 
-inline Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, const TensorOptions& options) {
+CTGRAD_API Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, const TensorOptions& options) {
     const double s = step.to_double();
     if (s == 0) throw Error("arange: step must be nonzero");
     const double span = (end.to_double() - start.to_double()) / s;
@@ -150,22 +151,22 @@ inline Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step,
     });
     return detail::finish(t, o);
 }
-inline Tensor arange(const Scalar& end, const TensorOptions& o) { return arange(0, end, 1, o); }
-inline Tensor arange(const Scalar& start, const Scalar& end, const TensorOptions& o) { return arange(start, end, 1, o); }
+CTGRAD_API Tensor arange(const Scalar& end, const TensorOptions& o) { return arange(0, end, 1, o); }
+CTGRAD_API Tensor arange(const Scalar& start, const Scalar& end, const TensorOptions& o) { return arange(start, end, 1, o); }
 
 // Random factories draw from the default CPU generator with PyTorch's algorithms, so after
 // manual_seed(s) they give torch's numbers.
-inline Tensor rand(IntArrayRef sizes, const TensorOptions& options) {
+CTGRAD_API Tensor rand(IntArrayRef sizes, const TensorOptions& options) {
     Tensor t = detail::allocate(sizes, options);
     t.uniform_(0, 1);
     return detail::finish(t, options);
 }
-inline Tensor randn(IntArrayRef sizes, const TensorOptions& options) {
+CTGRAD_API Tensor randn(IntArrayRef sizes, const TensorOptions& options) {
     Tensor t = detail::allocate(sizes, options);
     t.normal_(0, 1);
     return detail::finish(t, options);
 }
-inline Tensor randint(std::int64_t low, std::int64_t high, IntArrayRef sizes, const TensorOptions& options) {
+CTGRAD_API Tensor randint(std::int64_t low, std::int64_t high, IntArrayRef sizes, const TensorOptions& options) {
     if (low >= high)
         throw Error("random_ expects 'from' to be less than 'to', but got from=" + std::to_string(low) +
                     " >= to=" + std::to_string(high));
@@ -174,67 +175,22 @@ inline Tensor randint(std::int64_t low, std::int64_t high, IntArrayRef sizes, co
     t.random_(low, high);
     return detail::finish(t, o);
 }
-inline Tensor randint(std::int64_t high, IntArrayRef sizes, const TensorOptions& options) {
+CTGRAD_API Tensor randint(std::int64_t high, IntArrayRef sizes, const TensorOptions& options) {
     return randint(0, high, sizes, options);
 }
 
-// The values of a nested braced list, as torch::tensor takes them: tensor(3), tensor({1, 2}),
-// tensor({{1., 2.}, {3., 4.}}). Integers give kLong, floating point kFloat, bools kBool.
-class TensorData {
-public:
-    template <class T>
-        requires std::is_arithmetic_v<T>
-    TensorData(T v) {  // NOLINT
-        kind_ = std::is_same_v<T, bool> ? kBool : std::is_integral_v<T> ? kLong : kFloat;
-        push(v);
-    }
-    TensorData(std::initializer_list<TensorData> rows) {  // NOLINT
-        init_rows(rows.begin(), rows.end());
-    }
-    template <class T>
-        requires std::is_arithmetic_v<T>
-    TensorData(const std::vector<T>& v) {  // NOLINT
-        kind_ = std::is_same_v<T, bool> ? kBool : std::is_integral_v<T> ? kLong : kFloat;
-        sizes_ = {static_cast<std::int64_t>(v.size())};
-        for (const T& x : v) push(x);
-    }
+CTGRAD_API Tensor TensorData::make(const TensorOptions& options) const {
+    Tensor t = make_empty(sizes_, options.has_dtype() ? options.dtype() : kind_);
+    dispatch_dtype(t.scalar_type(), [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        T* p = t.data_ptr<T>();
+        for (std::size_t i = 0; i < doubles_.size(); ++i)
+            p[i] = kind_ == kFloat ? detail::convert_element<T>(doubles_[i]) : detail::convert_element<T>(longs_[i]);
+    });
+    return detail::finish(t, options);
+}
 
-    Tensor make(const TensorOptions& options) const {
-        Tensor t = make_empty(sizes_, options.has_dtype() ? options.dtype() : kind_);
-        dispatch_dtype(t.scalar_type(), [&](auto tag) {
-            using T = typename decltype(tag)::type;
-            T* p = t.data_ptr<T>();
-            for (std::size_t i = 0; i < doubles_.size(); ++i)
-                p[i] = kind_ == kFloat ? detail::convert_element<T>(doubles_[i]) : detail::convert_element<T>(longs_[i]);
-        });
-        return detail::finish(t, options);
-    }
 
-private:
-    template <class T> void push(T v) {
-        doubles_.push_back(static_cast<double>(v));
-        longs_.push_back(static_cast<std::int64_t>(v));
-    }
-    void init_rows(const TensorData* b, const TensorData* e) {
-        sizes_ = {static_cast<std::int64_t>(e - b)};
-        kind_ = kBool;
-        for (const TensorData* r = b; r != e; ++r) {
-            if (r != b && r->sizes_ != b->sizes_)
-                throw Error("tensor: expected all sub-lists to have the same shape " + shape_str(b->sizes_) + ", got " +
-                            shape_str(r->sizes_));
-            kind_ = promote_types(kind_, r->kind_);
-            doubles_.insert(doubles_.end(), r->doubles_.begin(), r->doubles_.end());
-            longs_.insert(longs_.end(), r->longs_.begin(), r->longs_.end());
-        }
-        if (b != e) sizes_.insert(sizes_.end(), b->sizes_.begin(), b->sizes_.end());
-        if (b == e) kind_ = kFloat;
-    }
-    std::vector<std::int64_t> sizes_;
-    ScalarType kind_ = kFloat;
-    std::vector<double> doubles_;
-    std::vector<std::int64_t> longs_;
-};
-
-inline Tensor tensor(const TensorData& data, const TensorOptions& options = {}) { return data.make(options); }
+CTGRAD_API Tensor tensor(const TensorData& data, const TensorOptions& options) { return data.make(options); }
 
 }  // namespace ctgrad

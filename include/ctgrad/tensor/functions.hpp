@@ -2,6 +2,7 @@
 // The free-function vocabulary of the dynamic layer (libtorch's torch:: functions), declared in
 // one place so that every op family and the autograd engine can call any other; the
 // definitions live with their op family under ctgrad/ops/ and ctgrad/tensor/.
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -90,6 +91,10 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 Tensor mm(const Tensor& a, const Tensor& b);
 Tensor mv(const Tensor& a, const Tensor& v);
 Tensor bmm(const Tensor& a, const Tensor& b);
+Tensor dot(const Tensor& a, const Tensor& b);
+// beta * self + alpha * (mat1 @ mat2) (nn/addmm.hpp: Linear's fused forward and backward)
+Tensor addmm(const Tensor& self, const Tensor& mat1, const Tensor& mat2, const Scalar& beta = 1,
+             const Scalar& alpha = 1);
 
 // comparisons (ops/compare.hpp): bool tensors, no gradient
 Tensor eq(const Tensor& a, const Tensor& b);
@@ -98,10 +103,46 @@ Tensor lt(const Tensor& a, const Tensor& b);
 Tensor le(const Tensor& a, const Tensor& b);
 Tensor gt(const Tensor& a, const Tensor& b);
 Tensor ge(const Tensor& a, const Tensor& b);
+Tensor eq(const Tensor& a, const Scalar& b);
+Tensor ne(const Tensor& a, const Scalar& b);
+Tensor lt(const Tensor& a, const Scalar& b);
+Tensor le(const Tensor& a, const Scalar& b);
+Tensor gt(const Tensor& a, const Scalar& b);
+Tensor ge(const Tensor& a, const Scalar& b);
+Tensor operator==(const Tensor& a, const Tensor& b);
+Tensor operator!=(const Tensor& a, const Tensor& b);
+Tensor operator<(const Tensor& a, const Tensor& b);
+Tensor operator<=(const Tensor& a, const Tensor& b);
+Tensor operator>(const Tensor& a, const Tensor& b);
+Tensor operator>=(const Tensor& a, const Tensor& b);
+Tensor operator==(const Tensor& a, const Scalar& b);
+Tensor operator!=(const Tensor& a, const Scalar& b);
+Tensor operator<(const Tensor& a, const Scalar& b);
+Tensor operator<=(const Tensor& a, const Scalar& b);
+Tensor operator>(const Tensor& a, const Scalar& b);
+Tensor operator>=(const Tensor& a, const Scalar& b);
+Tensor operator==(const Scalar& a, const Tensor& b);
+Tensor operator!=(const Scalar& a, const Tensor& b);
+Tensor operator<(const Scalar& a, const Tensor& b);
+Tensor operator<=(const Scalar& a, const Tensor& b);
+Tensor operator>(const Scalar& a, const Tensor& b);
+Tensor operator>=(const Scalar& a, const Tensor& b);
+// Whether both have the same shape and elements / agree within |a - b| <= atol + rtol * |b|.
+bool equal(const Tensor& a, const Tensor& b);
+bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8);
 
 // joining (ops/join.hpp)
 Tensor cat(const TensorList& tensors, std::int64_t dim = 0);
 Tensor stack(const TensorList& tensors, std::int64_t dim = 0);
+
+// printing (tensor/print.hpp): PyTorch's repr and NumPy's str of the values
+std::string str(const Tensor& t);
+std::string numpy_str(const Tensor& t);
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
+
+// NumPy .npy files (tensor/serialize.hpp)
+void save_npy(const Tensor& t, const std::string& path);
+Tensor load_npy(const std::string& path);
 
 // broadcasting (ops/broadcast.hpp)
 std::vector<std::int64_t> broadcast_shapes(IntArrayRef a, IntArrayRef b, const char* op);

@@ -27,7 +27,7 @@ inline print_values gather_print_values(const Tensor& t) {
 }
 }  // namespace detail
 
-inline std::string str(const Tensor& t) {
+CTGRAD_API std::string str(const Tensor& t) {
     if (!t.defined()) return "[ Tensor (undefined) ]";
     detail::print_suffix suffix;
     suffix.device = t.device().str();
@@ -43,8 +43,8 @@ inline std::string str(const Tensor& t) {
 }
 
 // What print(t.numpy()) shows for t's values (numpy's array printing).
-inline std::string numpy_str(const Tensor& t) { return detail::format_numpy(detail::gather_print_values(t)); }
+CTGRAD_API std::string numpy_str(const Tensor& t) { return detail::format_numpy(detail::gather_print_values(t)); }
 
-inline std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << str(t); }
+CTGRAD_API std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << str(t); }
 
 }  // namespace ctgrad

@@ -209,7 +209,7 @@ inline std::string errno_text() { return errno ? std::strerror(errno) : "unknown
 
 }  // namespace detail::npy
 
-inline void save_npy(const Tensor& t, const std::string& path) {
+CTGRAD_API void save_npy(const Tensor& t, const std::string& path) {
     namespace npy = detail::npy;
     if (!t.defined()) throw Error("save_npy: '" + path + "': the tensor is undefined");
     if (!t.is_cpu()) throw Error("save_npy: '" + path + "': the tensor is on " + t.device().str() + "; move it to the CPU first");
@@ -231,7 +231,7 @@ inline void save_npy(const Tensor& t, const std::string& path) {
     if (!out) throw Error("save_npy: writing '" + path + "' failed: " + npy::errno_text());
 }
 
-inline Tensor load_npy(const std::string& path) {
+CTGRAD_API Tensor load_npy(const std::string& path) {
     namespace npy = detail::npy;
     errno = 0;
     std::ifstream in(path, std::ios::binary);

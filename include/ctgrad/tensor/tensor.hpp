@@ -265,6 +265,16 @@ T* Tensor::data_ptr() const {
     return reinterpret_cast<T*>(checked().data());
 }
 
+// item<T>() is compiled into the library for these types (ops/inplace.hpp).
+#if !defined(CTGRAD_HEADER_ONLY) && !defined(CTGRAD_BUILDING_RUNTIME)
+extern template bool Tensor::item<bool>() const;
+extern template float Tensor::item<float>() const;
+extern template double Tensor::item<double>() const;
+extern template int Tensor::item<int>() const;
+extern template long Tensor::item<long>() const;
+extern template long long Tensor::item<long long>() const;
+#endif
+
 // A new, uninitialised tensor of these sizes (contiguous), the primitive every op allocates with.
 inline Tensor make_empty(IntArrayRef sizes, ScalarType dtype, Device device = Device(kCPU)) {
     auto impl = std::make_shared<TensorImpl>();

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "../../tensor.hpp"
+#include "../../tensor/device_data.hpp"
 #include "names.hpp"
 
 namespace ctgrad::nn {

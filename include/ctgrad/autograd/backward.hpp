@@ -1,0 +1,20 @@
+#pragma once
+// The backward pass's entry points, as torch::autograd spells them; the engine that runs them is
+// autograd/engine.hpp.
+#include <optional>
+
+#include "../tensor/tensor.hpp"
+
+namespace ctgrad::autograd {
+
+// Gradients of `outputs` with respect to `inputs` (returned, not accumulated into .grad).
+// `create_graph` records the backward pass itself, for higher-order derivatives.
+variable_list grad(const variable_list& outputs, const variable_list& inputs, const variable_list& grad_outputs = {},
+                   std::optional<bool> retain_graph = std::nullopt, bool create_graph = false,
+                   bool allow_unused = false);
+
+// Accumulates gradients of `tensors` into the leaves' .grad (torch.autograd.backward).
+void backward(const variable_list& tensors, const variable_list& grad_tensors = {},
+              std::optional<bool> retain_graph = std::nullopt, bool create_graph = false);
+
+}  // namespace ctgrad::autograd

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Gathers, from this Debian machine's packages, what a GPU machine needs to build ctgrad and
 # lacks: such a machine has nvcc, a C++ compiler, meson, ninja and python3 with torch, but none
-# of ctgrad's Debian dependencies, and fetches nothing. The result is one movable folder that the
-# device tool carries (carry: ["gpu-bundle"]) and scripts/gpu-run.sh uses there.
+# of ctgrad's Debian dependencies, and fetches nothing. The result is one movable folder, copied
+# to the GPU machine beside the source tree (at the repository root), that scripts/gpu-run.sh
+# uses there.
 #
 # usage: scripts/gpu-bundle.sh [OUT_DIR]      (default: gpu-bundle at the repository root)
 #
@@ -132,5 +133,5 @@ pc openblas "$(version_of openblas)" 'Optimized BLAS' 'Libs: -L${libdir} -lopenb
 bytes=$(du -sb "$out" | cut -f1)
 echo "gpu-bundle: $out: $(du -sh "$out" | cut -f1) ($bytes bytes), $(find "$out" -type f | wc -l) files"
 if ((bytes > 48 * 1024 * 1024)); then
-    echo "gpu-bundle.sh: warning: over 48 MiB; the device tool carries 64 MiB with the working tree" >&2
+    echo "gpu-bundle.sh: warning: over 48 MiB; keep the bundle small, it is copied to the GPU machine with the source tree" >&2
 fi

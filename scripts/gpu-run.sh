@@ -18,7 +18,7 @@
 #
 # Output: the log (appended) and, at exit whether or not a stage failed, the bench summary and a
 # tarball of build-gpu/gpu-results (meson's logs, test logs, benchmark JSON): into $OUT when set
-# (the device tool returns what lies there: 8 files at most), else into build-gpu/gpu-results.
+# (a folder the caller collects afterwards: three files), else into build-gpu/gpu-results.
 # Environment: GPU_BUNDLE (default: gpu-bundle at the repository root), GPU_BUILD_DIR (default:
 # build-gpu), NINJA_JOBS (ninja -j; default: ninja's own), REPETITIONS and PYTHON (run_gpu.sh's).
 set -uo pipefail
@@ -101,7 +101,7 @@ trap collect EXIT
 trap 'exit 143' TERM INT HUP
 
 [[ -f $bundle/include/boost/hana.hpp && -f $bundle/lib/pkgconfig/xtensor.pc ]] ||
-    fail "no bundle at $bundle: run scripts/gpu-bundle.sh where the Debian packages are, carry gpu-bundle"
+    fail "no bundle at $bundle: run scripts/gpu-bundle.sh where the Debian packages are and copy gpu-bundle/ here"
 # A transfer may drop the symbolic link the linker's -lopenblas needs: remake it.
 if [[ ! -e $bundle/lib/libopenblas.so && -f $bundle/lib/libopenblas.so.0 ]]; then
     ln -sf libopenblas.so.0 "$bundle/lib/libopenblas.so"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A newcomer's first command (as root, or through sudo: `sudo scripts/setup.sh`):
-# installs the Debian packages, builds everything in build/ and runs the flagship example, the
-# cubic fit of sin(x) whose loss and four partial derivatives come from one fused pass.
-# Then `scripts/test.sh` runs the test suites.
+# installs the Debian packages, configures build/, builds the runtime library (libctgrad) and the
+# flagship example, the cubic fit of sin(x) whose loss and four partial derivatives come from one
+# fused pass, and runs it. It builds nothing else: `scripts/test.sh` builds and runs the test
+# suites, `meson compile -C build` the other examples and the benchmarks.
 set -euo pipefail
 self=$(realpath "${BASH_SOURCE[0]}")
 cd "$(dirname "$self")/.."
@@ -21,7 +22,7 @@ if [[ -f build/meson-private/coredata.dat ]]; then
 else
     meson setup build --buildtype=release
 fi
-meson compile -C build
+meson compile -C build ctgrad:shared_library examples/static_polyfit
 
 echo
 echo "=== build/examples/static_polyfit"

@@ -1,6 +1,7 @@
 #pragma once
 // ctgrad::nn: modules, layers, losses and initialisers in the image of libtorch's C++ frontend
 // (torch::nn), with PyTorch 1.13's semantics. docs/nn.md describes it.
+#include "tensor.hpp"  // the runtime, whose definitions a CTGRAD_HEADER_ONLY program compiles in
 #include "nn/activation.hpp"
 #include "nn/any_module.hpp"
 #include "nn/enum.hpp"

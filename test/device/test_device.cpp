@@ -17,6 +17,7 @@
 #include <ctgrad/nn.hpp>
 #include <ctgrad/optim.hpp>
 #include <ctgrad/tensor.hpp>
+#include <ctgrad/tensor/xtensor.hpp>
 
 #include "../support/errors.hpp"
 #include "../support/values.hpp"

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "../backend/cpu/executor.hpp"
+#include "../tensor.hpp"  // the whole runtime: this mode compiles it in
 #include "../expr/core.hpp"
 #include "../ops/elementwise.hpp"
 #include "../ops/fused.hpp"

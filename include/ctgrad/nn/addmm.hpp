@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "../config.hpp"
 #include "../autograd/graph.hpp"
 #include "../autograd/saved_variable.hpp"
 #include "../ops/elementwise.hpp"

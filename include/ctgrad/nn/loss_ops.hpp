@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "../config.hpp"
 #include "../autograd/graph.hpp"
 #include "../autograd/saved_variable.hpp"
 #include "../ops/compare.hpp"

@@ -4,6 +4,7 @@
 #include <ostream>
 #include <string>
 
+#include "../config.hpp"
 #include "../autograd/node.hpp"
 #include "copy.hpp"
 #include "format.hpp"

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "../config.hpp"
 #include "copy.hpp"
 #include "tensor.hpp"
 

@@ -15,7 +15,7 @@
 // (b) seed2_step3: one step of the Step 3 loop on 2000 points (forward, loss, backward, the
 //     no-grad update of a, b, c, d, grads reset to None), as examples/seed2_step3_autograd.cpp
 //     writes it; seed2_step3_fuse: the same step with the loss as ONE fused node (ctgrad::fuse),
-//     built when ctgrad/autograd/fuse.hpp is in the tree.
+//     built in header-only mode only (dynamic_overhead_fuse).
 // Times are per iteration; run_dynamic.sh reports the best of the repetitions, as PyTorch's
 // anchor protocol does (../shared/pytorch-seeds/_anchor.py).
 #include <benchmark/benchmark.h>
@@ -24,8 +24,11 @@
 
 #include <ctgrad/tensor.hpp>
 
-#if __has_include(<ctgrad/autograd/fuse.hpp>)
-#include <ctgrad/autograd/fuse.hpp>
+// ctgrad::fuse needs the runtime's definitions (header-only mode, docs/dynamic-layer.md): meson
+// builds this file twice, as dynamic_overhead (linked to libctgrad, as a user's program is; no
+// fused case) and as dynamic_overhead_fuse (CTGRAD_HEADER_ONLY, with seed2_step3_fuse).
+#if CTGRAD_RUNTIME_DEFINITIONS
+#include <ctgrad/ops/fuse.hpp>
 #include <ctgrad/expr.hpp>
 #define DYNAMIC_BENCH_HAS_FUSE 1
 #endif

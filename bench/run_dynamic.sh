@@ -21,7 +21,7 @@ python=${PYTHON:-/usr/bin/python3}
 if [ ! -f "$build/build.ninja" ]; then
     meson setup "$build" "$root" --buildtype=release -Dbenchmarks=enabled
 fi
-meson compile -C "$build" bench/dynamic_overhead
+meson compile -C "$build" bench/dynamic_overhead bench/dynamic_overhead_fuse
 mkdir -p "$out"
 
 {
@@ -37,19 +37,25 @@ mkdir -p "$out"
     --benchmark_min_time=0.5 \
     --benchmark_out="$out/dynamic_overhead.json" --benchmark_out_format=json \
     2>&1 | tee "$out/dynamic_overhead.txt"
+# The fused step (header-only build of the same file).
+"$build/bench/dynamic_overhead_fuse" --benchmark_filter=seed2_step3_fuse \
+    --benchmark_repetitions="$reps" \
+    --benchmark_min_time=0.5 \
+    --benchmark_out="$out/dynamic_overhead_fuse.json" --benchmark_out_format=json \
+    2>&1 | tee -a "$out/dynamic_overhead.txt"
 
 "$python" "$here/dynamic_torch.py" --repetitions "$reps" --min-time 0.5 --json "$out/dynamic_torch.json" \
     | tee "$out/dynamic_torch.txt"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/dynamic_session.txt"
 
-python3 - "$out/dynamic_overhead.json" "$out/dynamic_torch.json" <<'EOF' | tee "$out/dynamic_summary.md"
+python3 - "$out/dynamic_overhead.json" "$out/dynamic_torch.json" "$out/dynamic_overhead_fuse.json" <<'EOF' | tee "$out/dynamic_summary.md"
 import json
 import sys
 
 ctgrad_json, torch_json = sys.argv[1:3]
 to_us = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
 wall, cpu = {}, {}
-for b in json.load(open(ctgrad_json))["benchmarks"]:
+for b in json.load(open(ctgrad_json))["benchmarks"] + json.load(open(sys.argv[3]))["benchmarks"]:
     if b.get("run_type") != "iteration":
         continue  # the aggregates (mean, median, stddev); the table uses the best repetition
     name, unit = b["run_name"], to_us[b["time_unit"]]

@@ -1,4 +1,4 @@
-// The dynamic layer's CUDA backend: the Thrust device kernels (backend/thrust/tensor_kernels.hpp)
+// The dynamic layer's CUDA backend: the Thrust device kernels (device/thrust/tensor_kernels.hpp)
 // on thrust::cuda::par, device memory from cudaMalloc behind a cache of freed blocks (Thrust's
 // scratch memory too: cuda_policy.hpp), and matrix products by cuBLAS. Registered for kCUDA when
 // the program starts; nothing here touches the GPU before a CUDA tensor is made, so a program
@@ -17,8 +17,8 @@
 #include <cuda_runtime.h>
 #include <thrust/system/cuda/execution_policy.h>
 
-#include <ctgrad/backend/device_kernels.hpp>
-#include <ctgrad/backend/thrust/tensor_kernels.hpp>
+#include <ctgrad/device/kernels.hpp>
+#include <ctgrad/device/thrust/tensor_kernels.hpp>
 
 #include "cuda_policy.hpp"
 

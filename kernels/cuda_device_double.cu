@@ -5,7 +5,7 @@
 
 #include <thrust/system/cuda/execution_policy.h>
 
-#include <ctgrad/backend/thrust/tensor_kernels.hpp>
+#include <ctgrad/device/thrust/tensor_kernels.hpp>
 
 #include "cuda_policy.hpp"
 

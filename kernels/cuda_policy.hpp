@@ -8,7 +8,7 @@
 
 #include <thrust/system/cuda/execution_policy.h>
 
-#include <ctgrad/tensor/storage.hpp>
+#include <ctgrad/core/storage.hpp>
 
 namespace ctgrad::kernels {
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Golden values for ctgrad's matrix products (dot, mv, mm, bmm, matmul), computed with PyTorch.
 
-Writes test/reference/linalg.txt, read by test/ops/test_linalg_io.cpp. Called by
+Writes test/reference/linalg.txt, read by test/ops/test_linalg.cpp. Called by
 tools/make_reference.py; on its own:
 
     /usr/bin/python3 tools/reference_linalg.py [output-dir]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""numpy-written .npy files for ctgrad's reader and writer (test/ops/test_linalg_io.cpp).
+"""numpy-written .npy files for ctgrad's reader and writer (test/tensor/test_npy.cpp).
 
     /usr/bin/python3 tools/reference_npy.py write [output-dir]   writes test/reference/npy/*.npy
     /usr/bin/python3 tools/reference_npy.py check DIR            checks the files ctgrad wrote

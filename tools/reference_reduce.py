@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Golden values for the dynamic layer's max/min/argmax/argmin, norm, comparisons, all/any and
-cat/stack: what PyTorch 1.13 computes, read by test/ops/test_reduce_compare_join.cpp.
+cat/stack: what PyTorch 1.13 computes, read by test/support/reduce_golden.hpp for
+test/ops/test_minmax.cpp, test_norm.cpp, test_compare.cpp and test_join.cpp.
 
 Called from tools/make_reference.py (write(outdir) writes <outdir>/reduce.txt), or on its own:
 

@@ -28,7 +28,7 @@
 #include <vector>
 
 #include <ctgrad/backend/thrust.hpp>
-#include <ctgrad/error.hpp>
+#include <ctgrad/core/error.hpp>
 #include <ctgrad/expr/core.hpp>
 
 namespace {

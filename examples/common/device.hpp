@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include <ctgrad/cuda.hpp>
-#include <ctgrad/tensor/device.hpp>
+#include <ctgrad/core/device.hpp>
 
 #if CTGRAD_EXAMPLE_EMULATED_CUDA
 #include "../../test/support/emulated_cuda_scope.hpp"

@@ -1,8 +1,8 @@
 #pragma once
-// torch::cuda's questions, asked of the kernels registered for kCUDA (backend/device_kernels.hpp):
+// torch::cuda's questions, asked of the kernels registered for kCUDA (device/kernels.hpp):
 // a program that does not link ctgrad's CUDA library, or runs where there is no GPU, gets
 // is_available() == false rather than an error.
-#include "backend/device_kernels.hpp"
+#include "device/kernels.hpp"
 
 namespace ctgrad::cuda {
 

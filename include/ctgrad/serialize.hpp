@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "autograd/grad_mode.hpp"
-#include "config.hpp"
+#include "core/config.hpp"
 #include "nn/module.hpp"
 #include "nn/pimpl.hpp"
 

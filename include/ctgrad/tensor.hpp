@@ -3,12 +3,12 @@
 // Include this header (or ctgrad/ctgrad.hpp for everything) and link the library ctgrad: a
 // program compiles the declarations below, and the runtime they name is compiled once, into
 // the library (see config.hpp). Opt-in headers with templates of their own:
-// ctgrad/tensor/xtensor.hpp (xtensor interop) and ctgrad/autograd/fuse.hpp (the static layer
+// ctgrad/tensor/xtensor.hpp (xtensor interop) and ctgrad/ops/fuse.hpp (the static layer
 // fused into one autograd node).
 #include "autograd/backward.hpp"
 #include "autograd/function.hpp"
 #include "autograd/grad_mode.hpp"
-#include "config.hpp"
+#include "core/config.hpp"
 #include "cuda.hpp"
 #include "tensor/functions.hpp"
 #include "tensor/generator.hpp"
@@ -29,8 +29,8 @@
 #include "ops/reduction.hpp"
 #include "ops/views.hpp"
 #include "tensor/factories.hpp"
-#include "tensor/print.hpp"
-#include "tensor/serialize.hpp"
-#include "nn/addmm.hpp"
-#include "nn/loss_ops.hpp"
+#include "ops/print.hpp"
+#include "tensor/npy.hpp"
+#include "ops/addmm.hpp"
+#include "ops/loss.hpp"
 #endif

@@ -17,7 +17,7 @@ with tempfile.TemporaryDirectory() as tmp:
     for header in headers:
         source = pathlib.Path(tmp) / "one_header.cpp"
         source.write_text(f"#include <{header}>\n")
-        # A header that needs the runtime's definitions (autograd/fuse.hpp says so with an
+        # A header that needs the runtime's definitions (ops/fuse.hpp says so with an
         # #error otherwise) is compiled in header-only mode, as its users must.
         needs_runtime = "#if !CTGRAD_RUNTIME_DEFINITIONS" in (root / header).read_text()
         mode = ["-DCTGRAD_HEADER_ONLY"] if needs_runtime else []

@@ -13,8 +13,8 @@
 
 #include <thrust/system/omp/execution_policy.h>
 
-#include <ctgrad/backend/device_kernels.hpp>
-#include <ctgrad/backend/thrust/tensor_kernels.hpp>
+#include <ctgrad/device/kernels.hpp>
+#include <ctgrad/device/thrust/tensor_kernels.hpp>
 
 namespace ctgrad::testing {
 

@@ -8,7 +8,7 @@
 // emulated_cuda_dep), not in every program that uses them.
 #include <memory>
 
-#include <ctgrad/backend/device_kernels.hpp>
+#include <ctgrad/device/kernels.hpp>
 
 namespace ctgrad::testing {
 

@@ -3,9 +3,10 @@
 // wording), shown in the report when it does not.
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <string>
 
-#include <ctgrad/error.hpp>
+#include <ctgrad/core/error.hpp>
 
 namespace ctgrad_test {
 
@@ -18,6 +19,19 @@ std::string error_of(F&& f) {
         return e.what();
     }
     return "(no ctgrad::Error thrown)";
+}
+
+// Runs f, which must throw ctgrad::Error with `fragment` in its message.
+inline void check_error(const std::function<void()>& f, const std::string& fragment) {
+    INFO("expected an error containing: " << fragment);
+    try {
+        f();
+        FAIL("no error was thrown");
+    } catch (const ctgrad::Error& e) {
+        const std::string msg = e.what();
+        INFO("message: " << msg);
+        CHECK(msg.find(fragment) != std::string::npos);
+    }
 }
 
 }  // namespace ctgrad_test

@@ -7,7 +7,7 @@
 #include <thrust/host_vector.h>
 #include <thrust/iterator/iterator_traits.h>
 
-#include "../backend/thrust/system.hpp"
+#include "thrust_system.hpp"
 
 namespace ctgrad::expr {
 

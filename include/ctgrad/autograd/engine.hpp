@@ -14,7 +14,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "../config.hpp"
+#include "../core/config.hpp"
 #include "../tensor/functions.hpp"
 #include "backward.hpp"
 #include "graph.hpp"

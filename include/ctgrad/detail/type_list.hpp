@@ -3,7 +3,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "../config.hpp"
+#include "../core/config.hpp"
 
 namespace ctgrad::detail {
 

@@ -5,7 +5,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "node.hpp"
+#include "kind.hpp"
 #include "shape.hpp"
 
 namespace ctgrad::expr {

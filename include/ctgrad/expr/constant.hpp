@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <numeric>
 
-#include "node.hpp"
+#include "kind.hpp"
 
 namespace ctgrad::expr {
 

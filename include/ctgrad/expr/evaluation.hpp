@@ -1,7 +1,7 @@
 #pragma once
 // The user's entry points: eval, value_and_grad and assign. They check the call (at compile
 // time where the types tell, at run time for shapes), gather the bound values into a context
-// and hand the loops to a backend (backend/tags.hpp). Nothing is written before every check
+// and hand the loops to a backend (expr/executor.hpp). Nothing is written before every check
 // has passed.
 #include <boost/hana/for_each.hpp>
 #include <boost/hana/tuple.hpp>
@@ -9,8 +9,8 @@
 #include <tuple>
 #include <type_traits>
 
-#include "../backend/kernels.hpp"
-#include "../backend/tags.hpp"
+#include "kernel.hpp"
+#include "executor.hpp"
 #include "binding.hpp"
 
 namespace ctgrad::expr {

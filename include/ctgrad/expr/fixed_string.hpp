@@ -2,7 +2,7 @@
 #include <cstddef>
 #include <string_view>
 
-#include "../config.hpp"
+#include "../core/config.hpp"
 
 namespace ctgrad::expr {
 

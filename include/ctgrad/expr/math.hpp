@@ -7,7 +7,7 @@
 
 #include <type_traits>
 
-#include "../config.hpp"
+#include "../core/config.hpp"
 
 namespace ctgrad::expr {
 

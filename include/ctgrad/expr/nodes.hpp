@@ -2,7 +2,7 @@
 // The three composite node shapes. A node only describes: its operands (held by value, so
 // `auto e = x * y;` never dangles) and the op tag. How to compute it, differentiate it or
 // print it lives elsewhere (expr/ops, expr/derivative.hpp, expr/to_string.hpp, backend/).
-#include "node.hpp"
+#include "kind.hpp"
 
 namespace ctgrad::expr {
 

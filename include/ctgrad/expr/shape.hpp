@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <string>
 
-#include "../error.hpp"
+#include "../core/error.hpp"
 
 namespace ctgrad::expr {
 

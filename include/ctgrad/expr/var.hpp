@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "fixed_string.hpp"
-#include "node.hpp"
+#include "kind.hpp"
 
 namespace ctgrad::expr {
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <variant>
 
+#include "../core/reduction.hpp"
+
 namespace ctgrad {
 
 namespace enumtype {
@@ -59,11 +61,6 @@ inline constexpr enumtype::kTanh kTanh{};
 inline constexpr enumtype::kReLU kReLU{};
 inline constexpr enumtype::kLeakyReLU kLeakyReLU{};
 inline constexpr enumtype::kSELU kSELU{};
-
-// ATen's reduction codes (at::Reduction::Reduction).
-namespace Reduction {
-enum Reduction : std::int64_t { None = 0, Mean = 1, Sum = 2, END };
-}
 
 namespace enumtype {
 // The ATen code of a reduction option (libtorch's enumtype::reduction_get_enum).

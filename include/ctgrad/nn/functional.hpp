@@ -3,7 +3,6 @@
 // spelled `namespace F = ctgrad::nn::functional;`).
 #include "../tensor/functions.hpp"
 #include "enum.hpp"
-#include "losses.hpp"
 #include "options.hpp"
 
 namespace ctgrad::nn::functional {

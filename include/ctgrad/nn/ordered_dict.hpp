@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "../error.hpp"
+#include "../core/error.hpp"
 
 namespace ctgrad {
 

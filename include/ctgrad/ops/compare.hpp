@@ -9,7 +9,7 @@
 #include <sstream>
 #include <string>
 
-#include "../config.hpp"
+#include "../core/config.hpp"
 #include "../autograd/graph.hpp"
 #include "../tensor/copy.hpp"
 #include "../tensor/functions.hpp"

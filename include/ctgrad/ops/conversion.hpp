@@ -1,6 +1,6 @@
 #pragma once
 // Copies that keep the graph: clone(), contiguous(), to(dtype), to(device).
-#include "../config.hpp"
+#include "../core/config.hpp"
 #include "../autograd/graph.hpp"
 #include "../tensor/copy.hpp"
 #include "../tensor/functions.hpp"

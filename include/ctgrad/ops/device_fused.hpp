@@ -1,13 +1,13 @@
 #pragma once
 // The device half of the bridge in fused.hpp: a dynamic op's static expression over g, a, b, o
-// run by the device's kernels (backend/device_kernels.hpp) as one fused kernel. Operands bind as
+// run by the device's kernels (device/kernels.hpp) as one fused kernel. Operands bind as
 // on the CPU (contiguous, or one element seen everywhere); a 0-d CPU tensor next to device
 // tensors travels as a number, so `cuda_tensor * 2` copies nothing to the device.
 #include <string>
 
 #include "../tensor/copy.hpp"
 #include "../tensor/device_data.hpp"
-#include "kernel_expressions.hpp"
+#include "../device/expressions.hpp"
 
 namespace ctgrad::detail {
 

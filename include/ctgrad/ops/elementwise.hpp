@@ -13,7 +13,7 @@
 #include <string>
 #include <type_traits>
 
-#include "../config.hpp"
+#include "../core/config.hpp"
 #include "../autograd/graph.hpp"
 #include "../autograd/saved_variable.hpp"
 #include "../tensor/copy.hpp"

@@ -9,7 +9,7 @@
 #include "../backend/cpu/executor.hpp"
 #include "../expr/core.hpp"
 #include "../tensor/tensor.hpp"
-#include "kernel_expressions.hpp"
+#include "../device/expressions.hpp"
 
 namespace ctgrad::detail {
 

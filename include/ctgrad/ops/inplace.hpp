@@ -8,7 +8,7 @@
 // write, and the views of that tensor rebuild theirs (TensorImpl::view_base).
 #include <string>
 
-#include "../config.hpp"
+#include "../core/config.hpp"
 #include "../autograd/graph.hpp"
 #include "../tensor/copy.hpp"
 #include "../tensor/distributions.hpp"

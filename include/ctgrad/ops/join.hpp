@@ -4,7 +4,7 @@
 // part of the output's gradient (a narrow or a select, so differentiable again), in its own dtype.
 #include <string>
 
-#include "../config.hpp"
+#include "../core/config.hpp"
 #include "../autograd/graph.hpp"
 #include "../tensor/copy.hpp"
 #include "../tensor/functions.hpp"

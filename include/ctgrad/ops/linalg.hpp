@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "../config.hpp"
+#include "../core/config.hpp"
 #include "../autograd/graph.hpp"
 #include "../autograd/saved_variable.hpp"
 #include "../tensor/copy.hpp"

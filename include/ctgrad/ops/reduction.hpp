@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <string>
 
-#include "../config.hpp"
+#include "../core/config.hpp"
 #include "../autograd/graph.hpp"
 #include "../tensor/copy.hpp"
 #include "../tensor/functions.hpp"

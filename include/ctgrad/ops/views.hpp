@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "../config.hpp"
+#include "../core/config.hpp"
 #include "../autograd/graph.hpp"
 #include "../autograd/saved_variable.hpp"
 #include "../tensor/copy.hpp"

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "detail/arg.hpp"
-#include "../config.hpp"
+#include "../core/config.hpp"
 #include "optimizer.hpp"
 
 namespace ctgrad::optim {

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "../autograd/grad_mode.hpp"
-#include "../backend/device_kernels.hpp"
-#include "../error.hpp"
+#include "../device/kernels.hpp"
+#include "../core/error.hpp"
 #include "../tensor/functions.hpp"
 #include "../tensor/tensor.hpp"
 

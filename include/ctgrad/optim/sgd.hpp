@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "detail/arg.hpp"
-#include "../config.hpp"
+#include "../core/config.hpp"
 #include "optimizer.hpp"
 
 namespace ctgrad::optim {
@@ -64,8 +64,8 @@ protected:
 
 // The update, compiled into the library (see config.hpp).
 #if CTGRAD_RUNTIME_DEFINITIONS
-#include "../backend/device_kernels.hpp"
-#include "detail/cpu_kernels.hpp"
+#include "../device/kernels.hpp"
+#include "../device/cpu/optimizer_kernels.hpp"
 
 namespace ctgrad::optim {
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "../error.hpp"
+#include "../core/error.hpp"
 #include "int_array_ref.hpp"
 
 namespace ctgrad {

@@ -1,11 +1,11 @@
 #pragma once
-// The dynamic layer's side of the device seam (backend/device_kernels.hpp): descriptors of a
+// The dynamic layer's side of the device seam (device/kernels.hpp): descriptors of a
 // tensor's data for a device kernel, and the one-device rule every op checks.
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "../backend/device_kernels.hpp"
+#include "../device/kernels.hpp"
 #include "broadcast.hpp"
 #include "tensor.hpp"
 

@@ -5,7 +5,7 @@
 #include <initializer_list>
 #include <vector>
 
-#include "../config.hpp"
+#include "../core/config.hpp"
 #include "copy.hpp"
 #include "distributions.hpp"
 #include "functions.hpp"

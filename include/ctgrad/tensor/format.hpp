@@ -19,7 +19,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dtype.hpp"
+#include "../core/dtype.hpp"
 
 namespace ctgrad::detail {
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <tuple>
 
+#include "../core/reduction.hpp"
 #include "tensor.hpp"
 
 namespace ctgrad {
@@ -92,7 +93,7 @@ Tensor mm(const Tensor& a, const Tensor& b);
 Tensor mv(const Tensor& a, const Tensor& v);
 Tensor bmm(const Tensor& a, const Tensor& b);
 Tensor dot(const Tensor& a, const Tensor& b);
-// beta * self + alpha * (mat1 @ mat2) (nn/addmm.hpp: Linear's fused forward and backward)
+// beta * self + alpha * (mat1 @ mat2) (ops/addmm.hpp: Linear's fused forward and backward)
 Tensor addmm(const Tensor& self, const Tensor& mat1, const Tensor& mat2, const Scalar& beta = 1,
              const Scalar& alpha = 1);
 
@@ -131,16 +132,25 @@ Tensor operator>=(const Scalar& a, const Tensor& b);
 bool equal(const Tensor& a, const Tensor& b);
 bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8);
 
+// the regression losses, reduction as an int (ops/loss.hpp; nn::functional and the loss modules call these)
+Tensor mse_loss(const Tensor& input, const Tensor& target, std::int64_t reduction = Reduction::Mean);
+Tensor l1_loss(const Tensor& input, const Tensor& target, std::int64_t reduction = Reduction::Mean);
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, std::int64_t reduction = Reduction::Mean,
+                      double beta = 1.0);
+Tensor huber_loss(const Tensor& input, const Tensor& target, std::int64_t reduction = Reduction::Mean,
+                  double delta = 1.0);
+
+
 // joining (ops/join.hpp)
 Tensor cat(const TensorList& tensors, std::int64_t dim = 0);
 Tensor stack(const TensorList& tensors, std::int64_t dim = 0);
 
-// printing (tensor/print.hpp): PyTorch's repr and NumPy's str of the values
+// printing (ops/print.hpp): PyTorch's repr and NumPy's str of the values
 std::string str(const Tensor& t);
 std::string numpy_str(const Tensor& t);
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 
-// NumPy .npy files (tensor/serialize.hpp)
+// NumPy .npy files (tensor/npy.hpp)
 void save_npy(const Tensor& t, const std::string& path);
 Tensor load_npy(const std::string& path);
 

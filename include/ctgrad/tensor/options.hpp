@@ -3,8 +3,8 @@
 // `ctgrad::requires_grad()`, or a bare dtype or device where options are expected.
 #include <optional>
 
-#include "device.hpp"
-#include "dtype.hpp"
+#include "../core/device.hpp"
+#include "../core/dtype.hpp"
 
 namespace ctgrad {
 

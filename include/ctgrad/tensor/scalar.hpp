@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "dtype.hpp"
+#include "../core/dtype.hpp"
 
 namespace ctgrad {
 

@@ -5,7 +5,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "../error.hpp"
+#include "../core/error.hpp"
 #include "tensor.hpp"
 
 namespace ctgrad {

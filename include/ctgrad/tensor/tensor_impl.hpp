@@ -6,8 +6,8 @@
 #include <utility>
 #include <vector>
 
-#include "dtype.hpp"
-#include "storage.hpp"
+#include "../core/dtype.hpp"
+#include "../core/storage.hpp"
 
 namespace ctgrad {
 

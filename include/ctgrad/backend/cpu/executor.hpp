@@ -7,8 +7,8 @@
 #include <xtensor/xarray.hpp>
 
 #include "../../expr/binding.hpp"
-#include "../kernels.hpp"
-#include "../tags.hpp"
+#include "../../expr/kernel.hpp"
+#include "../../expr/executor.hpp"
 #include "math.hpp"
 
 namespace ctgrad::expr {

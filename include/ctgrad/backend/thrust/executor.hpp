@@ -9,9 +9,9 @@
 #include <thrust/iterator/counting_iterator.h>
 #include <thrust/transform_reduce.h>
 
-#include "../kernels.hpp"
-#include "../tags.hpp"
-#include "system.hpp"
+#include "../../expr/kernel.hpp"
+#include "../../expr/executor.hpp"
+#include "../../adapt/thrust_system.hpp"
 
 namespace ctgrad::expr {
 

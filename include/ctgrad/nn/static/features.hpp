@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "../../tensor.hpp"
+#include "../../tensor/functions.hpp"
 
 namespace ctgrad::nn {
 

@@ -19,7 +19,8 @@
 #include <utility>
 #include <vector>
 
-#include "../../tensor.hpp"
+#include "../../autograd/grad_mode.hpp"
+#include "../../tensor/functions.hpp"
 #include "../../tensor/device_data.hpp"
 #include "names.hpp"
 

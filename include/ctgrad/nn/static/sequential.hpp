@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "../../expr.hpp"
-#include "../../tensor.hpp"
+#include "../../tensor/functions.hpp"
 #include "checks.hpp"
 #include "features.hpp"
 #include "layers.hpp"

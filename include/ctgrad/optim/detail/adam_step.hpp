@@ -6,11 +6,11 @@
 #include <tuple>
 #include <type_traits>
 
-#include "../../backend/device_kernels.hpp"
-#include "../../error.hpp"
+#include "../../device/kernels.hpp"
+#include "../../core/error.hpp"
 #include "../../tensor/factories.hpp"
 #include "../../tensor/tensor.hpp"
-#include "cpu_kernels.hpp"
+#include "../../device/cpu/optimizer_kernels.hpp"
 
 namespace ctgrad::optim::detail {
 

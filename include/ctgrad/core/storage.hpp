@@ -1,0 +1,146 @@
+#pragma once
+// The memory behind one or more tensors (views share it). It carries the version counter that
+// PyTorch keeps per tensor and its views: every in-place write bumps it, and a tensor saved for
+// backward remembers the version it saw, so that a later in-place change is an error rather than
+// a wrong gradient.
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "error.hpp"
+#include "device.hpp"
+
+namespace ctgrad {
+
+// Where memory of one device type comes from. The CPU's is built in; a GPU backend registers
+// its own (register_allocator), so that a new device is added beside the CPU code, not
+// through it.
+struct Allocator {
+    virtual ~Allocator() = default;
+    virtual void* allocate(std::size_t nbytes) = 0;
+    virtual void deallocate(void* p, std::size_t nbytes) noexcept = 0;
+};
+
+namespace detail {
+// 64-byte aligned, so that SIMD loads of a fresh tensor never straddle cache lines. Freed blocks
+// are kept per size in a per-thread cache and handed out again: a training step allocates the
+// same sizes every iteration, and at tutorial sizes (kilobytes) glibc's aligned malloc and free
+// cost as much as the arithmetic. The cache is bounded; what does not fit is freed at once.
+struct cpu_allocator final : Allocator {
+    static constexpr std::size_t alignment = 64;
+    static constexpr std::size_t max_cached_block = std::size_t(16) << 20;
+    static constexpr std::size_t max_cached_bytes = std::size_t(256) << 20;
+
+    struct cache {
+        std::unordered_map<std::size_t, std::vector<void*>> free_blocks;
+        std::size_t bytes = 0;
+        ~cache() {
+            for (auto& [size, blocks] : free_blocks)
+                for (void* p : blocks) ::operator delete(p, std::align_val_t(alignment));
+            alive() = false;
+        }
+        static bool& alive() {
+            thread_local bool flag = true;
+            return flag;
+        }
+    };
+    static cache* local() {
+        if (!cache::alive()) return nullptr;  // during thread exit, after the cache is gone
+        thread_local cache c;
+        return &c;
+    }
+    static std::size_t rounded(std::size_t nbytes) { return (nbytes + alignment - 1) / alignment * alignment; }
+
+    void* allocate(std::size_t nbytes) override {
+        const std::size_t size = rounded(nbytes);
+        if (size == 0) return nullptr;
+        if (cache* c = local()) {
+            auto it = c->free_blocks.find(size);
+            if (it != c->free_blocks.end() && !it->second.empty()) {
+                void* p = it->second.back();
+                it->second.pop_back();
+                c->bytes -= size;
+                return p;
+            }
+        }
+        return ::operator new(size, std::align_val_t(alignment));
+    }
+    void deallocate(void* p, std::size_t nbytes) noexcept override {
+        if (!p) return;
+        const std::size_t size = rounded(nbytes);
+        cache* c = local();
+        if (c && size <= max_cached_block && c->bytes + size <= max_cached_bytes) {
+            try {
+                c->free_blocks[size].push_back(p);
+                c->bytes += size;
+                return;
+            } catch (...) {  // no memory for the bookkeeping: free the block instead
+            }
+        }
+        ::operator delete(p, std::align_val_t(alignment));
+    }
+};
+
+inline Allocator*& allocator_slot(DeviceType type) {
+    static cpu_allocator cpu;
+    static Allocator* slots[2] = {&cpu, nullptr};
+    return slots[static_cast<int>(type)];
+}
+}  // namespace detail
+
+inline void register_allocator(DeviceType type, Allocator* allocator) { detail::allocator_slot(type) = allocator; }
+
+class Storage {
+public:
+    // Fresh memory for nbytes on `device`, from the allocator registered for its type.
+    static std::shared_ptr<Storage> allocate(std::size_t nbytes, Device device) {
+        if (device.is_cuda()) {  // one GPU: "cuda" means cuda:0, and tensors say so
+            if (device.index > 0)
+                throw Error("cannot allocate a tensor on " + device.str() + ": ctgrad uses one GPU, cuda:0");
+            device.index = 0;
+        }
+        Allocator* allocator = detail::allocator_slot(device.type);
+        if (!allocator)
+            throw Error("cannot allocate a tensor on " + device.str() +
+                        ": this program does not link ctgrad's CUDA kernels (build with -Dcuda=enabled and link "
+                        "the ctgrad_cuda library)");
+        auto s = std::make_shared<Storage>();
+        void* p = allocator->allocate(nbytes);
+        s->owner_ = std::shared_ptr<void>(p, [allocator, nbytes](void* q) { allocator->deallocate(q, nbytes); });
+        s->data_ = p;
+        s->nbytes_ = nbytes;
+        s->device_ = device;
+        return s;
+    }
+    // Memory owned elsewhere (an xt::xarray, a user buffer): `owner` keeps it alive.
+    static std::shared_ptr<Storage> wrap(void* data, std::size_t nbytes, std::shared_ptr<void> owner, Device device) {
+        auto s = std::make_shared<Storage>();
+        s->owner_ = std::move(owner);
+        s->data_ = data;
+        s->nbytes_ = nbytes;
+        s->device_ = device;
+        return s;
+    }
+
+    void* data() const { return data_; }
+    std::size_t nbytes() const { return nbytes_; }
+    Device device() const { return device_; }
+
+    std::uint32_t version() const { return version_.load(std::memory_order_relaxed); }
+    void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
+
+private:
+    std::shared_ptr<void> owner_;
+    void* data_ = nullptr;
+    std::size_t nbytes_ = 0;
+    Device device_;
+    std::atomic<std::uint32_t> version_{0};
+};
+
+}  // namespace ctgrad

@@ -1,0 +1,231 @@
+#pragma once
+// Per-element evaluation of an expression, shared by every backend: a scalar loop, a SIMD loop
+// (T = xsimd::batch) and a Thrust/CUDA functor all call these with their own value type T.
+//
+//   evaluate  the value of a node
+//   forward   the value of every node of a tree, kept in a "tape" that mirrors the tree
+//   backward  compile-time reverse mode: walks the tape from the root, multiplying adjoints by
+//             each op's local partials (evaluated from the kept values, never recomputed)
+//   accumulate / scatter  the reduction pass and the pass that writes per-element gradients
+#include <cstdint>
+
+#include "../detail/type_list.hpp"
+#include "derivative.hpp"
+#include "traits.hpp"
+
+namespace ctgrad::expr::kernel {
+
+using ctgrad::detail::array;
+using ctgrad::detail::type_list;
+
+template <class S> struct array_source { const S* data; };
+template <class S> struct scalar_source { S value; };
+// An operand whose kind is known only at run time (the dynamic layer's tensors): a contiguous
+// array, or one element broadcast to every index. One instantiation serves both, so a
+// dynamic op does not compile once per combination of array and scalar operands.
+template <class S> struct broadcast_source { const S* data; bool is_scalar; };
+// An operand of a device kernel: element i is data[i * stride] (stride 0: one element of device
+// memory seen everywhere), or, with data null, a number the host passed by value (a CPU scalar
+// beside device tensors needs no device memory of its own).
+template <class S> struct device_source { const S* data; std::int64_t stride; S value; };
+
+// What an element-wise evaluation reads: the bound values (in binding order, named by Vars), the
+// finished reductions, the element index and the element count.
+template <class Vars, class Sources, class S, std::size_t R>
+struct context {
+    using vars = Vars;
+    using scalar_type = S;
+    Sources sources;
+    array<S, R> reduced;
+    std::size_t index;
+    std::size_t count;
+};
+
+// Adjoints collected by a backward walk: one per target variable and one per reduction node.
+template <class T, std::size_t M, std::size_t R>
+struct sink {
+    array<T, M> partial;
+    array<T, R> reduction;
+};
+
+template <class T, std::size_t R, std::size_t M>
+struct totals {
+    array<T, R> value;
+    array<sink<T, M, 0>, R> grads;
+};
+
+template <class T, std::size_t M, std::size_t R>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE void set_zero(sink<T, M, R>& s) {
+    if constexpr (M > 0)
+        for (std::size_t j = 0; j < M; ++j) s.partial[j] = T(scalar_type_t<T>(0));
+    if constexpr (R > 0)
+        for (std::size_t k = 0; k < R; ++k) s.reduction[k] = T(scalar_type_t<T>(0));
+}
+template <class T, std::size_t R, std::size_t M>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE void set_zero(totals<T, R, M>& t) {
+    if constexpr (R > 0)
+        for (std::size_t k = 0; k < R; ++k) {
+            t.value[k] = T(scalar_type_t<T>(0));
+            set_zero(t.grads[k]);
+        }
+}
+// into += lanes of from (summing SIMD lanes when T is a batch)
+template <class S, class T, std::size_t R, std::size_t M>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE void add_into(totals<S, R, M>& into, const totals<T, R, M>& from) {
+    if constexpr (R > 0)
+        for (std::size_t k = 0; k < R; ++k) {
+            into.value[k] += math<T>::sum_lanes(from.value[k]);
+            if constexpr (M > 0)
+                for (std::size_t j = 0; j < M; ++j)
+                    into.grads[k].partial[j] += math<T>::sum_lanes(from.grads[k].partial[j]);
+        }
+}
+
+// The address of the first bound array, or null: loops align their batches on it.
+template <class Ctx>
+const void* first_array_address(const Ctx& ctx) {
+    const void* address = nullptr;
+    [&]<std::size_t... Is>(std::index_sequence<Is...>) {
+        (
+            [&] {
+                const auto& source = ctgrad::detail::get<Is>(ctx.sources);
+                if constexpr (requires { source.is_scalar; }) {
+                    if (!address && !source.is_scalar) address = source.data;
+                } else if constexpr (requires { source.data; }) {
+                    if (!address) address = source.data;
+                }
+            }(),
+            ...);
+    }(std::make_index_sequence<Ctx::vars::size>{});
+    return address;
+}
+
+template <class T, class Var, class Ctx>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE T load(const Ctx& ctx) {
+    constexpr int i = ctgrad::detail::index_in_v<Var, typename Ctx::vars>;
+    static_assert(i >= 0, "internal: a variable reached evaluation without a binding");
+    const auto& source = ctgrad::detail::get<static_cast<std::size_t>(i)>(ctx.sources);
+    using source_type = std::remove_cvref_t<decltype(source)>;
+    if constexpr (std::is_same_v<source_type, array_source<typename Ctx::scalar_type>>)
+        return math<T>::load(source.data + ctx.index);
+    else if constexpr (std::is_same_v<source_type, broadcast_source<typename Ctx::scalar_type>>)
+        return source.is_scalar ? T(*source.data) : math<T>::load(source.data + ctx.index);
+    else if constexpr (std::is_same_v<source_type, device_source<typename Ctx::scalar_type>>)
+        // T(...) rather than math<T>::load: device kernels also read int64 data, which has no math<>.
+        return source.data ? T(source.data[static_cast<std::int64_t>(ctx.index) * source.stride]) : T(source.value);
+    else
+        return T(source.value);
+}
+
+template <class T, int K, class E, class Ctx>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE T evaluate(const E& e, const Ctx& ctx) {
+    using S = scalar_type_t<T>;
+    if constexpr (is_var_v<E>) return load<T, E>(ctx);
+    else if constexpr (is_constant_v<E>) return T(E::template as<S>());
+    else if constexpr (is_scalar_v<E>) {
+        if constexpr (std::is_same_v<typename E::value_type, T>) return e.value;
+        else return T(static_cast<S>(e.value));
+    } else if constexpr (is_unary_v<E>) return E::op::apply(evaluate<T, K>(e.a, ctx));
+    else if constexpr (is_binary_v<E>)
+        return E::op::apply(evaluate<T, K>(e.a, ctx), evaluate<T, K + reduction_count_v<decltype(E::a)>>(e.b, ctx));
+    else return T(ctx.reduced[K]);
+}
+
+template <class T> struct leaf_tape { T value; };
+template <class T, class TA> struct unary_tape { T value; TA a; };
+template <class T, class TA, class TB> struct binary_tape { T value; TA a; TB b; };
+
+template <class T, int K, class E, class Ctx>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE auto forward(const E& e, const Ctx& ctx) {
+    if constexpr (is_unary_v<E>) {
+        auto ta = forward<T, K>(e.a, ctx);
+        return unary_tape<T, decltype(ta)>{E::op::apply(ta.value), ta};
+    } else if constexpr (is_binary_v<E>) {
+        auto ta = forward<T, K>(e.a, ctx);
+        auto tb = forward<T, K + reduction_count_v<decltype(E::a)>>(e.b, ctx);
+        return binary_tape<T, decltype(ta), decltype(tb)>{E::op::apply(ta.value, tb.value), ta, tb};
+    } else {
+        return leaf_tape<T>{evaluate<T, K>(e, ctx)};
+    }
+}
+
+// Whether a backward walk into E can reach anything it collects.
+template <class E, class Targets>
+inline constexpr bool reaches_v = depends_on_v<E, Targets> || reduction_count_v<E> > 0;
+
+template <class T, int K, class Targets, class E, class Tape, class Ctx, std::size_t M, std::size_t R>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE void backward(const E& e, const Tape& tape, const T& adjoint, const Ctx& ctx, sink<T, M, R>& out) {
+    if constexpr (is_var_v<E>) {
+        constexpr int j = ctgrad::detail::index_in_v<E, Targets>;
+        if constexpr (j >= 0) out.partial[j] += adjoint;
+    } else if constexpr (is_reduction_v<E>) {
+        out.reduction[K] += adjoint * T(E::op::template scale<scalar_type_t<T>>(ctx.count));
+    } else if constexpr (is_unary_v<E>) {
+        using A = decltype(E::a);
+        if constexpr (reaches_v<A, Targets>) {
+            const auto local = E::op::partial(scalar<T>{tape.a.value}, scalar<T>{tape.value});
+            backward<T, K, Targets>(e.a, tape.a, adjoint * evaluate<T, 0>(local, ctx), ctx, out);
+        }
+    } else if constexpr (is_binary_v<E>) {
+        using A = decltype(E::a);
+        using B = decltype(E::b);
+        const scalar<T> a{tape.a.value}, b{tape.b.value}, value{tape.value};
+        if constexpr (reaches_v<A, Targets>)
+            backward<T, K, Targets>(e.a, tape.a, adjoint * evaluate<T, 0>(E::op::partial_lhs(a, b, value), ctx), ctx, out);
+        if constexpr (reaches_v<B, Targets>)
+            backward<T, K + reduction_count_v<A>, Targets>(
+                e.b, tape.b, adjoint * evaluate<T, 0>(E::op::partial_rhs(a, b, value), ctx), ctx, out);
+    }
+}
+
+// One element's contribution to every reduction of E: its value and, with Grad, the partials of
+// the reduced expression with respect to the Targets (all from one forward and one backward walk).
+template <class T, int K, class Targets, bool Grad, class E, class Ctx, std::size_t R, std::size_t M>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE void accumulate(const E& e, const Ctx& ctx, totals<T, R, M>& acc) {
+    if constexpr (is_reduction_v<E>) {
+        using Inner = decltype(E::a);
+        static_assert(reduction_count_v<Inner> == 0, "internal: nested reductions reached evaluation");
+        if constexpr (Grad && depends_on_v<Inner, Targets>) {
+            const auto tape = forward<T, 0>(e.a, ctx);
+            acc.value[K] += tape.value;
+            backward<T, 0, Targets>(e.a, tape, T(scalar_type_t<T>(1)), ctx, acc.grads[K]);
+        } else {
+            acc.value[K] += evaluate<T, 0>(e.a, ctx);
+        }
+    } else if constexpr (is_unary_v<E>) {
+        accumulate<T, K, Targets, Grad>(e.a, ctx, acc);
+    } else if constexpr (is_binary_v<E>) {
+        accumulate<T, K, Targets, Grad>(e.a, ctx, acc);
+        accumulate<T, K + reduction_count_v<decltype(E::a)>, Targets, Grad>(e.b, ctx, acc);
+    }
+}
+
+// One element's gradient with respect to array-valued Targets, given each reduction's adjoint.
+template <class T, int K, class Targets, class E, class Ctx, std::size_t R, std::size_t M>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE void scatter(const E& e, const Ctx& ctx, const array<scalar_type_t<T>, R>& adjoints,
+                                sink<T, M, 0>& out) {
+    if constexpr (is_reduction_v<E>) {
+        if constexpr (depends_on_v<decltype(E::a), Targets>) {
+            const auto tape = forward<T, 0>(e.a, ctx);
+            backward<T, 0, Targets>(e.a, tape, T(adjoints[K]), ctx, out);
+        }
+    } else if constexpr (is_unary_v<E>) {
+        scatter<T, K, Targets>(e.a, ctx, adjoints, out);
+    } else if constexpr (is_binary_v<E>) {
+        scatter<T, K, Targets>(e.a, ctx, adjoints, out);
+        scatter<T, K + reduction_count_v<decltype(E::a)>, Targets>(e.b, ctx, adjoints, out);
+    }
+}
+
+// The scale of each reduction (1 for sum, 1/n for mean), in tree order.
+template <class S, int K, class E, std::size_t R>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE void reduction_scales(std::size_t n, array<S, R>& out) {
+    if constexpr (is_reduction_v<E>) out[K] = E::op::template scale<S>(n);
+    else if constexpr (is_unary_v<E>) reduction_scales<S, K, decltype(E::a)>(n, out);
+    else if constexpr (is_binary_v<E>) {
+        reduction_scales<S, K, decltype(E::a)>(n, out);
+        reduction_scales<S, K + reduction_count_v<decltype(E::a)>, decltype(E::b)>(n, out);
+    }
+}
+
+}  // namespace ctgrad::expr::kernel

@@ -1,0 +1,116 @@
+// Comparisons, all/any, equal and allclose (ops/compare.hpp): the golden cases of
+// test/reference/reduce.txt, operators on both sides, bool results without history, errors.
+#include "../support/errors.hpp"
+#include "../support/gradcheck.hpp"
+#include "../support/reduce_golden.hpp"
+#include "../support/values.hpp"
+#include <doctest/doctest.h>
+
+#include <limits>
+#include <vector>
+
+#include <ctgrad/tensor.hpp>
+
+namespace {
+
+using namespace ctgrad;
+
+constexpr double inf = std::numeric_limits<double>::infinity();
+const double nan_v = std::numeric_limits<double>::quiet_NaN();
+
+using ctgrad_test::values_of;
+using ctgrad_test::gradcheck::leaf;
+using ctgrad_test::gradcheck::random_tensor;
+using ctgrad_test::gradcheck::unchanged;
+using ctgrad_test::reduce_golden::check_golden_ops;
+
+#define CHECK_ERROR_CONTAINS(statement, part) CTGRAD_CHECK_ERROR(statement, part)
+
+}  // namespace
+
+TEST_CASE("golden: comparisons, all and any as PyTorch 1.13") {
+    CHECK(check_golden_ops({"eq", "ne", "lt", "le", "gt", "ge"}) == 102);
+    CHECK(check_golden_ops({"all", "any"}) == 18);
+}
+
+TEST_CASE("comparisons: operators on both sides, bool results without history") {
+    const Tensor x = leaf(tensor({1., 2., 3.}, kDouble));
+    const Tensor y = tensor({{3.}, {2.}});
+    const Tensor gt2 = x > 2;
+    CHECK(gt2.scalar_type() == kBool);
+    CHECK_FALSE(gt2.requires_grad());
+    CHECK(gt2.is_leaf());
+    CHECK(values_of(gt2) == std::vector<double>{0, 0, 1});
+    CHECK(values_of(2 < x) == std::vector<double>{0, 0, 1});
+    CHECK(values_of(2 <= x) == std::vector<double>{0, 1, 1});
+    CHECK(values_of(2 > x) == std::vector<double>{1, 0, 0});
+    CHECK(values_of(2 >= x) == std::vector<double>{1, 1, 0});
+    CHECK(values_of(2 == x) == std::vector<double>{0, 1, 0});
+    CHECK(values_of(2 != x) == std::vector<double>{1, 0, 1});
+    CHECK(values_of(x == 2.0) == std::vector<double>{0, 1, 0});
+    CHECK(values_of(x != 2) == std::vector<double>{1, 0, 1});
+    CHECK(values_of(x < 2.5) == std::vector<double>{1, 1, 0});
+    CHECK(values_of(x <= 2) == std::vector<double>{1, 1, 0});
+    CHECK(values_of(x >= 3) == std::vector<double>{0, 0, 1});
+    // tensor against tensor, broadcast to [2, 3]; float64 against float32 compares in float64
+    CHECK(values_of(x == y) == std::vector<double>{0, 0, 1, 0, 1, 0});
+    CHECK(values_of(x != y) == std::vector<double>{1, 1, 0, 1, 0, 1});
+    CHECK(values_of(x < y) == std::vector<double>{1, 1, 0, 1, 0, 0});
+    CHECK(values_of(x <= y) == std::vector<double>{1, 1, 1, 1, 1, 0});
+    CHECK(values_of(x > y) == std::vector<double>{0, 0, 0, 0, 0, 1});
+    CHECK(values_of(x >= y) == std::vector<double>{0, 0, 1, 0, 1, 1});
+    // a transposed (non-contiguous) operand
+    const Tensor m = random_tensor({3, 4}, 8);
+    CHECK(values_of(m.t() > 0) == values_of((m > 0).t()));
+    CHECK(values_of(lt(m.t(), m.t().contiguous())) == std::vector<double>(12, 0.0));
+}
+
+TEST_CASE("comparisons: all, any, equal, allclose") {
+    CHECK((tensor({1., 2.}) > 0).all().item<bool>());
+    CHECK_FALSE((tensor({1., 2.}) > 1).all().item<bool>());
+    CHECK((tensor({1., 2.}) > 1).any().item<bool>());
+    CHECK(all(empty({0})).item<bool>());
+    CHECK_FALSE(any(empty({0})).item<bool>());
+    CHECK(any(tensor({0., nan_v})).item<bool>());
+    CHECK(tensor({1, 2}).all().dim() == 0);
+    CHECK(tensor({1, 2}).all().scalar_type() == kBool);
+
+    const Tensor a = tensor({1., 2., 3.});
+    CHECK(a.equal(a.clone()));
+    CHECK(a.equal(tensor({1, 2, 3})));                // values compared in the promoted dtype
+    CHECK_FALSE(a.equal(tensor({1., 2., 3.5})));
+    CHECK_FALSE(a.equal(tensor({{1., 2., 3.}})));     // same values, other shape
+    CHECK_FALSE(tensor({nan_v}).equal(tensor({nan_v})));
+    CHECK_FALSE(tensor({0.1}).equal(tensor({0.1}, kDouble)));
+    CHECK(tensor({-0.}).equal(tensor({0.})));
+
+    CHECK(a.allclose(a + 1e-6));
+    CHECK_FALSE(a.allclose(a + 1e-3));
+    CHECK(a.allclose(a + 1e-3, 1e-3));
+    CHECK(a.allclose(a + 0.5, 0, 0.5));
+    CHECK(tensor({100.f}).allclose(tensor({101.f}), 0.01, 0));
+    CHECK_FALSE(tensor({100.f}).allclose(tensor({102.f}), 0.01, 0));
+    CHECK(tensor({inf}).allclose(tensor({inf})));
+    CHECK_FALSE(tensor({inf}).allclose(tensor({-inf})));
+    CHECK_FALSE(tensor({nan_v}).allclose(tensor({nan_v})));
+    CHECK(tensor({{1.}, {1.}}).allclose(tensor({1., 1., 1.})));  // broadcast
+    CHECK(tensor({1, 2}).allclose(tensor({1, 3}), 0.5));
+    CHECK_FALSE(tensor({1, 2}).allclose(tensor({1, 4}), 0.4));
+    CHECK(tensor({true}).allclose(tensor({true})));
+}
+
+TEST_CASE("comparisons: errors, with the inputs unchanged") {
+    const Tensor a = tensor({{1., 2., 3.}, {4., 5., 6.}});
+    const Tensor b = tensor({{1., 2.}, {3., 4.}});
+    const unchanged before({a, b});
+    CHECK_ERROR_CONTAINS(a == b, "The size of tensor a (3) must match the size of tensor b (2) at non-singleton dimension 1");
+    CHECK_ERROR_CONTAINS(a == b, "[2, 3]");
+    CHECK_ERROR_CONTAINS(a == b, "[2, 2]");
+    CHECK_ERROR_CONTAINS(a.lt(b), "lt:");
+    CHECK_ERROR_CONTAINS(a.allclose(a.to(kDouble)), "Float did not match Double");
+    CHECK_ERROR_CONTAINS(a.allclose(a, -1), "rtol must be greater than or equal to zero, but got -1");
+    CHECK_ERROR_CONTAINS(a.allclose(a, 0, -0.5), "atol must be greater than or equal to zero, but got -0.5");
+    CHECK_ERROR_CONTAINS(a.allclose(b), "The size of tensor a (3) must match the size of tensor b (2)");
+    CHECK_ERROR_CONTAINS(b >= a, "The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 1");
+    before.check();
+}

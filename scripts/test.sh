@@ -21,8 +21,11 @@ configure() {
 
 results=()
 status=0
-record() {  # record <name> <exit status>
-    if [[ $2 -eq 0 ]]; then results+=("PASS  $1"); else results+=("FAIL  $1"); status=1; fi
+stage_start=$SECONDS
+record() {  # record <name> <exit status>: the verdict and how long the stage took
+    local took="$(( (SECONDS - stage_start) / 60 ))m$(( (SECONDS - stage_start) % 60 ))s"
+    if [[ $2 -eq 0 ]]; then results+=("PASS  $1 ($took)"); else results+=("FAIL  $1 ($took)"); status=1; fi
+    stage_start=$SECONDS
 }
 
 echo "=== release build (build/)"

@@ -186,7 +186,7 @@ TEST_CASE("comparisons, masks, any and all on the GPU") {
     });
     same_on_gpu([](Device d) {  // masked_fill's value where the mask holds, and its gradient elsewhere
         const Tensor x = leaf({3, 4}, d), mask = leaf({4}, d).detach() > 0;
-        return value_and_grads(detail::masked_fill(x * 2, mask, -1.5) + detail::masked_fill(x, x > 0, INFINITY) * 0,
+        return value_and_grads(ctgrad::masked_fill(x * 2, mask, -1.5) + ctgrad::masked_fill(x, x > 0, INFINITY) * 0,
                                {x});
     });
     for (Device d : {Device(kCPU), gpu}) {

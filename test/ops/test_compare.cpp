@@ -1,4 +1,4 @@
-// Comparisons, all/any, equal and allclose (ops/compare.hpp): the golden cases of
+// Comparisons, all/any, equal, allclose and masked_fill (ops/compare.hpp): the golden cases of
 // test/reference/reduce.txt, operators on both sides, bool results without history, errors.
 #include "../support/errors.hpp"
 #include "../support/gradcheck.hpp"
@@ -19,6 +19,7 @@ constexpr double inf = std::numeric_limits<double>::infinity();
 const double nan_v = std::numeric_limits<double>::quiet_NaN();
 
 using ctgrad_test::values_of;
+using ctgrad_test::gradcheck::check_gradient;
 using ctgrad_test::gradcheck::leaf;
 using ctgrad_test::gradcheck::random_tensor;
 using ctgrad_test::gradcheck::unchanged;
@@ -97,6 +98,35 @@ TEST_CASE("comparisons: all, any, equal, allclose") {
     CHECK(tensor({1, 2}).allclose(tensor({1, 3}), 0.5));
     CHECK_FALSE(tensor({1, 2}).allclose(tensor({1, 4}), 0.4));
     CHECK(tensor({true}).allclose(tensor({true})));
+}
+
+TEST_CASE("masked_fill: the value where the mask holds, the gradient elsewhere") {
+    // torch.tensor([[1., -2., 3.], [-4., 5., -6.]]).masked_fill(mask, value), mask broadcast
+    // from [3]: [[9, -2, 9], [9, 5, 9]] for the mask [T, F, T] and 9.
+    const Tensor x = tensor({{1., -2., 3.}, {-4., 5., -6.}}, kDouble);
+    const Tensor mask = tensor({true, false, true});
+    const Tensor filled = masked_fill(x, mask, 9);
+    CHECK(values_of(filled) == std::vector<double>{9, -2, 9, 9, 5, 9});
+    CHECK(filled.scalar_type() == kDouble);
+    CHECK(values_of(x.masked_fill(x > 0, -inf)) == std::vector<double>{-inf, -2, -inf, -4, -inf, -6});
+    CHECK_FALSE(filled.requires_grad());
+    // Differentiable in self: 1 where the mask does not hold, 0 where it does (an inf fill does
+    // not turn into NaN in the gradient).
+    const Tensor r = random_tensor({2, 3}, 5);
+    check_gradient([&](const TensorList& t) { return masked_fill(t[0], mask, 9); }, {r}, "masked_fill");
+    const Tensor l = leaf(x);
+    masked_fill(l, mask, inf).sum().backward();
+    CHECK(values_of(l.grad()) == std::vector<double>{0, 1, 0, 0, 1, 0});
+    CHECK(masked_fill(l, mask, 0).grad_fn()->name() == "MaskedFillBackward0");
+}
+
+TEST_CASE("masked_fill: errors, with the inputs unchanged") {
+    const Tensor x = tensor({1., 2., 3.});
+    const unchanged before({x});
+    CHECK_ERROR_CONTAINS(masked_fill(x, tensor({1., 0., 1.}), 0), "masked_fill: expected a bool mask, got Float");
+    CHECK_ERROR_CONTAINS(masked_fill(x, tensor({true, false}), 0), "masked_fill");
+    CHECK_ERROR_CONTAINS(x.masked_fill(tensor({{true}, {false}}), 0), "does not broadcast to the shape of the tensor, [3]");
+    before.check();
 }
 
 TEST_CASE("comparisons: errors, with the inputs unchanged") {

@@ -277,6 +277,12 @@ CTGRAD_API Tensor Tensor::gt(const Tensor& o) const { return ctgrad::gt(*this, o
 CTGRAD_API Tensor Tensor::gt(const Scalar& o) const { return ctgrad::gt(*this, o); }
 CTGRAD_API Tensor Tensor::ge(const Tensor& o) const { return ctgrad::ge(*this, o); }
 CTGRAD_API Tensor Tensor::ge(const Scalar& o) const { return ctgrad::ge(*this, o); }
+CTGRAD_API Tensor masked_fill(const Tensor& self, const Tensor& mask, const Scalar& value) {
+    return detail::masked_fill(self, mask, value.to_double());
+}
+CTGRAD_API Tensor Tensor::masked_fill(const Tensor& mask, const Scalar& value) const {
+    return ctgrad::masked_fill(*this, mask, value);
+}
 CTGRAD_API Tensor Tensor::all() const { return ctgrad::all(*this); }
 CTGRAD_API Tensor Tensor::any() const { return ctgrad::any(*this); }
 CTGRAD_API bool Tensor::equal(const Tensor& other) const { return ctgrad::equal(*this, other); }

@@ -128,6 +128,8 @@ Tensor operator<(const Scalar& a, const Tensor& b);
 Tensor operator<=(const Scalar& a, const Tensor& b);
 Tensor operator>(const Scalar& a, const Tensor& b);
 Tensor operator>=(const Scalar& a, const Tensor& b);
+// self with `value` wherever `mask` (bool, broadcast to self's shape) holds; differentiable in self.
+Tensor masked_fill(const Tensor& self, const Tensor& mask, const Scalar& value);
 // Whether both have the same shape and elements / agree within |a - b| <= atol + rtol * |b|.
 bool equal(const Tensor& a, const Tensor& b);
 bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8);

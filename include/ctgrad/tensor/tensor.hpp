@@ -175,6 +175,7 @@ public:
     Tensor gt(const Scalar& other) const;
     Tensor ge(const Tensor& other) const;
     Tensor ge(const Scalar& other) const;
+    Tensor masked_fill(const Tensor& mask, const Scalar& value) const;
     bool equal(const Tensor& other) const;
     bool allclose(const Tensor& other, double rtol = 1e-5, double atol = 1e-8) const;
 

@@ -1,13 +1,14 @@
 #!/bin/sh
 # Compile cost of dynamic-layer programs: each seed twin in examples/ and the README's snippet
-# (readme_dynamic.cpp), compiled at -O2 against ctgrad (declarations; the runtime is the library
+# (dynamic/readme_dynamic.cpp), compiled at -O2 against ctgrad (declarations; the runtime is the library
 # libctgrad, built once) and against Debian's libtorch (libtorch-dev) through libtorch_shim/,
 # which makes `ctgrad::` mean `torch::`: the same source both times. The two compilers run
 # alternately, one program at a time, so that both see the same machine load. Compile only (-c):
 # linking is not timed on either side.
 #
-# usage: bench/compile_cost/measure_dynamic.sh   (CXX and REPEAT may be set; REPEAT=1 default,
-#        each libtorch compile takes about 40 s)
+# usage: bench/compile_cost/measure_dynamic.sh [NAME...]   (NAME: readme_dynamic or an example's
+#        name, e.g. seed2_step5_nn; default all). CXX and REPEAT may be set (REPEAT=1 default: each
+#        libtorch compile takes about 40 s).
 # Without libtorch-dev the libtorch column says "not installed". A program the shim cannot carry
 # over (it uses an API libtorch spells otherwise) says why in the libtorch column.
 # Target (issue: one implementation per op): ctgrad at most 1/3 of libtorch's time.
@@ -38,7 +39,7 @@ time_compile() {
         echo "$end - $start" | bc -l >> "$tmp/times"
         i=$((i + 1))
     done
-    median < "$tmp/times"
+    printf '%.2f\n' "$(median < "$tmp/times")"
 }
 
 echo "compiler: $($cxx --version | head -n1)"
@@ -52,8 +53,9 @@ else
 fi
 echo "median of $repeat run(s), wall seconds, g++ -std=c++20 -O2 -c"
 printf '%-30s %10s %10s %8s\n' "program" "ctgrad" "libtorch" "ratio"
-for src in "$here/readme_dynamic.cpp" "$root"/examples/seed*.cpp; do
+for src in "$here/dynamic/readme_dynamic.cpp" "$root"/examples/seed*.cpp; do
     name=$(basename "$src" .cpp)
+    if [ $# -gt 0 ] && ! printf ' %s ' "$@" | grep -q " $name "; then continue; fi
     ours=$(time_compile "$src" -I "$root/include" -I "$root/examples")
     if [ "$have_torch" = 1 ]; then
         theirs=$(time_compile "$src" -I "$here/libtorch_shim" -I "$torch_include" -I "$root/examples" -w)

@@ -1,5 +1,6 @@
 // The README's dynamic-layer snippet: 15 lines of tensors, autograd and no-grad updates. Its
-// compile time, against ctgrad and against libtorch (libtorch_shim/), is in docs/performance.md.
+// compile time against ctgrad and against libtorch (../measure_dynamic.sh, ../libtorch_shim/) is
+// in docs/performance.md.
 #include <ctgrad/tensor.hpp>
 #include <iostream>
 

@@ -30,8 +30,8 @@
 // The runtime's functions are defined in implementation headers, each included by the library
 // alone: there CTGRAD_BUILDING_RUNTIME makes every public definition an ordinary (non-inline)
 // one, compiled exactly once. A program that defines CTGRAD_HEADER_ONLY before its first
-// include gets the implementation headers too, its definitions inline, and links nothing; the
-// white-box tests of internals use this.
+// include gets the implementation headers too, its definitions inline, and links nothing;
+// ctgrad/ops/fuse.hpp needs this (docs/design.md).
 #if defined(CTGRAD_BUILDING_RUNTIME)
 #define CTGRAD_API
 #else

@@ -2,6 +2,8 @@
 """Every public header compiles on its own: compiles a one-line translation unit per header
 under include/ctgrad/ with -fsyntax-only, so a header that leans on another one's includes
 is caught. Usage: compile_each.py <c++ compiler> <include dir> [extra flags...]"""
+import concurrent.futures
+import os
 import pathlib
 import subprocess
 import sys
@@ -12,18 +14,26 @@ root = pathlib.Path(include_dir)
 headers = sorted(p.relative_to(root).as_posix() for p in (root / "ctgrad").rglob("*.hpp"))
 # Thrust headers need a device system; the OpenMP one compiles without a GPU toolchain.
 flags += ["-std=c++20", "-fopenmp", "-DTHRUST_DEVICE_SYSTEM=THRUST_DEVICE_SYSTEM_OMP", f"-I{include_dir}"]
-failures = []
-with tempfile.TemporaryDirectory() as tmp:
-    for header in headers:
-        source = pathlib.Path(tmp) / "one_header.cpp"
-        source.write_text(f"#include <{header}>\n")
-        # A header that needs the runtime's definitions (ops/fuse.hpp says so with an
-        # #error otherwise) is compiled in header-only mode, as its users must.
-        needs_runtime = "#if !CTGRAD_RUNTIME_DEFINITIONS" in (root / header).read_text()
-        mode = ["-DCTGRAD_HEADER_ONLY"] if needs_runtime else []
-        result = subprocess.run([compiler, *flags, *mode, "-fsyntax-only", str(source)], capture_output=True, text=True)
-        if result.returncode != 0:
-            failures.append(header)
-            print(f"--- {header} does not compile alone:\n{result.stderr[:4000]}")
+
+
+def compile_alone(header, tmp):
+    """The compiler's complaint when <header> does not compile on its own, else None."""
+    source = pathlib.Path(tmp) / (header.replace("/", "_") + ".cpp")
+    source.write_text(f"#include <{header}>\n")
+    # A header that needs the runtime's definitions (ops/fuse.hpp says so with an
+    # #error otherwise) is compiled in header-only mode, as its users must.
+    needs_runtime = "#if !CTGRAD_RUNTIME_DEFINITIONS" in (root / header).read_text()
+    mode = ["-DCTGRAD_HEADER_ONLY"] if needs_runtime else []
+    result = subprocess.run([compiler, *flags, *mode, "-fsyntax-only", str(source)], capture_output=True, text=True)
+    return None if result.returncode == 0 else result.stderr[:4000]
+
+
+# One compiler per core: the headers are independent, and this check is otherwise the
+# longest test of the suite.
+with tempfile.TemporaryDirectory() as tmp, concurrent.futures.ThreadPoolExecutor(os.cpu_count()) as pool:
+    complaints = dict(zip(headers, pool.map(lambda header: compile_alone(header, tmp), headers)))
+failures = [header for header, complaint in complaints.items() if complaint is not None]
+for header in failures:
+    print(f"--- {header} does not compile alone:\n{complaints[header]}")
 print(f"{len(headers) - len(failures)} passed, {len(failures)} failed")
 sys.exit(1 if failures else 0)

@@ -8,6 +8,7 @@
 
 #include "../detail/type_list.hpp"
 #include "../expr/core.hpp"
+#include "../expr/kernel.hpp"
 
 namespace ctgrad::detail {
 
@@ -74,5 +75,17 @@ inline constexpr int device_expression_index = index_in_v<E, device_expressions>
 template <class E> inline constexpr bool integer_expression_v = std::is_same_v<E, A>;
 template <class Op> inline constexpr bool integer_expression_v<expr::unary<Op, A>> = integer_op_v<Op>;
 template <class Op> inline constexpr bool integer_expression_v<expr::binary<Op, A, B>> = integer_op_v<Op>;
+
+// The integer expressions (a variable, or one op over variables) evaluated directly:
+// kernel::evaluate computes through math<T>, which exists for floating-point types only.
+template <class T, class E, class Ctx>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE T evaluate_integer(const Ctx& ctx) {
+    if constexpr (expr::is_var_v<E>) return expr::kernel::load<T, E>(ctx);
+    else if constexpr (expr::is_unary_v<E>) return E::op::apply(evaluate_integer<T, decltype(E::a)>(ctx));
+    else {
+        static_assert(expr::is_binary_v<E>, "internal: an integer device expression is a variable or one op");
+        return E::op::apply(evaluate_integer<T, decltype(E::a)>(ctx), evaluate_integer<T, decltype(E::b)>(ctx));
+    }
+}
 
 }  // namespace ctgrad::detail

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "../core/error.hpp"
 #include "optimizer/scalars.hpp"
@@ -21,8 +22,9 @@
 
 namespace ctgrad {
 
-// The most dims a tensor on a device may have (descriptors are passed by value to kernels).
-inline constexpr int max_device_rank = 12;
+// The most dims a tensor may have in a kernel (descriptors are passed by value to GPU kernels;
+// 25 is also ATen's limit for its CUDA kernels).
+inline constexpr int max_device_rank = 25;
 
 // A tensor's elements as a device kernel sees them: data in device memory, element strides
 // (0 where broadcast).
@@ -54,13 +56,25 @@ struct device_operands {
     device_operand items[4];
 };
 
+// A number a fill writes: integers travel as int64, so that those beyond 2^53 stay exact.
+struct fill_value {
+    double real = 0;
+    std::int64_t integer = 0;
+    bool integral = false;
+    fill_value(double v) : real(v) {}  // NOLINT(google-explicit-constructor): numbers convert
+    fill_value(int v) : real(v), integer(v), integral(true) {}  // NOLINT
+    fill_value(std::int64_t v) : real(static_cast<double>(v)), integer(v), integral(true) {}  // NOLINT
+};
+
 // The relations compare() tests: PyTorch's six comparisons, and `same` (equal, or both NaN),
 // with which max/min's backward finds the elements that attain a result that may be NaN.
 enum class device_relation : int { eq, ne, lt, le, gt, ge, same };
 
+// The kernels of one device type. The CPU's (device/cpu/tensor_kernels.hpp) are registered
+// from the start; a GPU backend registers its own.
 class DeviceKernels : public Allocator {
 public:
-    // "cuda", "thrust-omp (standing in for cuda)", ...: for messages.
+    // "cpu", "cuda", "thrust-omp (standing in for cuda)", ...: for messages.
     virtual std::string backend_name() const = 0;
     // How many devices of this type the machine has (0: none; allocation will then fail).
     virtual int device_count() const = 0;
@@ -75,7 +89,7 @@ public:
     // strides already expanded for broadcasting. Any pair of dtypes.
     virtual void copy(const device_view& dst, const device_view& src) = 0;
     // Every element of dst (any layout) set to value, converted to dst's dtype.
-    virtual void fill(const device_view& dst, double value) = 0;
+    virtual void fill(const device_view& dst, fill_value value) = 0;
 
     // out[idx] = a[idx] R b[idx] for every index of out (bool, any layout); a and b have one dtype
     // (any) and out's sizes, their strides expanded for broadcasting.
@@ -96,9 +110,10 @@ public:
     // ctgrad::detail::device_expressions, out contiguous of dtype `dtype` (float, double, or
     // int64 for the integer forward expressions).
     virtual void map(int expression, ScalarType dtype, void* out, std::int64_t n, const device_operands& operands) = 0;
-    // *out = sum over i < n of E(...), out one element of dtype `dtype` in device memory.
+    // *out = (sum over i < n of E(...)) / divisor, out one element of dtype `dtype` in device
+    // memory: divisor 1 is the sum, n the mean (divided in the element type, as a sum's mean is).
     virtual void map_sum(int expression, ScalarType dtype, void* out, std::int64_t n,
-                         const device_operands& operands) = 0;
+                         const device_operands& operands, double divisor = 1) = 0;
 
     // out = the sum of `in` over the dims where out's size is 1 and in's is not (out has in's
     // rank, reduced dims kept as 1, contiguous). Floating point accumulates in double,
@@ -135,9 +150,12 @@ public:
                                 double* square_avg, double* grad_avg, double* momentum_buffer) = 0;
 };
 
+// The CPU's kernels (defined in device/cpu/tensor_kernels.hpp, compiled into the runtime library).
+DeviceKernels& cpu_device_kernels();
+
 namespace detail {
 inline DeviceKernels*& device_kernels_slot(DeviceType type) {
-    static DeviceKernels* slots[2] = {nullptr, nullptr};
+    static DeviceKernels* slots[2] = {&cpu_device_kernels(), nullptr};
     return slots[static_cast<int>(type)];
 }
 }  // namespace detail
@@ -153,10 +171,10 @@ inline bool has_device_kernels(DeviceType type) { return detail::device_kernels_
 
 // The kernels of `device`, for op `op`; an Error naming the op and the device when this build
 // has none.
-inline DeviceKernels& device_kernels(Device device, const std::string& op) {
+inline DeviceKernels& device_kernels(Device device, std::string_view op) {
     DeviceKernels* k = detail::device_kernels_slot(device.type);
     if (!k)
-        throw Error(op + ": tensors on " + device.str() + " need ctgrad's CUDA kernels, which this program does "
+        throw Error(std::string(op) + ": tensors on " + device.str() + " need ctgrad's CUDA kernels, which this program does "
                     "not link (build with -Dcuda=enabled and link the ctgrad_cuda library)");
     return *k;
 }

@@ -67,65 +67,28 @@ Tensor compare(const Tensor& a0, const Tensor& b0) {
     const std::vector<std::int64_t> sizes = broadcast_shapes(a0.sizes(), b0.sizes(), Cmp::name);
     const ScalarType common = result_type(a0, b0);
     const Tensor a = as_dtype(a0, common), b = as_dtype(b0, common);
-    if (!device.is_cpu()) return device_compare(Cmp::relation, a, b, sizes, device, Cmp::name);
-    Tensor out = make_empty(sizes, kBool);
-    const TensorImpl& ai = *a.unsafeGetTensorImpl();
-    const TensorImpl& bi = *b.unsafeGetTensorImpl();
-    std::array<std::vector<std::int64_t>, 3> strides{out.strides().vec(), expanded_strides(ai.sizes, ai.strides, sizes),
-                                                     expanded_strides(bi.sizes, bi.strides, sizes)};
-    dispatch_dtype(common, [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        bool* po = out.data_ptr<bool>();
-        const T* pa = reinterpret_cast<const T*>(ai.data());
-        const T* pb = reinterpret_cast<const T*>(bi.data());
-        strided_loop<3>(sizes, strides, [&](const std::array<std::int64_t, 3>& k) {
-            po[k[0]] = Cmp::apply(pa[k[1]], pb[k[2]]);
-        });
-    });
-    return out;
+    return device_compare(Cmp::relation, a, b, sizes, device, Cmp::name);
 }
 
 // Whether any element is nonzero (Any) or all are (!Any); NaN counts as nonzero.
 template <bool Any>
 Tensor any_or_all(const Tensor& a) {
     const char* op = Any ? "any" : "all";
-    if (!a.is_cpu()) {
-        // The count of nonzero elements, then any: count > 0, all: count == numel.
-        const Device device = a.device();
-        const Tensor zero = device_scalar(0, a.scalar_type(), device, op);
-        const Tensor nonzero = device_compare(device_relation::ne, a, zero, a.sizes(), device, op);
-        const Tensor count = device_total_as(nonzero, kLong, op);
-        const Tensor bound = device_scalar(Any ? 0.0 : static_cast<double>(a.numel()), kLong, device, op);
-        return device_compare(Any ? device_relation::gt : device_relation::eq, count, bound, {}, device, op);
-    }
-    const TensorImpl& ai = *a.unsafeGetTensorImpl();
-    bool result = !Any;
-    dispatch_dtype(ai.dtype, [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        const T* p = reinterpret_cast<const T*>(ai.data());
-        strided_loop<1>(ai.sizes, std::array<std::vector<std::int64_t>, 1>{ai.strides},
-                        [&](const std::array<std::int64_t, 1>& k) {
-                            if ((p[k[0]] != T(0)) == Any) result = Any;
-                        });
-    });
-    Tensor out = make_empty({}, kBool);
-    *out.data_ptr<bool>() = result;
-    return out;
+    // The count of nonzero elements, then any: count > 0, all: count == numel.
+    const Device device = a.device();
+    const Tensor zero = device_scalar(0, a.scalar_type(), device, op);
+    const Tensor nonzero = device_compare(device_relation::ne, a, zero, a.sizes(), device, op);
+    const Tensor count = device_total_as(nonzero, kLong, op);
+    const Tensor bound = device_scalar(Any ? 0.0 : static_cast<double>(a.numel()), kLong, device, op);
+    return device_compare(Any ? device_relation::gt : device_relation::eq, count, bound, {}, device, op);
 }
 
 inline Tensor logical_not(const Tensor& mask) {
-    if (!mask.is_cpu())
-        return device_compare(device_relation::eq, as_dtype(mask, kBool),
-                              device_scalar(0, kBool, mask.device(), "logical_not"), mask.sizes(), mask.device(),
-                              "logical_not");
-    Tensor out = contiguous_copy(mask, kBool);
-    bool* p = out.data_ptr<bool>();
-    for (std::int64_t i = 0; i < out.numel(); ++i) p[i] = !p[i];
-    return out;
+    return device_compare(device_relation::eq, as_dtype(mask, kBool), device_scalar(0, kBool, mask.device(), "logical_not"),
+                          mask.sizes(), mask.device(), "logical_not");
 }
 
 Tensor masked_fill(const Tensor& self, const Tensor& mask, double value);
-void fill_where(Tensor& out, const Tensor& mask, double value);
 
 // The gradient of masked_fill: it passes where the mask is false and stops where it filled.
 struct MaskedFillBackward final : autograd::Node {
@@ -144,14 +107,8 @@ inline Tensor masked_fill(const Tensor& self, const Tensor& mask, double value) 
     if (!(broadcast_shapes(self.sizes(), mask.sizes(), "masked_fill") == self.sizes().vec()))
         throw Error("masked_fill: the mask of shape " + shape_str(mask.sizes()) +
                     " does not broadcast to the shape of the tensor, " + shape_str(self.sizes()));
-    Tensor out;
-    if (!device.is_cpu()) {
-        out = device_where(mask, device_scalar(value, self.scalar_type(), device, "masked_fill"), self, self.sizes(),
-                           device, "masked_fill");
-    } else {
-        out = contiguous_copy(self, self.scalar_type());
-        fill_where(out, mask, value);
-    }
+    Tensor out = device_where(mask, device_scalar(value, self.scalar_type(), device, "masked_fill"), self,
+                              self.sizes(), device, "masked_fill");
     if (autograd::compute_requires_grad({&self})) {
         auto node = autograd::record<MaskedFillBackward>(out, {&self});
         node->mask = mask;
@@ -159,21 +116,6 @@ inline Tensor masked_fill(const Tensor& self, const Tensor& mask, double value) 
     return out;
 }
 
-// out[idx] = value wherever mask (broadcast to out) is true: masked_fill's CPU loop.
-inline void fill_where(Tensor& out, const Tensor& mask, double value) {
-    const TensorImpl& mi = *mask.unsafeGetTensorImpl();
-    std::array<std::vector<std::int64_t>, 2> strides{out.strides().vec(),
-                                                     expanded_strides(mi.sizes, mi.strides, out.sizes())};
-    dispatch_dtype(out.scalar_type(), [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        T* po = out.data_ptr<T>();
-        const bool* pm = reinterpret_cast<const bool*>(mi.data());
-        const T v = convert_element<T>(value);
-        strided_loop<2>(out.sizes(), strides, [&](const std::array<std::int64_t, 2>& k) {
-            if (pm[k[1]]) po[k[0]] = v;
-        });
-    });
-}
 
 }  // namespace detail
 

@@ -1,9 +1,9 @@
 #pragma once
-// The device half of the bridge in fused.hpp: a dynamic op's static expression over g, a, b, o
-// run by the device's kernels (device/kernels.hpp) as one fused kernel. Operands bind as
-// on the CPU (contiguous, or one element seen everywhere); a 0-d CPU tensor next to device
+// A dynamic op's static expression over g, a, b, o run by its device's kernels
+// (device/kernels.hpp) as one fused kernel: the CPU's xsimd loop, or one GPU kernel. Operands
+// bind as contiguous arrays or one element seen everywhere; a 0-d CPU tensor next to device
 // tensors travels as a number, so `cuda_tensor * 2` copies nothing to the device.
-#include <string>
+#include <string_view>
 
 #include "../tensor/copy.hpp"
 #include "../tensor/device_data.hpp"
@@ -11,12 +11,13 @@
 
 namespace ctgrad::detail {
 
-// How t can be read by a fused device kernel over n elements (false: it must be materialised).
-inline bool as_device_operand(const Tensor& t, std::int64_t n, device_operand& out) {
+// How t can be read by a fused kernel of `device` over n elements (false: it must be
+// materialised first).
+inline bool as_device_operand(const Tensor& t, Device device, std::int64_t n, device_operand& out) {
     out = device_operand{};
     if (!t.defined()) return true;
     const TensorImpl& impl = *t.unsafeGetTensorImpl();
-    if (t.is_cpu()) {
+    if (!(device_of(impl) == device)) {  // a 0-d CPU tensor beside device tensors: its value
         if (impl.numel() != 1) return false;
         out.value = dispatch_dtype(impl.dtype, [&](auto tag) {
             using T = typename decltype(tag)::type;
@@ -34,21 +35,21 @@ inline bool as_device_operand(const Tensor& t, std::int64_t n, device_operand& o
     return impl.is_contiguous();
 }
 
-// g, a, b, o bound for a device kernel over n elements; false when one of them must be
+// g, a, b, o bound for a kernel of `device` over n elements; false when one of them must be
 // materialised first.
-inline bool try_bind_device(std::int64_t n, const Tensor& g, const Tensor& a, const Tensor& b, const Tensor& o,
-                            device_operands& bound) {
+inline bool try_bind_device(Device device, std::int64_t n, const Tensor& g, const Tensor& a, const Tensor& b,
+                            const Tensor& o, device_operands& bound) {
     const Tensor* ts[4] = {&g, &a, &b, &o};
     for (int k = 0; k < 4; ++k)
-        if (!as_device_operand(*ts[k], n, bound.items[k])) return false;
+        if (!as_device_operand(*ts[k], device, n, bound.items[k])) return false;
     return true;
 }
 
-inline device_operands bind_device(const std::string& op, std::int64_t n, const Tensor& g, const Tensor& a,
-                                   const Tensor& b, const Tensor& o) {
+inline device_operands bind_device(std::string_view op, Device device, std::int64_t n, const Tensor& g,
+                                   const Tensor& a, const Tensor& b, const Tensor& o) {
     device_operands bound;
-    if (!try_bind_device(n, g, a, b, o, bound))
-        throw Error(op + ": internal: an operand reached a device kernel unbound");
+    if (!try_bind_device(device, n, g, a, b, o, bound))
+        throw Error(std::string(op) + ": internal: an operand reached a kernel unbound");
     return bound;
 }
 
@@ -59,27 +60,29 @@ constexpr int device_entry() {
     return index;
 }
 
-// out[i] = E(operands at i) for i < out.numel(), out contiguous on the device.
+// out[i] = E(operands at i) for i < out.numel(), out contiguous. `op` names the op in errors
+// (a view of the caller's string: nothing is built unless there is an error).
 template <class E>
-void device_assign(const std::string& op, const Tensor& out, const device_operands& operands) {
+void device_assign(std::string_view op, const Tensor& out, const device_operands& operands) {
     if (out.numel() == 0) return;
     kernels_of(out, op).map(device_entry<E>(), out.scalar_type(), out.data_ptr(), out.numel(), operands);
 }
 template <class E>
-void device_assign(const std::string& op, const Tensor& out, const Tensor& g, const Tensor& a, const Tensor& b,
+void device_assign(std::string_view op, const Tensor& out, const Tensor& g, const Tensor& a, const Tensor& b,
                    const Tensor& o) {
-    device_assign<E>(op, out, bind_device(op, out.numel(), g, a, b, o));
+    device_assign<E>(op, out, bind_device(op, out.device(), out.numel(), g, a, b, o));
 }
 
-// out (one element) = sum over i < n of E(operands at i).
+// out (one element) = (sum over i < n of E(operands at i)) / divisor.
 template <class E>
-void device_sum(const std::string& op, const Tensor& out, std::int64_t n, const device_operands& operands) {
-    kernels_of(out, op).map_sum(device_entry<E>(), out.scalar_type(), out.data_ptr(), n, operands);
+void device_sum(std::string_view op, const Tensor& out, std::int64_t n, const device_operands& operands,
+                double divisor = 1) {
+    kernels_of(out, op).map_sum(device_entry<E>(), out.scalar_type(), out.data_ptr(), n, operands, divisor);
 }
 template <class E>
-void device_sum(const std::string& op, const Tensor& out, std::int64_t n, const Tensor& g, const Tensor& a,
-                const Tensor& b, const Tensor& o) {
-    device_sum<E>(op, out, n, bind_device(op, n, g, a, b, o));
+void device_sum(std::string_view op, const Tensor& out, std::int64_t n, const Tensor& g, const Tensor& a,
+                const Tensor& b, const Tensor& o, double divisor = 1) {
+    device_sum<E>(op, out, n, bind_device(op, out.device(), n, g, a, b, o), divisor);
 }
 
 }  // namespace ctgrad::detail

@@ -3,9 +3,10 @@
 // `apply` is the forward body and its `partial` (an expression of the operands a, b and the
 // output o) is the backward formula. There is no second definition of any op's math.
 //
-// Backward evaluates g * partial in one of two ways:
+// Forward runs the op's expression as one fused kernel of the tensors' device (the CPU's xsimd
+// loop, or a GPU kernel). Backward evaluates g * partial in one of two ways:
 //  - fused: when no graph is being recorded and the operands are contiguous (or scalars), the
-//    simplified static expression runs as one SIMD loop, or one fused sum when the gradient
+//    simplified static expression runs as one fused kernel, or one fused sum when the gradient
 //    reduces to a single element (a scalar parameter times a vector);
 //  - interpreted: otherwise (create_graph, odd layouts) the same expression is evaluated with
 //    tensor ops, so the backward pass is itself differentiable (higher-order gradients).
@@ -128,32 +129,6 @@ sources<S> bind(const Tensor& g, const Tensor& a, const Tensor& b, const Tensor&
     return src;
 }
 
-// Integer tensors: a plain loop over the broadcast operands (only + - * and negation).
-template <class Op>
-void integer_loop(const Tensor& out, const Tensor& a) {
-    using T = std::int64_t;
-    const TensorImpl& o = *out.unsafeGetTensorImpl();
-    const TensorImpl& ai = *a.unsafeGetTensorImpl();
-    T* po = reinterpret_cast<T*>(o.data());
-    const T* pa = reinterpret_cast<const T*>(ai.data());
-    std::array<std::vector<std::int64_t>, 2> st{o.strides, expanded_strides(ai.sizes, ai.strides, o.sizes)};
-    strided_loop<2>(o.sizes, st, [&](const std::array<std::int64_t, 2>& k) { po[k[0]] = Op::apply(pa[k[1]]); });
-}
-template <class Op>
-void integer_loop(const Tensor& out, const Tensor& a, const Tensor& b) {
-    using T = std::int64_t;
-    const TensorImpl& o = *out.unsafeGetTensorImpl();
-    const TensorImpl& ai = *a.unsafeGetTensorImpl();
-    const TensorImpl& bi = *b.unsafeGetTensorImpl();
-    T* po = reinterpret_cast<T*>(o.data());
-    const T* pa = reinterpret_cast<const T*>(ai.data());
-    const T* pb = reinterpret_cast<const T*>(bi.data());
-    std::array<std::vector<std::int64_t>, 3> st{o.strides, expanded_strides(ai.sizes, ai.strides, o.sizes),
-                                                expanded_strides(bi.sizes, bi.strides, o.sizes)};
-    strided_loop<3>(o.sizes, st,
-                    [&](const std::array<std::int64_t, 3>& k) { po[k[0]] = Op::apply(pa[k[1]], pb[k[2]]); });
-}
-
 // The gradient g * partial for an input of shape `target`, from the saved tensors (undefined
 // when the formula does not need them). See the top of this file for the two paths.
 template <class P>
@@ -214,31 +189,15 @@ Tensor evaluate_gradient(const Tensor& g, const Tensor& a, const Tensor& b, cons
         const bool same_dtype = (!a.defined() || a.scalar_type() == g.scalar_type()) &&
                                 (!b.defined() || b.scalar_type() == g.scalar_type()) &&
                                 (!o.defined() || o.scalar_type() == g.scalar_type());
-        if (!GradMode::is_enabled() && g.is_floating_point() && same_dtype && (target_n == n || target_n == 1) &&
-            !g.is_cpu()) {
+        if (!GradMode::is_enabled() && g.is_floating_point() && same_dtype && (target_n == n || target_n == 1)) {
             device_operands bound;
-            if (try_bind_device(n, g, uses_v<P, A> ? a : Tensor(), uses_v<P, B> ? b : Tensor(),
+            if (try_bind_device(g.device(), n, g, uses_v<P, A> ? a : Tensor(), uses_v<P, B> ? b : Tensor(),
                                 uses_v<P, O> ? o : Tensor(), bound)) {
                 Tensor out = make_empty(target, g.scalar_type(), g.device());
                 if (target_n == n && n != 1) device_assign<P>("backward", out, bound);
                 else device_sum<P>("backward", out, n, bound);
                 return out;
             }
-        }
-        if (!GradMode::is_enabled() && g.is_floating_point() && same_dtype && (target_n == n || target_n == 1) &&
-            g.is_cpu()) {
-            Tensor out;
-            dispatch_floating(g.scalar_type(), "backward", [&](auto tag) {
-                using S = typename decltype(tag)::type;
-                bool ok = false;
-                const sources<S> src = bind<S>(g, uses_v<P, A> ? a : Tensor(), uses_v<P, B> ? b : Tensor(),
-                                               uses_v<P, O> ? o : Tensor(), n, ok);
-                if (!ok) return;
-                out = make_empty(target, g.scalar_type());
-                if (target_n == n && n != 1) fused_assign<P, S>(out.data_ptr<S>(), n, src);
-                else *out.data_ptr<S>() = fused_sum<P, S>(n, src);
-            });
-            if (out.defined()) return out;
         }
         interpreted r = interpret(P{}, tensor_env{g, a, b, o});
         Tensor t = r.t.defined() ? r.t : wrapped_scalar(r.s, g.scalar_type());
@@ -288,28 +247,19 @@ struct BinaryBackward final : autograd::Node {
 
 template <class Op>
 Tensor unary_op(const Tensor& a0, const char* name) {
-    const bool on_cpu = a0.is_cpu();
-    const bool integer = !a0.is_floating_point();
     if constexpr (integer_op_v<Op>) {
         if (a0.scalar_type() == kLong) {
             Tensor out = make_empty(a0.sizes(), kLong, a0.device());
-            if (on_cpu) integer_loop<Op>(out, a0);
-            else device_assign<expr::unary<Op, A>>(op_name(name), out, Tensor(), fusable(a0, a0.sizes(), out.numel()),
-                                                   Tensor(), Tensor());
+            device_assign<expr::unary<Op, A>>(name, out, Tensor(), fusable(a0, a0.sizes(), out.numel()), Tensor(),
+                                              Tensor());
             return out;
         }
     }
-    const Tensor a = integer ? contiguous_copy(a0, kFloat) : (a0.is_contiguous() ? a0 : contiguous_copy(a0, a0.scalar_type()));
+    const Tensor a = !a0.is_floating_point() ? contiguous_copy(a0, kFloat)
+                     : a0.is_contiguous()    ? a0
+                                             : contiguous_copy(a0, a0.scalar_type());
     Tensor out = make_empty(a.sizes(), a.scalar_type(), a0.device());
-    if (on_cpu) {
-        dispatch_floating(a.scalar_type(), name, [&](auto tag) {
-            using S = typename decltype(tag)::type;
-            sources<S> src{unbound<S>, source<S>{a.data_ptr<S>(), false}, unbound<S>, unbound<S>};
-            fused_assign<expr::unary<Op, A>, S>(out.data_ptr<S>(), a.numel(), src);
-        });
-    } else {
-        device_assign<expr::unary<Op, A>>(op_name(name), out, Tensor(), a, Tensor(), Tensor());
-    }
+    device_assign<expr::unary<Op, A>>(name, out, Tensor(), a, Tensor(), Tensor());
     if (autograd::compute_requires_grad({&a0})) {
         auto node = autograd::record<UnaryBackward<Op>>(out, {&a0}, name);
         node->input_sizes = a0.sizes().vec();
@@ -336,21 +286,8 @@ Tensor binary_op(const Tensor& a0, const Tensor& b0, const char* name) {
     std::int64_t n = 1;
     for (auto s : sizes) n *= s;
     const Tensor a = as_dtype(a0, dtype), b = as_dtype(b0, dtype);
-    Tensor out = make_empty(sizes, dtype, device);
-    if (!device.is_cpu()) {  // dtype is float, double or (for the integer ops) int64 here
-        device_assign<expr::binary<Op, A, B>>(op_name(name), out, Tensor(), fusable(a, sizes, n), fusable(b, sizes, n),
-                                              Tensor());
-    } else if (dtype == kLong) {
-        if constexpr (integer_op_v<Op>) integer_loop<Op>(out, a, b);
-    } else {
-        const Tensor fa = fusable(a, sizes, n), fb = fusable(b, sizes, n);
-        dispatch_floating(dtype, name, [&](auto tag) {
-            using S = typename decltype(tag)::type;
-            bool ok = false;
-            const sources<S> src = bind<S>(Tensor(), fa, fb, Tensor(), n, ok);
-            fused_assign<expr::binary<Op, A, B>, S>(out.data_ptr<S>(), n, src);
-        });
-    }
+    Tensor out = make_empty(sizes, dtype, device);  // float, double or (the integer ops) int64
+    device_assign<expr::binary<Op, A, B>>(name, out, Tensor(), fusable(a, sizes, n), fusable(b, sizes, n), Tensor());
     if (autograd::compute_requires_grad({&a0, &b0})) {
         auto node = autograd::record<BinaryBackward<Op>>(out, {&a0, &b0}, name);
         node->a_sizes = a0.sizes().vec();

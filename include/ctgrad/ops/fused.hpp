@@ -1,25 +1,13 @@
 #pragma once
-// The bridge from dynamic tensors to the static layer's loops. A dynamic op is a static
-// expression over the variables g, a, b, o (incoming gradient, operands, output); its operands
-// are bound at run time as contiguous arrays or broadcast scalars, and the static layer's SIMD
-// executor runs it as one fused loop, with no temporaries.
+// Tensors as operands of the CPU's fused loops (device/cpu/fused_loops.hpp), for the code that
+// runs them directly: fuse(), which compiles a loop per user expression.
 #include <array>
 #include <cstdint>
 
-#include "../backend/cpu/executor.hpp"
-#include "../expr/core.hpp"
+#include "../device/cpu/fused_loops.hpp"
 #include "../tensor/tensor.hpp"
-#include "../device/expressions.hpp"
 
 namespace ctgrad::detail {
-
-template <class S>
-using source = expr::kernel::broadcast_source<S>;
-template <class S>
-using sources = std::array<source<S>, 4>;  // g, a, b, o
-
-template <class S>
-inline constexpr source<S> unbound{nullptr, true};
 
 // How tensor t can be read by a fused loop over n elements: contiguous with n elements, or one
 // value seen at every index (a single element, or an expansion with all strides 0). Returns
@@ -42,29 +30,6 @@ bool as_source(const Tensor& t, std::int64_t n, source<S>& out) {
     if (!impl.is_contiguous()) return false;
     out = {data, false};
     return true;
-}
-
-template <class S, std::size_t R>
-using fused_context = expr::kernel::context<operand_vars,
-                                            ctgrad::detail::tuple<source<S>, source<S>, source<S>, source<S>>, S, R>;
-
-// out[i] = E(g[i], a[i], b[i], o[i]) for i < n.
-template <class E, class S>
-void fused_assign(S* out, std::int64_t n, const sources<S>& src) {
-    static_assert(expr::is_static_v<E>, "internal: a fused dynamic kernel must be a static expression");
-    fused_context<S, 0> ctx{{src[0], src[1], src[2], src[3]}, {}, 0, static_cast<std::size_t>(n)};
-    expr::executor<expr::exec::simd_t>::assign(expr::exec::simd, E{}, ctx, static_cast<std::size_t>(n), out);
-}
-
-// sum over i < n of E(g[i], a[i], b[i], o[i]), in the static layer's blocked SIMD sum.
-template <class E, class S>
-S fused_sum(std::int64_t n, const sources<S>& src) {
-    static_assert(expr::is_static_v<E>, "internal: a fused dynamic kernel must be a static expression");
-    using R = expr::reduction<expr::sum_op, E>;
-    fused_context<S, 1> ctx{{src[0], src[1], src[2], src[3]}, {}, 0, static_cast<std::size_t>(n)};
-    const auto total = expr::executor<expr::exec::simd_t>::template reduce<false, ctgrad::detail::type_list<>>(
-        expr::exec::simd, R{}, ctx, static_cast<std::size_t>(n));
-    return total.value[0];
 }
 
 }  // namespace ctgrad::detail

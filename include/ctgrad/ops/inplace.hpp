@@ -64,11 +64,10 @@ struct CopySlices final : autograd::Node {
         Tensor outside, inside;
         if (should_compute_output(0)) {
             Tensor mask = ones(base_sizes, g.options());
-            dispatch_dtype(mask.scalar_type(), [&](auto tag) {
-                using T = typename decltype(tag)::type;
-                T* p = mask.data_ptr<T>() + where.offset;
-                strided_loop<1>(where.sizes, {where.strides}, [&](const std::array<std::int64_t, 1>& o) { p[o[0]] = T(0); });
-            });
+            const TensorImpl& m = *mask.unsafeGetTensorImpl();
+            device_view window = view_of(m, where.sizes, where.strides);
+            window.data = static_cast<char*>(window.data) + where.offset * static_cast<std::int64_t>(element_size(m.dtype));
+            kernels_of(mask, "backward of an in-place write to a view").fill(window, 0);
             outside = g * mask;
         }
         if (should_compute_output(1)) inside = gather_view(g, where);
@@ -193,15 +192,9 @@ CTGRAD_API Tensor& Tensor::div_(const Scalar& o) {
 namespace detail {
 inline Tensor& fill_impl(Tensor& self, const Scalar& value, const char* op, const char* backward_name) {
     check_inplace(self, op, nullptr, false);
-    if (!self.is_cpu()) {
-        TensorImpl& s = *self.unsafeGetTensorImpl();
-        if (s.numel() != 0) kernels_of(self, op).fill(view_of(s), value.to_double());
-        s.storage->bump_version();
-    } else fill_elements(self, [&](auto* p, std::int64_t n) {
-        using T = std::remove_pointer_t<decltype(p)>;
-        const T v = value.template to<T>();
-        for (std::int64_t i = 0; i < n; ++i) p[i] = v;
-    });
+    TensorImpl& s = *self.unsafeGetTensorImpl();
+    if (s.numel() != 0) kernels_of(self, op).fill(view_of(s), fill_value_of(value));
+    s.storage->bump_version();
     overwrite_history(self, backward_name);
     return self;
 }

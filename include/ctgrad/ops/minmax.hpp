@@ -27,11 +27,6 @@ namespace ctgrad {
 
 namespace detail {
 
-template <class T>
-bool is_nan(T v) {
-    if constexpr (std::is_floating_point_v<T>) return std::isnan(v);
-    else return false;
-}
 
 // The orders max and min select by: `a` replaces the best so far `b` when it beats it.
 struct max_order {
@@ -40,7 +35,6 @@ struct max_order {
     static constexpr const char* all_backward = "MaxBackward1";
     static constexpr const char* dim_backward = "MaxBackward0";
     static constexpr bool largest = true;
-    template <class T> static bool beats(T a, T b) { return a > b || (is_nan(a) && !is_nan(b)); }
 };
 struct min_order {
     static constexpr const char* name = "min";
@@ -48,7 +42,6 @@ struct min_order {
     static constexpr const char* all_backward = "MinBackward1";
     static constexpr const char* dim_backward = "MinBackward0";
     static constexpr bool largest = false;
-    template <class T> static bool beats(T a, T b) { return a < b || (is_nan(a) && !is_nan(b)); }
 };
 
 // The selected element of every slice of t along `dim` (of all of t, flattened, without a dim):
@@ -70,29 +63,10 @@ std::pair<Tensor, Tensor> select_along(const Tensor& t, std::optional<std::int64
         for (std::size_t i = d + 1; i < kept.size(); ++i) inner *= c.sizes()[i];
     }
     Tensor values = make_empty(kept, c.scalar_type(), c.device()), indices = make_empty(kept, kLong, c.device());
-    if (!c.is_cpu()) {
-        kernels_of(c, Order::name)
-            .select_along(Order::largest, c.scalar_type(), c.unsafeGetTensorImpl()->data(), outer, n, inner,
-                          values.unsafeGetTensorImpl()->data(),
-                          reinterpret_cast<std::int64_t*>(indices.unsafeGetTensorImpl()->data()));
-        return {values, indices};
-    }
-    dispatch_dtype(c.scalar_type(), [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        const T* p = c.data_ptr<T>();
-        T* best = values.data_ptr<T>();
-        std::int64_t* at = indices.data_ptr<std::int64_t>();
-        // Walking n in the outer loop reads memory in order; the running best lives in the output.
-        for (std::int64_t o = 0; o < outer; ++o) {
-            const T* slab = p + o * n * inner;
-            T* b = best + o * inner;
-            std::int64_t* a = at + o * inner;
-            for (std::int64_t i = 0; i < inner; ++i) b[i] = slab[i], a[i] = 0;
-            for (std::int64_t k = 1; k < n; ++k)
-                for (std::int64_t i = 0; i < inner; ++i)
-                    if (Order::beats(slab[k * inner + i], b[i])) b[i] = slab[k * inner + i], a[i] = k;
-        }
-    });
+    kernels_of(c, Order::name)
+        .select_along(Order::largest, c.scalar_type(), c.unsafeGetTensorImpl()->data(), outer, n, inner,
+                      values.unsafeGetTensorImpl()->data(),
+                      reinterpret_cast<std::int64_t*>(indices.unsafeGetTensorImpl()->data()));
     return {values, indices};
 }
 
@@ -100,22 +74,7 @@ std::pair<Tensor, Tensor> select_along(const Tensor& t, std::optional<std::int64
 inline Tensor extreme_mask(const Tensor& x, const Tensor& extreme) {
     const Device device = common_device("max/min backward", {&x, &extreme});
     const Tensor e = as_dtype(extreme, x.scalar_type());
-    if (!device.is_cpu()) return device_compare(device_relation::same, x, e, x.sizes(), device, "max/min backward");
-    Tensor out = make_empty(x.sizes(), kBool);
-    const TensorImpl& xi = *x.unsafeGetTensorImpl();
-    const TensorImpl& ei = *e.unsafeGetTensorImpl();
-    std::array<std::vector<std::int64_t>, 3> strides{out.strides().vec(), xi.strides,
-                                                     expanded_strides(ei.sizes, ei.strides, xi.sizes)};
-    dispatch_dtype(x.scalar_type(), [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        bool* po = out.data_ptr<bool>();
-        const T* px = reinterpret_cast<const T*>(xi.data());
-        const T* pe = reinterpret_cast<const T*>(ei.data());
-        strided_loop<3>(xi.sizes, strides, [&](const std::array<std::int64_t, 3>& k) {
-            po[k[0]] = is_nan(pe[k[2]]) ? is_nan(px[k[1]]) : px[k[1]] == pe[k[2]];
-        });
-    });
-    return out;
+    return device_compare(device_relation::same, x, e, x.sizes(), device, "max/min backward");
 }
 
 // The gradient of max()/min() over all elements: grad / count at each of the `count` elements
@@ -139,10 +98,8 @@ struct ExtremeBackward final : autograd::Node {
 
 Tensor take_along(const Tensor& x, const Tensor& index, std::int64_t dim);
 Tensor place_along(const Tensor& src, const Tensor& index, std::int64_t dim, IntArrayRef sizes);
-void take_into(Tensor& out, const Tensor& x, const Tensor& index, std::int64_t dim);
-void place_into(Tensor& out, const Tensor& src, const Tensor& index, std::int64_t dim);
 
-// On a device: where, at `sizes`, the position along `dim` is the one `index` (size 1 at `dim`)
+// Where, at `sizes`, the position along `dim` is the one `index` (size 1 at `dim`)
 // selects for its slice, a bool mask (positions 0..n-1 along dim compared with the index).
 inline Tensor selected_along(const Tensor& index, std::int64_t dim, IntArrayRef sizes, Device device) {
     const std::int64_t n = sizes[static_cast<std::size_t>(dim)];
@@ -174,14 +131,9 @@ struct TakeAlongBackward final : autograd::Node {
 // element per slice (src and index have size 1 at `dim`, the other sizes of `sizes`).
 inline Tensor place_along(const Tensor& src, const Tensor& index, std::int64_t dim, IntArrayRef sizes) {
     const Device device = common_device("max/min backward", {&src, &index});
-    Tensor out;
-    if (!device.is_cpu()) {
-        const Tensor zero = device_scalar(0, src.scalar_type(), device, "max/min backward");
-        out = device_where(selected_along(index, dim, sizes, device), src, zero, sizes, device, "max/min backward");
-    } else {
-        out = zeros(sizes, src.options());
-        place_into(out, src, index, dim);
-    }
+    // The selected places of each slice take src's element, every other place zero.
+    const Tensor zero = device_scalar(0, src.scalar_type(), device, "max/min backward");
+    Tensor out = device_where(selected_along(index, dim, sizes, device), src, zero, sizes, device, "max/min backward");
     if (autograd::compute_requires_grad({&src})) {
         auto node = autograd::record<PlaceAlongBackward>(out, {&src});
         node->index = index;
@@ -190,38 +142,14 @@ inline Tensor place_along(const Tensor& src, const Tensor& index, std::int64_t d
     return out;
 }
 
-// place_along's CPU loop, into out (zeros).
-inline void place_into(Tensor& out, const Tensor& src, const Tensor& index, std::int64_t dim) {
-    const TensorImpl& si = *src.unsafeGetTensorImpl();
-    const TensorImpl& ii = *index.unsafeGetTensorImpl();
-    const std::vector<std::int64_t> out_strides = out.strides().vec();
-    const std::int64_t step = out_strides[static_cast<std::size_t>(dim)];
-    std::array<std::vector<std::int64_t>, 3> strides{si.strides, ii.strides, out_strides};
-    dispatch_dtype(src.scalar_type(), [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        const T* ps = reinterpret_cast<const T*>(si.data());
-        const std::int64_t* pi = reinterpret_cast<const std::int64_t*>(ii.data());
-        T* po = out.data_ptr<T>();
-        strided_loop<3>(si.sizes, strides, [&](const std::array<std::int64_t, 3>& k) {
-            po[k[2] + pi[k[1]] * step] = ps[k[0]];
-        });
-    });
-}
-
 // The element of each slice of x along `dim` at index[..., 0, ...] (size 1 at `dim`).
 inline Tensor take_along(const Tensor& x, const Tensor& index, std::int64_t dim) {
     const Device device = common_device("max/min", {&x, &index});
-    Tensor out;
-    if (!device.is_cpu()) {
-        // The one selected element of each slice, summed with the zeros around it.
-        const Tensor zero = device_scalar(0, x.scalar_type(), device, "max/min");
-        const Tensor picked =
-            device_where(selected_along(index, dim, x.sizes(), device), x, zero, x.sizes(), device, "max/min");
-        out = device_sum_as(picked, {dim}, x.scalar_type(), "max/min");
-    } else {
-        out = make_empty(index.sizes(), x.scalar_type());
-        take_into(out, x, index, dim);
-    }
+    // The one selected element of each slice, summed with the zeros around it.
+    const Tensor zero = device_scalar(0, x.scalar_type(), device, "max/min");
+    const Tensor picked =
+        device_where(selected_along(index, dim, x.sizes(), device), x, zero, x.sizes(), device, "max/min");
+    Tensor out = device_sum_as(picked, {dim}, x.scalar_type(), "max/min");
     if (autograd::compute_requires_grad({&x})) {
         auto node = autograd::record<TakeAlongBackward>(out, {&x});
         node->index = index;
@@ -229,23 +157,6 @@ inline Tensor take_along(const Tensor& x, const Tensor& index, std::int64_t dim)
         node->input_sizes = x.sizes().vec();
     }
     return out;
-}
-
-// take_along's CPU loop, into out (index's shape).
-inline void take_into(Tensor& out, const Tensor& x, const Tensor& index, std::int64_t dim) {
-    const TensorImpl& xi = *x.unsafeGetTensorImpl();
-    const TensorImpl& ii = *index.unsafeGetTensorImpl();
-    const std::int64_t step = xi.strides[static_cast<std::size_t>(dim)];
-    std::array<std::vector<std::int64_t>, 3> strides{out.strides().vec(), ii.strides, xi.strides};
-    dispatch_dtype(x.scalar_type(), [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        const T* px = reinterpret_cast<const T*>(xi.data());
-        const std::int64_t* pi = reinterpret_cast<const std::int64_t*>(ii.data());
-        T* po = out.data_ptr<T>();
-        strided_loop<3>(ii.sizes, strides, [&](const std::array<std::int64_t, 3>& k) {
-            po[k[0]] = px[k[2] + pi[k[1]] * step];
-        });
-    });
 }
 
 // The gradient of max(dim)/min(dim): to the selected index of each slice, 0 elsewhere.

@@ -50,44 +50,12 @@ inline Tensor sum_kernel(const Tensor& t, const std::vector<std::int64_t>& dims,
     const TensorImpl& in = *t.unsafeGetTensorImpl();
     std::vector<std::int64_t> kept = reduced_sizes(in.sizes, dims, true);
     Tensor out = make_empty(kept, dtype, t.device());
-    if (!t.is_cpu()) {
-        if (in.numel() == 0) kernels_of(t, "sum").fill(view_of(*out.unsafeGetTensorImpl()), 0);
-        else if (dims.size() == in.sizes.size() && in.is_contiguous() && in.dtype == dtype && ctgrad::is_floating_point(dtype))
-            device_sum<A>("sum", out, in.numel(), Tensor(), t, Tensor(), Tensor());
-        else kernels_of(t, "sum").sum(view_of(*out.unsafeGetTensorImpl()), view_of(in));
-        return out;
-    }
-    // The whole of a contiguous float tensor: the fused blocked SIMD sum.
-    if (dims.size() == in.sizes.size() && in.is_contiguous() && in.dtype == dtype && ctgrad::is_floating_point(dtype) &&
-        in.numel() > 0) {
-        dispatch_floating(dtype, "sum", [&](auto tag) {
-            using S = typename decltype(tag)::type;
-            sources<S> src{unbound<S>, source<S>{reinterpret_cast<const S*>(in.data()), false}, unbound<S>, unbound<S>};
-            *out.data_ptr<S>() = fused_sum<A, S>(in.numel(), src);
-        });
-        return out;
-    }
-    const bool floating = ctgrad::is_floating_point(dtype);
-    std::vector<double> acc_d(floating ? static_cast<std::size_t>(out.numel()) : 0, 0.0);
-    std::vector<std::int64_t> acc_i(floating ? 0 : static_cast<std::size_t>(out.numel()), 0);
-    std::vector<std::int64_t> out_strides = contiguous_strides(kept);
-    for (auto d : dims) out_strides[static_cast<std::size_t>(d)] = 0;
-    std::array<std::vector<std::int64_t>, 2> strides{in.strides, out_strides};
-    dispatch_dtype(in.dtype, [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        const T* p = reinterpret_cast<const T*>(in.data());
-        strided_loop<2>(in.sizes, strides, [&](const std::array<std::int64_t, 2>& o) {
-            if (floating) acc_d[static_cast<std::size_t>(o[1])] += static_cast<double>(p[o[0]]);
-            else acc_i[static_cast<std::size_t>(o[1])] += static_cast<std::int64_t>(p[o[0]]);
-        });
-    });
-    dispatch_dtype(dtype, [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        T* q = out.data_ptr<T>();
-        for (std::int64_t i = 0; i < out.numel(); ++i)
-            q[i] = floating ? convert_element<T>(acc_d[static_cast<std::size_t>(i)])
-                            : convert_element<T>(acc_i[static_cast<std::size_t>(i)]);
-    });
+    DeviceKernels& kernels = kernels_of(t, "sum");
+    if (in.numel() == 0) kernels.fill(view_of(*out.unsafeGetTensorImpl()), 0);
+    // The whole of a contiguous floating-point tensor: the fused blocked sum.
+    else if (dims.size() == in.sizes.size() && in.is_contiguous() && in.dtype == dtype && ctgrad::is_floating_point(dtype))
+        device_sum<A>("sum", out, in.numel(), Tensor(), t, Tensor(), Tensor());
+    else kernels.sum(view_of(*out.unsafeGetTensorImpl()), view_of(in));
     return out;
 }
 

@@ -74,7 +74,6 @@ protected:
 // The update, compiled into the library (see config.hpp).
 #if CTGRAD_RUNTIME_DEFINITIONS
 #include "../device/kernels.hpp"
-#include "../device/cpu/optimizer_kernels.hpp"
 
 namespace ctgrad::optim {
 
@@ -103,11 +102,7 @@ CTGRAD_API Tensor RMSprop::step(LossClosure closure) {
                 if constexpr (std::is_floating_point_v<T>) {
                     const detail::RMSpropScalars<T> k{T(o.weight_decay()), T(o.alpha()), T(1 - o.alpha()),
                                                       T(o.eps()),          T(o.momentum()), T(-o.lr())};
-                    const auto update = [&](const auto&... args) {
-                        if (p.is_cpu()) detail::rmsprop_update<T>(args...);
-                        else device_kernels(p.device(), name()).rmsprop_update(args...);
-                    };
-                    update(k, o.weight_decay() != 0, o.centered(), momentum, p.numel(), p.data_ptr<T>(),
+                    device_kernels(p.device(), name()).rmsprop_update(k, o.weight_decay() != 0, o.centered(), momentum, p.numel(), p.data_ptr<T>(),
                            grad.data_ptr<T>(), s.square_avg().data_ptr<T>(),
                            o.centered() ? s.grad_avg().data_ptr<T>() : nullptr,
                            momentum ? s.momentum_buffer().data_ptr<T>() : nullptr);

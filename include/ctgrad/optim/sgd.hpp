@@ -65,7 +65,6 @@ protected:
 // The update, compiled into the library (see config.hpp).
 #if CTGRAD_RUNTIME_DEFINITIONS
 #include "../device/kernels.hpp"
-#include "../device/cpu/optimizer_kernels.hpp"
 
 namespace ctgrad::optim {
 
@@ -91,11 +90,7 @@ CTGRAD_API Tensor SGD::step(LossClosure closure) {
                 if constexpr (std::is_floating_point_v<T>) {
                     const detail::SGDScalars<T> s{T(o.weight_decay()), T(o.momentum()), T(1 - o.dampening()),
                                                   T(-o.lr())};
-                    const auto update = [&](const auto&... args) {
-                        if (p.is_cpu()) detail::sgd_update<T>(args...);
-                        else device_kernels(p.device(), name()).sgd_update(args...);
-                    };
-                    update(s, o.weight_decay() != 0, o.momentum() != 0, first, o.nesterov(), p.numel(),
+                    device_kernels(p.device(), name()).sgd_update(s, o.weight_decay() != 0, o.momentum() != 0, first, o.nesterov(), p.numel(),
                            p.data_ptr<T>(), grad.data_ptr<T>(), buf ? buf->data_ptr<T>() : nullptr);
                 }
             });

@@ -3,6 +3,7 @@
 // to(dtype), clone(), materialising broadcasts and copy_().
 #include <cstring>
 
+#include "../device/elements.hpp"
 #include "broadcast.hpp"
 #include "device_data.hpp"
 #include "strided_loop.hpp"
@@ -10,48 +11,25 @@
 
 namespace ctgrad::detail {
 
-template <class To, class From>
-inline To convert_element(From v) {
-    if constexpr (std::is_same_v<To, bool>) return v != From(0);
-    else return static_cast<To>(v);
-}
-
 inline void copy_elements_across(const TensorImpl& dst, const TensorImpl& src);
 
-// dst[i] = src[i] for every index of dst, src broadcast to dst's shape and converted to its dtype.
-// Writes raw data only: no autograd, no version bump (callers decide).
+// dst[i] = src[i] for every index of dst, src broadcast to dst's shape and converted to its dtype,
+// by the kernels of their device. Writes raw data only: no autograd, no version bump (callers
+// decide).
 inline void copy_elements(const TensorImpl& dst, const TensorImpl& src) {
     if (dst.numel() == 0) return;
-    if (!device_of(dst).is_cpu() || !device_of(src).is_cpu()) return copy_elements_across(dst, src);
-    if (dst.sizes == src.sizes && dst.dtype == src.dtype && dst.is_contiguous() && src.is_contiguous()) {
-        std::memmove(dst.data(), src.data(), static_cast<std::size_t>(dst.numel()) * element_size(dst.dtype));
-        return;
-    }
-    std::array<std::vector<std::int64_t>, 2> strides{dst.strides, expanded_strides(src.sizes, src.strides, dst.sizes)};
-    dispatch_dtype(dst.dtype, [&](auto dt) {
-        using D = typename decltype(dt)::type;
-        dispatch_dtype(src.dtype, [&](auto st) {
-            using S = typename decltype(st)::type;
-            D* out = reinterpret_cast<D*>(dst.data());
-            const S* in = reinterpret_cast<const S*>(src.data());
-            strided_loop<2>(dst.sizes, strides, [&](const std::array<std::int64_t, 2>& o) {
-                out[o[0]] = convert_element<D>(in[o[1]]);
-            });
-        });
-    });
+    const Device device = device_of(dst);
+    if (!(device_of(src) == device)) return copy_elements_across(dst, src);
+    device_kernels(device, "copy").copy(view_of(dst), view_as(src, dst.sizes));
 }
 
-// dst[idx] = src[idx] (src broadcast to dst's sizes, converted to dst's dtype) where at least one
-// of them is in device memory. Host <-> device moves bytes between contiguous buffers of dst's
+// dst[idx] = src[idx] (src broadcast to dst's sizes, converted to dst's dtype) between the CPU
+// and a device. Host <-> device moves bytes between contiguous buffers of dst's
 // dtype and sizes: the tensors themselves where they are such, else staging copies.
 inline void copy_elements_across(const TensorImpl& dst, const TensorImpl& src) {
     const Device dd = device_of(dst), sd = device_of(src);
-    if (!dd.is_cpu() && !sd.is_cpu()) {
-        if (!(dd == sd))
-            throw Error("copy: copies between " + sd.str() + " and " + dd.str() + " are not supported");
-        device_kernels(dd, "copy").copy(view_of(dst), view_as(src, dst.sizes));
-        return;
-    }
+    if (!dd.is_cpu() && !sd.is_cpu())
+        throw Error("copy: copies between " + sd.str() + " and " + dd.str() + " are not supported");
     const std::size_t nbytes = static_cast<std::size_t>(dst.numel()) * element_size(dst.dtype);
     const bool src_as_is = src.sizes == dst.sizes && src.dtype == dst.dtype && src.is_contiguous();
     if (!dd.is_cpu()) {  // host -> device

@@ -1,6 +1,7 @@
 #pragma once
-// The dynamic layer's side of the device seam (device/kernels.hpp): descriptors of a
-// tensor's data for a device kernel, and the one-device rule every op checks.
+// The dynamic layer's side of the kernel interface (device/kernels.hpp): descriptors of a
+// tensor's data for a kernel of its device (the CPU's or a GPU's), and the one-device rule every
+// op checks.
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,7 +36,12 @@ inline device_view view_as(const TensorImpl& src, IntArrayRef sizes) {
     return view_of(src, sizes, strides);
 }
 
-inline DeviceKernels& kernels_of(const Tensor& t, const std::string& op) { return device_kernels(t.device(), op); }
+// A Scalar as a kernel's fill value (integers exact).
+inline fill_value fill_value_of(const Scalar& s) {
+    return s.is_floating_point() ? fill_value(s.to_double()) : fill_value(static_cast<std::int64_t>(s.to_long()));
+}
+
+inline DeviceKernels& kernels_of(const Tensor& t, std::string_view op) { return device_kernels(t.device(), op); }
 
 // A tensor that may sit next to tensors of any device: a 0-d CPU tensor (a wrapped number, as
 // PyTorch lets `cuda_tensor * cpu_scalar_tensor` through).

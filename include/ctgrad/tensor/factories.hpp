@@ -29,16 +29,7 @@ inline Tensor allocate(IntArrayRef sizes, const TensorOptions& options) { return
 inline Tensor filled(IntArrayRef sizes, const TensorOptions& options, const Scalar& value) {
     Tensor t = make_empty(sizes, options.dtype(), options.device());
     if (t.numel() == 0) return t;
-    if (!t.is_cpu()) {
-        kernels_of(t, "full").fill(view_of(*t.unsafeGetTensorImpl()), value.to_double());
-    } else {
-        dispatch_dtype(t.scalar_type(), [&](auto tag) {
-            using T = typename decltype(tag)::type;
-            T* p = t.data_ptr<T>();
-            const T v = value.template to<T>();
-            for (std::int64_t i = 0, n = t.numel(); i < n; ++i) p[i] = v;
-        });
-    }
+    kernels_of(t, "full").fill(view_of(*t.unsafeGetTensorImpl()), fill_value_of(value));
     return t;
 }
 }  // namespace detail
@@ -54,10 +45,7 @@ CTGRAD_API Tensor full(IntArrayRef sizes, const Scalar& value, const TensorOptio
     return detail::finish(detail::filled(sizes, o, value), o);
 }
 CTGRAD_API Tensor zeros(IntArrayRef sizes, const TensorOptions& options) {
-    if (!options.device().is_cpu()) return detail::finish(detail::filled(sizes, options, 0), options);
-    Tensor t = detail::allocate(sizes, options);
-    if (t.nbytes() != 0) std::memset(t.data_ptr(), 0, t.nbytes());
-    return detail::finish(t, options);
+    return detail::finish(detail::filled(sizes, options, 0), options);
 }
 CTGRAD_API Tensor ones(IntArrayRef sizes, const TensorOptions& options) {
     return full(sizes, 1, options.has_dtype() ? options : options.dtype(kFloat));

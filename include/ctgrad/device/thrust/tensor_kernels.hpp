@@ -25,6 +25,7 @@
 #include <thrust/transform.h>
 #include <thrust/transform_reduce.h>
 
+#include "../elements.hpp"
 #include "../expressions.hpp"
 #include "../kernels.hpp"
 #include "../../expr/kernel.hpp"
@@ -38,11 +39,13 @@ namespace thrust_kernels {
 using index_t = std::int64_t;
 using index_array = ctgrad::detail::array<index_t, static_cast<std::size_t>(max_device_rank)>;
 
-// The dtype conversion of a copy: to bool is "not zero", as in PyTorch.
+using ctgrad::detail::beats;
+using ctgrad::detail::holds;
+using ctgrad::detail::is_nan;
+
 template <class To, class From>
 CTGRAD_INLINE CTGRAD_HOST_DEVICE To convert(From v) {
-    if constexpr (std::is_same_v<To, bool>) return v != From(0);
-    else return static_cast<To>(v);
+    return ctgrad::detail::convert_element<To>(v);
 }
 
 // Element offsets of a view visited in row-major index order (the order of a contiguous tensor
@@ -215,27 +218,6 @@ struct gemm_element {
 
 // ---- comparisons, selections and the largest/smallest elements ----
 
-// NaN is the one value unequal to itself; integers and bools have none.
-template <class T>
-CTGRAD_INLINE CTGRAD_HOST_DEVICE bool is_nan(T v) {
-    if constexpr (std::is_floating_point_v<T>) return v != v;
-    else return false;
-}
-
-template <class T>
-CTGRAD_INLINE CTGRAD_HOST_DEVICE bool holds(device_relation r, T a, T b) {
-    switch (r) {
-        case device_relation::eq: return a == b;
-        case device_relation::ne: return a != b;
-        case device_relation::lt: return a < b;
-        case device_relation::le: return a <= b;
-        case device_relation::gt: return a > b;
-        case device_relation::ge: return a >= b;
-        case device_relation::same: return a == b || (is_nan(a) && is_nan(b));
-    }
-    return false;
-}
-
 template <class T>
 struct compare_element {
     bool* out;
@@ -273,10 +255,7 @@ struct candidate {
 
 template <class T, bool Largest>
 struct better_candidate {
-    CTGRAD_HOST_DEVICE static bool beats(T a, T b) {
-        if constexpr (Largest) return a > b || (is_nan(a) && !is_nan(b));
-        else return a < b || (is_nan(a) && !is_nan(b));
-    }
+    CTGRAD_HOST_DEVICE static bool beats(T a, T b) { return ctgrad::detail::beats<T, Largest>(a, b); }
     CTGRAD_HOST_DEVICE candidate<T> operator()(const candidate<T>& x, const candidate<T>& y) const {
         if (beats(y.value, x.value)) return y;
         if (beats(x.value, y.value)) return x;
@@ -344,25 +323,13 @@ operand_context<S, R> bind(const device_operands& ops, index_t n) {
             static_cast<std::size_t>(n)};
 }
 
-// The integer expressions (a variable, or one op over variables) evaluated directly:
-// kernel::evaluate computes through math<T>, which exists for floating-point types only.
-template <class T, class E, class Ctx>
-CTGRAD_INLINE CTGRAD_HOST_DEVICE T evaluate_integer(const Ctx& ctx) {
-    if constexpr (expr::is_var_v<E>) return expr::kernel::load<T, E>(ctx);
-    else if constexpr (expr::is_unary_v<E>) return E::op::apply(evaluate_integer<T, decltype(E::a)>(ctx));
-    else {
-        static_assert(expr::is_binary_v<E>, "internal: an integer device expression is a variable or one op");
-        return E::op::apply(evaluate_integer<T, decltype(E::a)>(ctx), evaluate_integer<T, decltype(E::b)>(ctx));
-    }
-}
-
 template <class E, class Ctx>
 struct integer_element {
     Ctx ctx;
     CTGRAD_HOST_DEVICE std::int64_t operator()(index_t i) const {
         Ctx local = ctx;
         local.index = static_cast<std::size_t>(i);
-        return evaluate_integer<std::int64_t, E>(local);
+        return ctgrad::detail::evaluate_integer<std::int64_t, E>(local);
     }
 };
 
@@ -374,7 +341,7 @@ struct integer_assign_element {
 };
 
 template <class Policy, class E, class S>
-void map_kernel(const Policy& policy, void* out, index_t n, const device_operands& ops) {
+void map_kernel(const Policy& policy, void* out, index_t n, const device_operands& ops, double /*divisor*/) {
     auto ctx = bind<S, 0>(ops, n);
     if constexpr (std::is_same_v<S, std::int64_t>)
         thrust::for_each(policy, thrust::counting_iterator<index_t>(0), thrust::counting_iterator<index_t>(n),
@@ -384,7 +351,7 @@ void map_kernel(const Policy& policy, void* out, index_t n, const device_operand
 }
 
 template <class Policy, class E, class S>
-void map_sum_kernel(const Policy& policy, void* out, index_t n, const device_operands& ops) {
+void map_sum_kernel(const Policy& policy, void* out, index_t n, const device_operands& ops, double divisor) {
     S total;
     if constexpr (std::is_same_v<S, std::int64_t>) {
         auto ctx = bind<S, 0>(ops, n);
@@ -398,6 +365,7 @@ void map_sum_kernel(const Policy& policy, void* out, index_t n, const device_ope
             policy, R{}, ctx, static_cast<std::size_t>(n));
         total = totals.value[0];
     }
+    if (divisor != 1) total = total / static_cast<S>(divisor);
     // `out` is device memory: written by a one-element kernel, never by a host store.
     thrust::fill_n(policy, static_cast<S*>(out), 1, total);
 }
@@ -409,7 +377,7 @@ void map_sum_kernel(const Policy& policy, void* out, index_t n, const device_ope
 // nvcc run.
 template <class Policy, class S>
 struct expression_kernels {
-    using kernel_fn = void (*)(const Policy&, void*, index_t, const device_operands&);
+    using kernel_fn = void (*)(const Policy&, void*, index_t, const device_operands&, double);
     static constexpr int count = static_cast<int>(ctgrad::detail::device_expressions::size);
 
     static kernel_fn map(int expression);
@@ -489,7 +457,7 @@ public:
         });
     }
 
-    void fill(const device_view& dst, double value) override {
+    void fill(const device_view& dst, fill_value value) override {
         using namespace thrust_kernels;
         check_rank("fill", dst);
         const index_t n = dst.numel();
@@ -498,7 +466,7 @@ public:
             with_element_type(dst.dtype, [&](auto tag) {
                 using T = typename decltype(tag)::type;
                 T* data = static_cast<T*>(dst.data);
-                const T v = convert<T>(value);
+                const T v = ctgrad::detail::fill_as<T>(value);
                 if (is_contiguous(dst)) thrust::fill_n(policy_, data, n, v);
                 else
                     thrust::for_each(policy_, thrust::counting_iterator<index_t>(0),
@@ -569,13 +537,13 @@ public:
 
     void map(int expression, ScalarType dtype, void* out, std::int64_t n, const device_operands& operands) override {
         const auto kernel = table_entry("map", expression, dtype, false);
-        guarded("map", [&] { kernel(policy_, out, n, operands); });
+        guarded("map", [&] { kernel(policy_, out, n, operands, 1); });
     }
 
-    void map_sum(int expression, ScalarType dtype, void* out, std::int64_t n,
-                 const device_operands& operands) override {
+    void map_sum(int expression, ScalarType dtype, void* out, std::int64_t n, const device_operands& operands,
+                 double divisor) override {
         const auto kernel = table_entry("map_sum", expression, dtype, true);
-        guarded("map_sum", [&] { kernel(policy_, out, n, operands); });
+        guarded("map_sum", [&] { kernel(policy_, out, n, operands, divisor); });
     }
 
     void sum(const device_view& out, const device_view& in) override {
@@ -728,7 +696,7 @@ private:
                          select_element<T, Largest>{in, n, inner, values, indices});
     }
 
-    using kernel_fn = void (*)(const Policy&, void*, thrust_kernels::index_t, const device_operands&);
+    using kernel_fn = void (*)(const Policy&, void*, thrust_kernels::index_t, const device_operands&, double);
 
     kernel_fn table_entry(const char* kernel, int expression, ScalarType dtype, bool sum) const {
         using namespace thrust_kernels;

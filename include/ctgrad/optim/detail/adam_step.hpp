@@ -6,11 +6,10 @@
 #include <tuple>
 #include <type_traits>
 
-#include "../../device/kernels.hpp"
 #include "../../core/error.hpp"
+#include "../../device/kernels.hpp"
 #include "../../tensor/factories.hpp"
 #include "../../tensor/tensor.hpp"
-#include "../../device/cpu/optimizer_kernels.hpp"
 
 namespace ctgrad::optim::detail {
 
@@ -40,11 +39,7 @@ void adam_family_update(const Options& o, State& state, bool decoupled, const Te
                                    T(bias_correction2_sqrt),
                                    T(o.eps()),
                                    T(-step_size)};
-            const auto update = [&](const auto&... args) {
-                if (p.is_cpu()) adam_update<T>(args...);
-                else device_kernels(p.device(), name).adam_update(args...);
-            };
-            update(s, decoupled, o.weight_decay() != 0, o.amsgrad(), p.numel(), p.data_ptr<T>(), grad.data_ptr<T>(),
+            device_kernels(p.device(), name).adam_update(s, decoupled, o.weight_decay() != 0, o.amsgrad(), p.numel(), p.data_ptr<T>(), grad.data_ptr<T>(),
                    state.exp_avg().template data_ptr<T>(), state.exp_avg_sq().template data_ptr<T>(),
                    o.amsgrad() ? state.max_exp_avg_sq().template data_ptr<T>() : nullptr);
         }

@@ -1,0 +1,440 @@
+#pragma once
+// The CPU's kernels behind the dynamic layer's kernel interface (device/kernels.hpp): the same
+// primitives a GPU backend implements, so that every op is written once and dispatches once
+// (device_kernels(device, op)). Element-wise expressions run in the static layer's xsimd loops
+// (fused_loops.hpp), matrix products in BLAS, the optimizers' passes in their xsimd kernels,
+// and the rest in strided loops over the views as they lie in memory.
+//
+// Memory is host memory: the CPU allocator's (core/storage.hpp), and "device" transfers are
+// plain copies.
+#include <cblas.h>
+
+#include <algorithm>
+#include <array>
+#include <climits>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "../../core/storage.hpp"
+#include "../elements.hpp"
+#include "../expressions.hpp"
+#include "../kernels.hpp"
+#include "fused_loops.hpp"
+#include "optimizer_kernels.hpp"
+#include "strided_loop.hpp"
+
+namespace ctgrad {
+
+namespace cpu_kernels {
+
+using index_t = std::int64_t;
+
+inline bool is_contiguous(const device_view& v) {
+    index_t expected = 1;
+    for (int d = v.rank - 1; d >= 0; --d) {
+        if (v.sizes[d] != 1 && v.strides[d] != expected) return false;
+        expected *= v.sizes[d];
+    }
+    return true;
+}
+
+// f(offsets) for every index of out, offsets[0] into out and offsets[k] into operands[k - 1]
+// (all with out's sizes; the operands' strides already expanded for broadcasting).
+template <std::size_t N, class F>
+void for_each_offset(const device_view& out, const std::array<const device_view*, N - 1>& operands, F&& f) {
+    std::array<const std::int64_t*, N> strides;
+    strides[0] = out.strides;
+    for (std::size_t k = 1; k < N; ++k) strides[k] = operands[k - 1]->strides;
+    detail::strided_loop<N>(static_cast<std::size_t>(out.rank), out.sizes, strides, f);
+}
+
+// An operand of a fused loop: its array, one element of it seen everywhere, or a number the
+// caller passed by value (kept in `value` for the loop to point at).
+template <class S>
+detail::source<S> source_of(const device_operand& op, S& value) {
+    if (op.data) return {static_cast<const S*>(op.data), op.stride == 0};
+    value = static_cast<S>(op.value);
+    return {&value, true};
+}
+
+template <class E, class S>
+void map_kernel(void* out, index_t n, const device_operands& ops, double /*divisor*/) {
+    if constexpr (std::is_same_v<S, std::int64_t>) {
+        // Integer expressions are a variable or one op: evaluated element by element, exactly.
+        using vars_source = expr::kernel::device_source<S>;
+        expr::kernel::context<detail::operand_vars, detail::tuple<vars_source, vars_source, vars_source, vars_source>,
+                              S, 0>
+            ctx{{}, {}, 0, static_cast<std::size_t>(n)};
+        const vars_source bound[4] = {
+            {static_cast<const S*>(ops.items[0].data), ops.items[0].stride, static_cast<S>(ops.items[0].value)},
+            {static_cast<const S*>(ops.items[1].data), ops.items[1].stride, static_cast<S>(ops.items[1].value)},
+            {static_cast<const S*>(ops.items[2].data), ops.items[2].stride, static_cast<S>(ops.items[2].value)},
+            {static_cast<const S*>(ops.items[3].data), ops.items[3].stride, static_cast<S>(ops.items[3].value)}};
+        ctx.sources = {bound[0], bound[1], bound[2], bound[3]};
+        S* o = static_cast<S*>(out);
+        for (index_t i = 0; i < n; ++i) {
+            ctx.index = static_cast<std::size_t>(i);
+            o[i] = detail::evaluate_integer<S, E>(ctx);
+        }
+    } else {
+        S values[4];
+        const detail::sources<S> src{source_of<S>(ops.items[0], values[0]), source_of<S>(ops.items[1], values[1]),
+                                     source_of<S>(ops.items[2], values[2]), source_of<S>(ops.items[3], values[3])};
+        detail::fused_assign<E, S>(static_cast<S*>(out), n, src);
+    }
+}
+
+template <class E, class S>
+void map_sum_kernel(void* out, index_t n, const device_operands& ops, double divisor) {
+    S total = S(0);
+    if constexpr (std::is_same_v<S, std::int64_t>) {
+        std::vector<S> values(static_cast<std::size_t>(n));
+        map_kernel<E, S>(values.data(), n, ops, 1);
+        for (S v : values) total += v;
+    } else if (n > 0) {
+        S values[4];
+        const detail::sources<S> src{source_of<S>(ops.items[0], values[0]), source_of<S>(ops.items[1], values[1]),
+                                     source_of<S>(ops.items[2], values[2]), source_of<S>(ops.items[3], values[3])};
+        total = detail::fused_sum<E, S>(n, src);
+    }
+    if (divisor != 1) total = total / static_cast<S>(divisor);
+    *static_cast<S*>(out) = total;
+}
+
+// The loops of every device expression for element type S, in a table built at compile time
+// from device_expressions (int64 only for the integer entries; null elsewhere).
+template <class S>
+struct expression_loops {
+    using loop_fn = void (*)(void*, index_t, const device_operands&, double);
+    static constexpr int count = static_cast<int>(detail::device_expressions::size);
+
+    template <class E, bool Sum>
+    static constexpr loop_fn loop_for() {
+        if constexpr (std::is_same_v<S, std::int64_t> && !detail::integer_expression_v<E>) return nullptr;
+        else if constexpr (Sum) return &map_sum_kernel<E, S>;
+        else return &map_kernel<E, S>;
+    }
+    template <bool Sum, class... Es>
+    static constexpr std::array<loop_fn, sizeof...(Es)> table(detail::type_list<Es...>) {
+        return {loop_for<Es, Sum>()...};
+    }
+    static constexpr auto maps = table<false>(detail::device_expressions{});
+    static constexpr auto sums = table<true>(detail::device_expressions{});
+};
+
+// BLAS takes int sizes.
+inline bool fits_blas(std::initializer_list<std::int64_t> values) {
+    for (auto v : values)
+        if (v > INT_MAX) return false;
+    return true;
+}
+
+template <class T>
+void gemm_batch(bool ta, bool tb, index_t m, index_t n, index_t k, T alpha, const T* a, index_t lda, index_t sa,
+                const T* b, index_t ldb, index_t sb, T beta, T* c, index_t ldc, index_t sc, index_t batch) {
+    const auto A = ta ? CblasTrans : CblasNoTrans, B = tb ? CblasTrans : CblasNoTrans;
+    const int M = static_cast<int>(m), N = static_cast<int>(n), K = static_cast<int>(k);
+    for (index_t i = 0; i < batch; ++i) {
+        const T* ai = a + i * sa;
+        const T* bi = b + i * sb;
+        T* ci = c + i * sc;
+        if (n == 1 && !tb) {
+            // A matrix times a column (a strided vector): gemv, which is what BLAS has for it.
+            const int rows = ta ? K : M, cols = ta ? M : K;
+            if constexpr (std::is_same_v<T, float>)
+                cblas_sgemv(CblasRowMajor, A, rows, cols, alpha, ai, static_cast<int>(lda), bi, static_cast<int>(ldb),
+                            beta, ci, static_cast<int>(ldc));
+            else
+                cblas_dgemv(CblasRowMajor, A, rows, cols, alpha, ai, static_cast<int>(lda), bi, static_cast<int>(ldb),
+                            beta, ci, static_cast<int>(ldc));
+        } else if constexpr (std::is_same_v<T, float>) {
+            cblas_sgemm(CblasRowMajor, A, B, M, N, K, alpha, ai, static_cast<int>(lda), bi, static_cast<int>(ldb), beta,
+                        ci, static_cast<int>(ldc));
+        } else {
+            cblas_dgemm(CblasRowMajor, A, B, M, N, K, alpha, ai, static_cast<int>(lda), bi, static_cast<int>(ldb), beta,
+                        ci, static_cast<int>(ldc));
+        }
+    }
+}
+
+}  // namespace cpu_kernels
+
+class cpu_tensor_kernels final : public DeviceKernels {
+public:
+    void* allocate(std::size_t nbytes) override { return memory_.allocate(nbytes); }
+    void deallocate(void* p, std::size_t nbytes) noexcept override { memory_.deallocate(p, nbytes); }
+
+    std::string backend_name() const override { return "cpu"; }
+    int device_count() const override { return 1; }
+    void synchronize() override {}
+
+    void copy_bytes_to_device(void* dst, const void* src, std::size_t nbytes) override {
+        if (nbytes) std::memmove(dst, src, nbytes);
+    }
+    void copy_bytes_to_host(void* dst, const void* src, std::size_t nbytes) override {
+        if (nbytes) std::memmove(dst, src, nbytes);
+    }
+
+    void copy(const device_view& dst, const device_view& src) override {
+        using namespace cpu_kernels;
+        if (src.rank != dst.rank)
+            throw Error("cpu copy: source has rank " + std::to_string(src.rank) + ", destination rank " +
+                        std::to_string(dst.rank));
+        if (dst.numel() == 0) return;
+        if (dst.dtype == src.dtype && is_contiguous(dst) && is_contiguous(src)) {
+            std::memmove(dst.data, src.data, static_cast<std::size_t>(dst.numel()) * element_size(dst.dtype));
+            return;
+        }
+        dispatch_dtype(dst.dtype, [&](auto to_tag) {
+            using To = typename decltype(to_tag)::type;
+            dispatch_dtype(src.dtype, [&](auto from_tag) {
+                using From = typename decltype(from_tag)::type;
+                To* out = static_cast<To*>(dst.data);
+                const From* in = static_cast<const From*>(src.data);
+                for_each_offset<2>(dst, {&src}, [&](const std::array<index_t, 2>& o) {
+                    out[o[0]] = detail::convert_element<To>(in[o[1]]);
+                });
+            });
+        });
+    }
+
+    void fill(const device_view& dst, fill_value value) override {
+        using namespace cpu_kernels;
+        if (dst.numel() == 0) return;
+        dispatch_dtype(dst.dtype, [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            T* data = static_cast<T*>(dst.data);
+            const T v = detail::fill_as<T>(value);
+            if (is_contiguous(dst)) std::fill_n(data, dst.numel(), v);
+            else for_each_offset<1>(dst, {}, [&](const std::array<index_t, 1>& o) { data[o[0]] = v; });
+        });
+    }
+
+    void compare(device_relation relation, const device_view& out, const device_view& a,
+                 const device_view& b) override {
+        using namespace cpu_kernels;
+        check_operands("compare", out, {&a, &b});
+        if (out.dtype != kBool) throw Error("cpu compare: the output is " + std::string(dtype_name(out.dtype)) + ", not Bool");
+        if (a.dtype != b.dtype)
+            throw Error("cpu compare: operands of dtypes " + std::string(dtype_name(a.dtype)) + " and " +
+                        dtype_name(b.dtype) + " (convert them to one first)");
+        dispatch_dtype(a.dtype, [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            bool* po = static_cast<bool*>(out.data);
+            const T* pa = static_cast<const T*>(a.data);
+            const T* pb = static_cast<const T*>(b.data);
+            // One loop per relation: the switch stays out of the element loop.
+            auto run = [&](auto relation_tag) {
+                constexpr device_relation r = decltype(relation_tag)::value;
+                for_each_offset<3>(out, {&a, &b}, [&](const std::array<index_t, 3>& o) {
+                    po[o[0]] = detail::holds(r, pa[o[1]], pb[o[2]]);
+                });
+            };
+            switch (relation) {
+                case device_relation::eq: return run(std::integral_constant<device_relation, device_relation::eq>{});
+                case device_relation::ne: return run(std::integral_constant<device_relation, device_relation::ne>{});
+                case device_relation::lt: return run(std::integral_constant<device_relation, device_relation::lt>{});
+                case device_relation::le: return run(std::integral_constant<device_relation, device_relation::le>{});
+                case device_relation::gt: return run(std::integral_constant<device_relation, device_relation::gt>{});
+                case device_relation::ge: return run(std::integral_constant<device_relation, device_relation::ge>{});
+                case device_relation::same: return run(std::integral_constant<device_relation, device_relation::same>{});
+            }
+        });
+    }
+
+    void where(const device_view& out, const device_view& mask, const device_view& a, const device_view& b) override {
+        using namespace cpu_kernels;
+        check_operands("where", out, {&mask, &a, &b});
+        if (mask.dtype != kBool) throw Error("cpu where: the mask is " + std::string(dtype_name(mask.dtype)) + ", not Bool");
+        if (a.dtype != out.dtype || b.dtype != out.dtype)
+            throw Error("cpu where: the output is " + std::string(dtype_name(out.dtype)) + ", the operands " +
+                        dtype_name(a.dtype) + " and " + dtype_name(b.dtype));
+        dispatch_dtype(out.dtype, [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            T* po = static_cast<T*>(out.data);
+            const bool* pm = static_cast<const bool*>(mask.data);
+            const T* pa = static_cast<const T*>(a.data);
+            const T* pb = static_cast<const T*>(b.data);
+            for_each_offset<4>(out, {&mask, &a, &b}, [&](const std::array<index_t, 4>& o) {
+                po[o[0]] = pm[o[1]] ? pa[o[2]] : pb[o[3]];
+            });
+        });
+    }
+
+    void select_along(bool largest, ScalarType dtype, const void* in, std::int64_t outer, std::int64_t n,
+                      std::int64_t inner, void* values, std::int64_t* indices) override {
+        if (outer < 0 || n < 1 || inner < 0)
+            throw Error("cpu select_along: needs outer, inner >= 0 and a non-empty slice, got outer " +
+                        std::to_string(outer) + ", n " + std::to_string(n) + ", inner " + std::to_string(inner));
+        dispatch_dtype(dtype, [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            if (largest) select_as<T, true>(static_cast<const T*>(in), outer, n, inner, static_cast<T*>(values), indices);
+            else select_as<T, false>(static_cast<const T*>(in), outer, n, inner, static_cast<T*>(values), indices);
+        });
+    }
+
+    void map(int expression, ScalarType dtype, void* out, std::int64_t n, const device_operands& operands) override {
+        if (n > 0) loop_for("map", expression, dtype, false)(out, n, operands, 1);
+    }
+    void map_sum(int expression, ScalarType dtype, void* out, std::int64_t n, const device_operands& operands,
+                 double divisor) override {
+        loop_for("map_sum", expression, dtype, true)(out, n, operands, divisor);
+    }
+
+    void sum(const device_view& out, const device_view& in) override {
+        using namespace cpu_kernels;
+        if (out.rank != in.rank)
+            throw Error("cpu sum: the output has rank " + std::to_string(out.rank) + ", the input rank " +
+                        std::to_string(in.rank) + " (reduced dims are kept as size 1)");
+        const bool floating = ctgrad::is_floating_point(out.dtype);
+        const std::size_t count = static_cast<std::size_t>(out.numel());
+        // Accumulators, contiguous in out's shape; each input element adds into the one its
+        // index maps to (stride 0 along the reduced dims).
+        std::vector<double> acc_d(floating ? count : 0, 0.0);
+        std::vector<std::int64_t> acc_i(floating ? 0 : count, 0);
+        device_view acc = in;
+        index_t step = 1;
+        for (int d = in.rank - 1; d >= 0; --d) {
+            const bool reduced = out.sizes[d] == 1 && in.sizes[d] != 1;
+            acc.strides[d] = reduced ? 0 : step;
+            step *= reduced ? 1 : out.sizes[d];
+        }
+        dispatch_dtype(in.dtype, [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            const T* p = static_cast<const T*>(in.data);
+            std::array<const std::int64_t*, 2> strides{in.strides, acc.strides};
+            detail::strided_loop<2>(static_cast<std::size_t>(in.rank), in.sizes, strides,
+                                    [&](const std::array<index_t, 2>& o) {
+                                        if (floating) acc_d[static_cast<std::size_t>(o[1])] += static_cast<double>(p[o[0]]);
+                                        else acc_i[static_cast<std::size_t>(o[1])] += static_cast<std::int64_t>(p[o[0]]);
+                                    });
+        });
+        device_view packed = out;
+        step = 1;
+        for (int d = out.rank - 1; d >= 0; --d) {
+            packed.strides[d] = step;
+            step *= out.sizes[d];
+        }
+        packed.data = floating ? static_cast<void*>(acc_d.data()) : static_cast<void*>(acc_i.data());
+        packed.dtype = floating ? kDouble : kLong;
+        copy(out, packed);
+    }
+
+    void gemm(ScalarType dtype, bool transpose_a, bool transpose_b, std::int64_t m, std::int64_t n, std::int64_t k,
+              double alpha, const void* a, std::int64_t lda, std::int64_t stride_a, const void* b, std::int64_t ldb,
+              std::int64_t stride_b, double beta, void* c, std::int64_t ldc, std::int64_t stride_c,
+              std::int64_t batch) override {
+        using namespace cpu_kernels;
+        if (m < 0 || n < 0 || k < 0 || batch < 0)
+            throw Error("cpu gemm: negative size (m " + std::to_string(m) + ", n " + std::to_string(n) + ", k " +
+                        std::to_string(k) + ", batch " + std::to_string(batch) + ")");
+        if (!fits_blas({m, n, k, lda, ldb, ldc}))
+            throw Error("cpu gemm: sizes beyond BLAS's int (m " + std::to_string(m) + ", n " + std::to_string(n) +
+                        ", k " + std::to_string(k) + ")");
+        if (m == 0 || n == 0 || batch == 0) return;
+        // BLAS wants leading dimensions of at least 1 (and at least the row length), even
+        // where a dimension of 1 makes the value irrelevant.
+        const index_t row_a = transpose_a ? m : k, row_b = transpose_b ? k : n;
+        lda = std::max<index_t>(lda, std::max<index_t>(row_a, 1));
+        ldb = std::max<index_t>(ldb, std::max<index_t>(row_b, 1));
+        ldc = std::max<index_t>(ldc, std::max<index_t>(n, 1));
+        if (dtype == kFloat)
+            gemm_batch<float>(transpose_a, transpose_b, m, n, k, static_cast<float>(alpha), static_cast<const float*>(a),
+                              lda, stride_a, static_cast<const float*>(b), ldb, stride_b, static_cast<float>(beta),
+                              static_cast<float*>(c), ldc, stride_c, batch);
+        else if (dtype == kDouble)
+            gemm_batch<double>(transpose_a, transpose_b, m, n, k, alpha, static_cast<const double*>(a), lda, stride_a,
+                               static_cast<const double*>(b), ldb, stride_b, beta, static_cast<double*>(c), ldc,
+                               stride_c, batch);
+        else throw Error("cpu gemm: expected Float or Double, got " + std::string(dtype_name(dtype)));
+    }
+
+    void sgd_update(const optim::detail::SGDScalars<float>& s, bool weight_decay, bool momentum, bool first_step,
+                    bool nesterov, std::int64_t n, float* param, const float* grad, float* buf) override {
+        optim::detail::sgd_update<float>(s, weight_decay, momentum, first_step, nesterov, n, param, grad, buf);
+    }
+    void sgd_update(const optim::detail::SGDScalars<double>& s, bool weight_decay, bool momentum, bool first_step,
+                    bool nesterov, std::int64_t n, double* param, const double* grad, double* buf) override {
+        optim::detail::sgd_update<double>(s, weight_decay, momentum, first_step, nesterov, n, param, grad, buf);
+    }
+    void adam_update(const optim::detail::AdamScalars<float>& s, bool decoupled, bool weight_decay, bool amsgrad,
+                     std::int64_t n, float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
+                     float* max_exp_avg_sq) override {
+        optim::detail::adam_update<float>(s, decoupled, weight_decay, amsgrad, n, param, grad, exp_avg, exp_avg_sq,
+                                          max_exp_avg_sq);
+    }
+    void adam_update(const optim::detail::AdamScalars<double>& s, bool decoupled, bool weight_decay, bool amsgrad,
+                     std::int64_t n, double* param, const double* grad, double* exp_avg, double* exp_avg_sq,
+                     double* max_exp_avg_sq) override {
+        optim::detail::adam_update<double>(s, decoupled, weight_decay, amsgrad, n, param, grad, exp_avg, exp_avg_sq,
+                                           max_exp_avg_sq);
+    }
+    void rmsprop_update(const optim::detail::RMSpropScalars<float>& s, bool weight_decay, bool centered,
+                        bool momentum, std::int64_t n, float* param, const float* grad, float* square_avg,
+                        float* grad_avg, float* momentum_buffer) override {
+        optim::detail::rmsprop_update<float>(s, weight_decay, centered, momentum, n, param, grad, square_avg,
+                                             grad_avg, momentum_buffer);
+    }
+    void rmsprop_update(const optim::detail::RMSpropScalars<double>& s, bool weight_decay, bool centered,
+                        bool momentum, std::int64_t n, double* param, const double* grad, double* square_avg,
+                        double* grad_avg, double* momentum_buffer) override {
+        optim::detail::rmsprop_update<double>(s, weight_decay, centered, momentum, n, param, grad, square_avg,
+                                              grad_avg, momentum_buffer);
+    }
+
+private:
+    detail::cpu_allocator memory_;
+
+    void check_operands(const char* kernel, const device_view& out,
+                        std::initializer_list<const device_view*> operands) const {
+        for (const device_view* v : operands)
+            if (v->rank != out.rank)
+                throw Error(std::string("cpu ") + kernel + ": an operand has rank " + std::to_string(v->rank) +
+                            ", the output rank " + std::to_string(out.rank) + " (expand operands to the output's sizes)");
+    }
+
+    // Walking n in the outer loop reads memory in order; the running best lives in the output.
+    template <class T, bool Largest>
+    static void select_as(const T* in, std::int64_t outer, std::int64_t n, std::int64_t inner, T* best,
+                          std::int64_t* at) {
+        for (std::int64_t o = 0; o < outer; ++o) {
+            const T* slab = in + o * n * inner;
+            T* b = best + o * inner;
+            std::int64_t* a = at + o * inner;
+            for (std::int64_t i = 0; i < inner; ++i) b[i] = slab[i], a[i] = 0;
+            for (std::int64_t k = 1; k < n; ++k)
+                for (std::int64_t i = 0; i < inner; ++i)
+                    if (detail::beats<T, Largest>(slab[k * inner + i], b[i])) b[i] = slab[k * inner + i], a[i] = k;
+        }
+    }
+
+    using loop_fn = cpu_kernels::expression_loops<float>::loop_fn;
+    static loop_fn loop_for(const char* kernel, int expression, ScalarType dtype, bool sum) {
+        using namespace cpu_kernels;
+        constexpr int count = expression_loops<float>::count;
+        if (expression < 0 || expression >= count)
+            throw Error(std::string("cpu ") + kernel + ": expression " + std::to_string(expression) +
+                        " is not one of the " + std::to_string(count) + " device expressions");
+        const auto at = static_cast<std::size_t>(expression);
+        loop_fn fn = nullptr;
+        if (dtype == kFloat) fn = sum ? expression_loops<float>::sums[at] : expression_loops<float>::maps[at];
+        else if (dtype == kDouble) fn = sum ? expression_loops<double>::sums[at] : expression_loops<double>::maps[at];
+        else if (dtype == kLong)
+            fn = sum ? expression_loops<std::int64_t>::sums[at] : expression_loops<std::int64_t>::maps[at];
+        if (!fn)
+            throw Error(std::string("cpu ") + kernel + ": expression " + std::to_string(expression) +
+                        " has no kernel for dtype " + dtype_name(dtype) +
+                        " (Long only for the integer ops' forward bodies, Bool never)");
+        return fn;
+    }
+};
+
+CTGRAD_API DeviceKernels& cpu_device_kernels() {
+    static cpu_tensor_kernels kernels;
+    return kernels;
+}
+
+}  // namespace ctgrad

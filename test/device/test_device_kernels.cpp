@@ -1,9 +1,13 @@
-// The device kernels of the dynamic layer (device/thrust/tensor_kernels.hpp), run on Thrust's
-// OpenMP system over host memory (test/support/emulated_cuda.hpp) and checked against plain CPU
-// loops: the code that kernels/cuda_device.cu compiles for CUDA, tested where there is no GPU.
+// The kernels behind the dynamic layer's ops (device/kernels.hpp), checked against plain loops:
+//  - the Thrust kernels (device/thrust/tensor_kernels.hpp) on Thrust's OpenMP system over host
+//    memory (test/support/emulated_cuda.hpp): the code kernels/cuda_device.cu compiles for CUDA,
+//    tested where there is no GPU;
+//  - with CTGRAD_TEST_KERNELS=cpu in the environment, the CPU's kernels
+//    (device/cpu/tensor_kernels.hpp), which every CPU tensor op runs on.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -28,6 +32,25 @@ using ctgrad::ScalarType;
 using ctgrad::testing::emulated_cuda_kernels;
 namespace dx = ctgrad::detail;
 namespace ex = ctgrad::expr;
+
+// The backend these tests check (see the top of the file).
+ctgrad::DeviceKernels& kernels_under_test() {
+    static emulated_cuda_kernels emulated;
+    const char* which = std::getenv("CTGRAD_TEST_KERNELS");
+    if (which && std::string(which) == "cpu") return ctgrad::cpu_device_kernels();
+    return emulated;
+}
+
+// Whether a kernel's element `got` is the scalar evaluation's `want`: exactly on the Thrust
+// kernels, which evaluate with the same scalar code; within 8 ulps on the CPU's, whose xsimd
+// functions (sin, exp, pow, ...) round differently from the C library's.
+template <class S>
+bool agrees(S got, S want) {
+    if (got == want || (std::isnan(got) && std::isnan(want))) return true;
+    const char* which = std::getenv("CTGRAD_TEST_KERNELS");
+    if (!(which && std::string(which) == "cpu")) return false;
+    return std::abs(got - want) <= 8 * std::numeric_limits<S>::epsilon() * std::max(std::abs(got), std::abs(want));
+}
 
 // Host memory for test data. Not std::vector: std::vector<bool> packs bits and has no data(),
 // and bool tensors hold one byte per element.
@@ -131,7 +154,7 @@ double tolerance() {
 // ---- copy ----
 
 template <class To, class From>
-void check_copy(emulated_cuda_kernels& k, const std::vector<std::int64_t>& sizes,
+void check_copy(ctgrad::DeviceKernels& k, const std::vector<std::int64_t>& sizes,
                 const std::vector<std::int64_t>& dst_strides, std::int64_t dst_len,
                 const std::vector<std::int64_t>& src_strides, std::int64_t src_len) {
     auto src = sample<From>(static_cast<std::size_t>(src_len), 7);
@@ -145,7 +168,7 @@ void check_copy(emulated_cuda_kernels& k, const std::vector<std::int64_t>& sizes
 }
 
 template <class To>
-void copy_from_every_dtype(emulated_cuda_kernels& k) {
+void copy_from_every_dtype(ctgrad::DeviceKernels& k) {
     const std::vector<std::int64_t> sizes{2, 3};
     check_copy<To, bool>(k, sizes, {3, 1}, 6, {3, 1}, 6);
     check_copy<To, std::int64_t>(k, sizes, {3, 1}, 6, {3, 1}, 6);
@@ -158,7 +181,7 @@ void copy_from_every_dtype(emulated_cuda_kernels& k) {
 }
 
 TEST_CASE("copy: every pair of dtypes, contiguous and strided") {
-    emulated_cuda_kernels k;
+    ctgrad::DeviceKernels& k = kernels_under_test();
     SUBCASE("to bool") { copy_from_every_dtype<bool>(k); }
     SUBCASE("to int64") { copy_from_every_dtype<std::int64_t>(k); }
     SUBCASE("to float") { copy_from_every_dtype<float>(k); }
@@ -166,7 +189,7 @@ TEST_CASE("copy: every pair of dtypes, contiguous and strided") {
 }
 
 TEST_CASE("copy: rank 0, rank 3 permuted, broadcast over two dims, empty") {
-    emulated_cuda_kernels k;
+    ctgrad::DeviceKernels& k = kernels_under_test();
     check_copy<double, float>(k, {}, {}, 1, {}, 1);
     check_copy<float, float>(k, {2, 3, 4}, {12, 4, 1}, 24, {1, 8, 2}, 24);  // a permutation of a 3x4x2 block
     check_copy<double, double>(k, {3, 2, 4}, {8, 4, 1}, 24, {0, 1, 0}, 2);
@@ -174,7 +197,7 @@ TEST_CASE("copy: rank 0, rank 3 permuted, broadcast over two dims, empty") {
 }
 
 TEST_CASE("copy: rank above the limit is an error") {
-    emulated_cuda_kernels k;
+    ctgrad::DeviceKernels& k = kernels_under_test();
     buffer<float> a(1), b(1);
     device_view v = view_of(a, {}, {}), w = view_of(b, {}, {});
     v.rank = w.rank = ctgrad::max_device_rank + 1;
@@ -184,7 +207,7 @@ TEST_CASE("copy: rank above the limit is an error") {
 // ---- fill ----
 
 template <class T>
-void check_fill(emulated_cuda_kernels& k, double value) {
+void check_fill(ctgrad::DeviceKernels& k, double value) {
     buffer<T> contiguous(10, T(0));
     k.fill(view_of(contiguous, {2, 5}, {5, 1}), value);
     for (const T& x : contiguous) CHECK(x == converted<T>(value));
@@ -195,7 +218,7 @@ void check_fill(emulated_cuda_kernels& k, double value) {
 }
 
 TEST_CASE("fill: every dtype, any layout") {
-    emulated_cuda_kernels k;
+    ctgrad::DeviceKernels& k = kernels_under_test();
     check_fill<bool>(k, 0.5);
     check_fill<bool>(k, 0.0);
     check_fill<std::int64_t>(k, -7);
@@ -219,13 +242,13 @@ device_operands operands(const S* g, const S* a, const S* b, const S* o, std::in
 }
 
 template <class S>
-void check_forward(emulated_cuda_kernels& k) {
+void check_forward(ctgrad::DeviceKernels& k) {
     const std::size_t n = 1001;
     const auto a = sample<S>(n, 1), b = sample<S>(n, 2, 0.1, 2);
     std::vector<S> out(n);
 
     k.map(entry<ex::unary<ex::sin_op, dx::A>>, ctgrad::dtype_of<S>(), out.data(), n, operands<S>(nullptr, a.data(), nullptr, nullptr));
-    for (std::size_t i = 0; i < n; ++i) CHECK(out[i] == std::sin(a[i]));
+    for (std::size_t i = 0; i < n; ++i) CHECK(agrees(out[i], std::sin(a[i])));
 
     k.map(entry<ex::binary<ex::mul_op, dx::A, dx::B>>, ctgrad::dtype_of<S>(), out.data(), n, operands<S>(nullptr, a.data(), b.data(), nullptr));
     for (std::size_t i = 0; i < n; ++i) CHECK(out[i] == a[i] * b[i]);
@@ -233,7 +256,7 @@ void check_forward(emulated_cuda_kernels& k) {
     // pow(b, a) with b one element seen everywhere (stride 0)
     k.map(entry<ex::binary<ex::pow_op, dx::A, dx::B>>, ctgrad::dtype_of<S>(), out.data(), n,
           operands<S>(nullptr, b.data(), a.data(), nullptr, 0));
-    for (std::size_t i = 0; i < n; ++i) CHECK(out[i] == std::pow(b[i], a[0]));
+    for (std::size_t i = 0; i < n; ++i) CHECK(agrees(out[i], std::pow(b[i], a[0])));
 
     // a value operand: a * 2.5
     device_operands ops = operands<S>(nullptr, a.data(), nullptr, nullptr);
@@ -243,13 +266,13 @@ void check_forward(emulated_cuda_kernels& k) {
 }
 
 TEST_CASE("map: forward bodies (sin, mul, pow) with array, stride-0 and value operands") {
-    emulated_cuda_kernels k;
+    ctgrad::DeviceKernels& k = kernels_under_test();
     check_forward<float>(k);
     check_forward<double>(k);
 }
 
 TEST_CASE("map: a gradient formula, d(a/b)/da * g, with a broadcast gradient") {
-    emulated_cuda_kernels k;
+    ctgrad::DeviceKernels& k = kernels_under_test();
     const std::size_t n = 513;
     const auto a = sample<double>(n, 3), b = sample<double>(n, 4, 0.5, 3), g = sample<double>(1, 5);
     std::vector<double> out(n);
@@ -264,7 +287,7 @@ TEST_CASE("map: a gradient formula, d(a/b)/da * g, with a broadcast gradient") {
 }
 
 TEST_CASE("map: int64 forward bodies, and no int64 kernel for the others") {
-    emulated_cuda_kernels k;
+    ctgrad::DeviceKernels& k = kernels_under_test();
     const std::size_t n = 100;
     const auto a = sample<std::int64_t>(n, 6), b = sample<std::int64_t>(n, 7);
     std::vector<std::int64_t> out(n);
@@ -293,7 +316,7 @@ TEST_CASE("map: int64 forward bodies, and no int64 kernel for the others") {
 }
 
 TEST_CASE("map_sum: the sum of a fused expression, written to device memory") {
-    emulated_cuda_kernels k;
+    ctgrad::DeviceKernels& k = kernels_under_test();
     const std::size_t n = 4097;
     const auto a = sample<double>(n, 8), b = sample<double>(n, 9);
     double total = -1, want = 0, scale = 0;
@@ -319,7 +342,7 @@ TEST_CASE("map_sum: the sum of a fused expression, written to device memory") {
 // Every entry of the table runs the expression at its own index: the kernels agree, element by
 // element, with the per-element evaluator of that entry's expression.
 template <class S, class E>
-void check_entry(emulated_cuda_kernels& k, const buffer<S>& g, const buffer<S>& a, const buffer<S>& b,
+void check_entry(ctgrad::DeviceKernels& k, const buffer<S>& g, const buffer<S>& a, const buffer<S>& b,
                  const buffer<S>& o) {
     const std::size_t n = a.size();
     const device_operands ops = operands<S>(g.data(), a.data(), b.data(), o.data());
@@ -335,7 +358,7 @@ void check_entry(emulated_cuda_kernels& k, const buffer<S>& g, const buffer<S>& 
         const S want = ex::kernel::evaluate<S, 0>(E{}, ctx);
         sum += want;
         scale += std::abs(want);
-        CHECK_MESSAGE((out[i] == want || (std::isnan(out[i]) && std::isnan(want))), "entry ", entry<E>, " at ", i);
+        CHECK_MESSAGE(agrees(out[i], want), "entry ", entry<E>, " at ", i);
     }
     S total = 0;
     k.map_sum(entry<E>, ctgrad::dtype_of<S>(), &total, n, ops);
@@ -343,7 +366,7 @@ void check_entry(emulated_cuda_kernels& k, const buffer<S>& g, const buffer<S>& 
 }
 
 template <class S, class... Es>
-void check_every_entry(emulated_cuda_kernels& k, dx::type_list<Es...>) {
+void check_every_entry(ctgrad::DeviceKernels& k, dx::type_list<Es...>) {
     const std::size_t n = 37;
     const auto g = sample<S>(n, 11), a = sample<S>(n, 12, 0.1, 1.5), b = sample<S>(n, 13, 0.5, 2);
     const auto o = sample<S>(n, 14, 0.1, 0.9);
@@ -351,7 +374,7 @@ void check_every_entry(emulated_cuda_kernels& k, dx::type_list<Es...>) {
 }
 
 TEST_CASE("map, map_sum: every device expression, float and double") {
-    emulated_cuda_kernels k;
+    ctgrad::DeviceKernels& k = kernels_under_test();
     check_every_entry<float>(k, dx::device_expressions{});
     check_every_entry<double>(k, dx::device_expressions{});
 }
@@ -359,7 +382,7 @@ TEST_CASE("map, map_sum: every device expression, float and double") {
 // ---- sum over dims ----
 
 template <class Out, class In>
-void check_sum(emulated_cuda_kernels& k, const std::vector<std::int64_t>& in_sizes,
+void check_sum(ctgrad::DeviceKernels& k, const std::vector<std::int64_t>& in_sizes,
                const std::vector<std::int64_t>& in_strides, std::size_t in_len,
                const std::vector<std::int64_t>& out_sizes) {
     using Acc = std::conditional_t<std::is_floating_point_v<In>, double, std::int64_t>;
@@ -387,7 +410,7 @@ void check_sum(emulated_cuda_kernels& k, const std::vector<std::int64_t>& in_siz
 }
 
 TEST_CASE("sum: over dims, keeping them as size 1") {
-    emulated_cuda_kernels k;
+    ctgrad::DeviceKernels& k = kernels_under_test();
     const std::vector<std::int64_t> sizes{2, 3, 4}, strides{12, 4, 1};
     check_sum<double, double>(k, sizes, strides, 24, {2, 1, 4});
     check_sum<double, double>(k, sizes, strides, 24, {1, 3, 1});
@@ -400,7 +423,7 @@ TEST_CASE("sum: over dims, keeping them as size 1") {
 }
 
 TEST_CASE("sum: integers and bools accumulate in int64") {
-    emulated_cuda_kernels k;
+    ctgrad::DeviceKernels& k = kernels_under_test();
     check_sum<std::int64_t, std::int64_t>(k, {3, 5}, {5, 1}, 15, {3, 1});
     check_sum<std::int64_t, std::int64_t>(k, {3, 5}, {5, 1}, 15, {1, 1});
     check_sum<std::int64_t, bool>(k, {3, 5}, {5, 1}, 15, {1, 5});
@@ -408,7 +431,7 @@ TEST_CASE("sum: integers and bools accumulate in int64") {
 }
 
 TEST_CASE("sum: rank 0, empty input") {
-    emulated_cuda_kernels k;
+    ctgrad::DeviceKernels& k = kernels_under_test();
     check_sum<double, double>(k, {}, {}, 1, {});
     buffer<double> in(1), out(1, 5.0);
     k.sum(view_of(out, {1, 1}, {1, 1}), view_of(in, {0, 3}, {3, 1}));
@@ -437,7 +460,7 @@ bool reference_holds(ctgrad::device_relation r, T a, T b) {
 
 // a (transposed) R b (broadcast along rows), into a strided bool output.
 template <class T>
-void check_compare(emulated_cuda_kernels& k, ctgrad::device_relation r) {
+void check_compare(ctgrad::DeviceKernels& k, ctgrad::device_relation r) {
     auto a = sample<T>(12, 41), b = sample<T>(4, 42);
     a[1] = b[1];  // equal values
     a[4] = b[0];
@@ -455,7 +478,7 @@ void check_compare(emulated_cuda_kernels& k, ctgrad::device_relation r) {
 }
 
 template <class T>
-void compare_every_relation(emulated_cuda_kernels& k) {
+void compare_every_relation(ctgrad::DeviceKernels& k) {
     using R = ctgrad::device_relation;
     for (R r : {R::eq, R::ne, R::lt, R::le, R::gt, R::ge, R::same}) {
         CAPTURE(static_cast<int>(r));
@@ -464,7 +487,7 @@ void compare_every_relation(emulated_cuda_kernels& k) {
 }
 
 TEST_CASE("compare: every relation and dtype, strided and broadcast, NaN") {
-    emulated_cuda_kernels k;
+    ctgrad::DeviceKernels& k = kernels_under_test();
     compare_every_relation<bool>(k);
     compare_every_relation<std::int64_t>(k);
     compare_every_relation<float>(k);
@@ -472,7 +495,7 @@ TEST_CASE("compare: every relation and dtype, strided and broadcast, NaN") {
 }
 
 TEST_CASE("compare and where: mismatched dtypes and ranks are errors") {
-    emulated_cuda_kernels k;
+    ctgrad::DeviceKernels& k = kernels_under_test();
     buffer<float> a(4);
     buffer<double> b(4);
     buffer<bool> out(4);
@@ -488,7 +511,7 @@ TEST_CASE("compare and where: mismatched dtypes and ranks are errors") {
 
 template <class T>
 void check_where() {
-    emulated_cuda_kernels k;
+    ctgrad::DeviceKernels& k = kernels_under_test();
     auto mask = sample<bool>(6, 51);
     auto a = sample<T>(6, 52);
     buffer<T> b(1, T(7));  // one value seen everywhere
@@ -509,7 +532,7 @@ TEST_CASE("where: every dtype, strided output, a broadcast operand") {
 
 // The reference: the CPU's first-wins scan of each slice.
 template <class T>
-void check_select(emulated_cuda_kernels& k, bool largest, std::int64_t outer, std::int64_t n, std::int64_t inner,
+void check_select(ctgrad::DeviceKernels& k, bool largest, std::int64_t outer, std::int64_t n, std::int64_t inner,
                   buffer<T> in) {
     const auto beats = [&](T x, T y) {
         const bool nx = x != x, ny = y != y;
@@ -533,7 +556,7 @@ void check_select(emulated_cuda_kernels& k, bool largest, std::int64_t outer, st
 }
 
 template <class T>
-void select_both_ways(emulated_cuda_kernels& k, std::int64_t outer, std::int64_t n, std::int64_t inner, bool with_nan) {
+void select_both_ways(ctgrad::DeviceKernels& k, std::int64_t outer, std::int64_t n, std::int64_t inner, bool with_nan) {
     auto in = sample<T>(static_cast<std::size_t>(outer * n * inner), 61);
     if constexpr (std::is_floating_point_v<T>)
         if (with_nan) in[in.size() / 2] = in[in.size() / 3] = std::numeric_limits<T>::quiet_NaN();
@@ -542,7 +565,7 @@ void select_both_ways(emulated_cuda_kernels& k, std::int64_t outer, std::int64_t
 }
 
 TEST_CASE("select_along: many short slices, few long ones (a parallel reduction), ties and NaN") {
-    emulated_cuda_kernels k;
+    ctgrad::DeviceKernels& k = kernels_under_test();
     // int64 samples are multiples of 1 in [-30, 30]: long slices hold many ties.
     select_both_ways<std::int64_t>(k, 3, 5, 4, false);
     select_both_ways<std::int64_t>(k, 1, 20000, 1, false);
@@ -562,7 +585,7 @@ TEST_CASE("select_along: many short slices, few long ones (a parallel reduction)
 // ---- gemm ----
 
 template <class T>
-void check_gemm(emulated_cuda_kernels& k, bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t kk,
+void check_gemm(ctgrad::DeviceKernels& k, bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t kk,
                 std::int64_t batch, double alpha, double beta) {
     // Leading dimensions larger than the rows, batches further apart than a matrix.
     const std::int64_t lda = (ta ? m : kk) + 1, ldb = (tb ? kk : n) + 2, ldc = n + 1;
@@ -593,7 +616,7 @@ void check_gemm(emulated_cuda_kernels& k, bool ta, bool tb, std::int64_t m, std:
 }
 
 TEST_CASE("gemm: transposes, batches, alpha and beta") {
-    emulated_cuda_kernels k;
+    ctgrad::DeviceKernels& k = kernels_under_test();
     for (bool ta : {false, true})
         for (bool tb : {false, true}) {
             CAPTURE(ta);
@@ -633,7 +656,7 @@ void check_same(const optimizer_buffers<T>& got, const optimizer_buffers<T>& wan
 }
 
 template <class T>
-void check_optimizers(emulated_cuda_kernels& k) {
+void check_optimizers(ctgrad::DeviceKernels& k) {
     namespace od = ctgrad::optim::detail;
     const std::size_t n = 1003;
     const od::SGDScalars<T> sgd{T(0.01), T(0.9), T(0.75), T(-0.1)};
@@ -671,7 +694,7 @@ void check_optimizers(emulated_cuda_kernels& k) {
 }
 
 TEST_CASE("optimizer updates: bit-exact with the CPU kernels") {
-    emulated_cuda_kernels k;
+    ctgrad::DeviceKernels& k = kernels_under_test();
     SUBCASE("float") { check_optimizers<float>(k); }
     SUBCASE("double") { check_optimizers<double>(k); }
 }

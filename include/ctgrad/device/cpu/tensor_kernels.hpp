@@ -180,6 +180,7 @@ public:
 
     void copy(const device_view& dst, const device_view& src) override {
         using namespace cpu_kernels;
+        check_rank("copy", dst);
         if (src.rank != dst.rank)
             throw Error("cpu copy: source has rank " + std::to_string(src.rank) + ", destination rank " +
                         std::to_string(dst.rank));
@@ -203,6 +204,7 @@ public:
 
     void fill(const device_view& dst, fill_value value) override {
         using namespace cpu_kernels;
+        check_rank("fill", dst);
         if (dst.numel() == 0) return;
         dispatch_dtype(dst.dtype, [&](auto tag) {
             using T = typename decltype(tag)::type;
@@ -286,6 +288,7 @@ public:
 
     void sum(const device_view& out, const device_view& in) override {
         using namespace cpu_kernels;
+        check_rank("sum", in);
         if (out.rank != in.rank)
             throw Error("cpu sum: the output has rank " + std::to_string(out.rank) + ", the input rank " +
                         std::to_string(in.rank) + " (reduced dims are kept as size 1)");
@@ -388,8 +391,15 @@ public:
 private:
     detail::cpu_allocator memory_;
 
-    void check_operands(const char* kernel, const device_view& out,
-                        std::initializer_list<const device_view*> operands) const {
+    static void check_rank(const char* kernel, const device_view& v) {
+        if (v.rank < 0 || v.rank > max_device_rank)
+            throw Error(std::string("cpu ") + kernel + ": rank " + std::to_string(v.rank) +
+                        " is outside what kernels support (0 to " + std::to_string(max_device_rank) + ")");
+    }
+
+    static void check_operands(const char* kernel, const device_view& out,
+                               std::initializer_list<const device_view*> operands) {
+        check_rank(kernel, out);
         for (const device_view* v : operands)
             if (v->rank != out.rank)
                 throw Error(std::string("cpu ") + kernel + ": an operand has rank " + std::to_string(v->rank) +

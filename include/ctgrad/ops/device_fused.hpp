@@ -48,8 +48,12 @@ inline bool try_bind_device(Device device, std::int64_t n, const Tensor& g, cons
 inline device_operands bind_device(std::string_view op, Device device, std::int64_t n, const Tensor& g,
                                    const Tensor& a, const Tensor& b, const Tensor& o) {
     device_operands bound;
-    if (!try_bind_device(device, n, g, a, b, o, bound))
-        throw Error(std::string(op) + ": internal: an operand reached a kernel unbound");
+    const Tensor* ts[4] = {&g, &a, &b, &o};
+    for (int k = 0; k < 4; ++k)
+        if (!as_device_operand(*ts[k], device, n, bound.items[k]))
+            throw Error(std::string(op) + ": internal: operand " + std::to_string(k) + " of shape " +
+                        shape_str(ts[k]->sizes()) + " on " + ts[k]->device().str() + " reached a kernel of " +
+                        device.str() + " over " + std::to_string(n) + " elements unbound");
     return bound;
 }
 
@@ -70,6 +74,7 @@ void device_assign(std::string_view op, const Tensor& out, const device_operands
 template <class E>
 void device_assign(std::string_view op, const Tensor& out, const Tensor& g, const Tensor& a, const Tensor& b,
                    const Tensor& o) {
+    if (out.numel() == 0) return;  // nothing to read: operands of no elements bind whatever their layout
     device_assign<E>(op, out, bind_device(op, out.device(), out.numel(), g, a, b, o));
 }
 
@@ -82,7 +87,8 @@ void device_sum(std::string_view op, const Tensor& out, std::int64_t n, const de
 template <class E>
 void device_sum(std::string_view op, const Tensor& out, std::int64_t n, const Tensor& g, const Tensor& a,
                 const Tensor& b, const Tensor& o, double divisor = 1) {
-    device_sum<E>(op, out, n, bind_device(op, out.device(), n, g, a, b, o), divisor);
+    // Over no elements the sum is 0 whatever the operands' layout (and the mean 0/0, NaN).
+    device_sum<E>(op, out, n, n == 0 ? device_operands{} : bind_device(op, out.device(), n, g, a, b, o), divisor);
 }
 
 }  // namespace ctgrad::detail

@@ -87,57 +87,9 @@ const T* elements(const Tensor& t) {
     return reinterpret_cast<const T*>(t.unsafeGetTensorImpl()->data());
 }
 
-// c (m x n, contiguous) = a (m x k) b (k x n), where a and b are matrices BLAS reads in place.
-template <class T>
-void gemm(const T* a, std::int64_t a_rs, std::int64_t a_cs, const T* b, std::int64_t b_rs, std::int64_t b_cs, T* c,
-          std::int64_t m, std::int64_t k, std::int64_t n, const char* op) {
-    if (m == 0 || n == 0) return;
-    if (k == 0) {
-        std::fill(c, c + m * n, T(0));
-        return;
-    }
-    const blas_operand la = *blas_layout(m, k, a_rs, a_cs), lb = *blas_layout(k, n, b_rs, b_cs);
-    for (auto v : {m, k, n, la.ld, lb.ld}) check_blas_size(v, op);
-    const int M = static_cast<int>(m), N = static_cast<int>(n), K = static_cast<int>(k);
-    const int lda = static_cast<int>(la.ld), ldb = static_cast<int>(lb.ld);
-    if constexpr (std::is_same_v<T, float>)
-        cblas_sgemm(CblasRowMajor, la.trans, lb.trans, M, N, K, 1.f, a, lda, b, ldb, 0.f, c, N);
-    else
-        cblas_dgemm(CblasRowMajor, la.trans, lb.trans, M, N, K, 1.0, a, lda, b, ldb, 0.0, c, N);
-}
-
-// y (m, contiguous) = a (m x k) x (k, increment incx).
-template <class T>
-void gemv(const T* a, std::int64_t a_rs, std::int64_t a_cs, const T* x, std::int64_t incx, T* y, std::int64_t m,
-          std::int64_t k, const char* op) {
-    if (m == 0) return;
-    if (k == 0) {
-        std::fill(y, y + m, T(0));
-        return;
-    }
-    const blas_operand la = *blas_layout(m, k, a_rs, a_cs);
-    for (auto v : {m, k, la.ld, incx}) check_blas_size(v, op);
-    // gemv names the dims of the matrix as stored: m x k, or k x m read transposed.
-    const bool stored_as_is = la.trans == CblasNoTrans;
-    const int rows = static_cast<int>(stored_as_is ? m : k), cols = static_cast<int>(stored_as_is ? k : m);
-    const int lda = static_cast<int>(la.ld), inc = static_cast<int>(incx);
-    if constexpr (std::is_same_v<T, float>)
-        cblas_sgemv(CblasRowMajor, la.trans, rows, cols, 1.f, a, lda, x, inc, 0.f, y, 1);
-    else
-        cblas_dgemv(CblasRowMajor, la.trans, rows, cols, 1.0, a, lda, x, inc, 0.0, y, 1);
-}
-
-template <class T>
-T blas_dot(const T* x, std::int64_t incx, const T* y, std::int64_t incy, std::int64_t n, const char* op) {
-    if (n == 0) return T(0);
-    for (auto v : {n, incx, incy}) check_blas_size(v, op);
-    const int N = static_cast<int>(n), ix = static_cast<int>(incx), iy = static_cast<int>(incy);
-    if constexpr (std::is_same_v<T, float>) return cblas_sdot(N, x, ix, y, iy);
-    else return cblas_ddot(N, x, ix, y, iy);
-}
-
-// On a device: c[i] (m x n, contiguous) = a[i] (m x k) b[i] (k x n) for i < batch, the matrices
-// read in place as BLAS reads them (blas_layout), batch i at element offset i * a_bs (b_bs).
+// c[i] (m x n, contiguous) = a[i] (m x k) b[i] (k x n) for i < batch by the kernels of c's device
+// (BLAS on the CPU), the matrices read in place as BLAS reads them (blas_layout), batch i at
+// element offset i * a_bs (b_bs).
 inline void device_gemm(const Tensor& out, const Tensor& a, std::int64_t a_rs, std::int64_t a_cs, std::int64_t a_bs,
                         const Tensor& b, std::int64_t b_rs, std::int64_t b_cs, std::int64_t b_bs, std::int64_t m,
                         std::int64_t k, std::int64_t n, std::int64_t batch, const char* op) {
@@ -249,13 +201,8 @@ inline Tensor dot_impl(const Tensor& a, const Tensor& b, const char* op) {
     check_product_operands(a, b, op);
     const Tensor x = blas_readable(a), y = blas_readable(b);
     Tensor out = make_empty({}, a.scalar_type(), a.device());
-    if (!a.is_cpu())  // a 1 x k row times a k x 1 column
-        device_gemm(out, x, x.size(0), vector_increment(x), 0, y, vector_increment(y), 1, 0, 1, x.size(0), 1, 1, op);
-    else dispatch_floating(a.scalar_type(), op, [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        *out.data_ptr<T>() = blas_dot(elements<T>(x), vector_increment(x), elements<T>(y), vector_increment(y),
-                                      x.size(0), op);
-    });
+    // A 1 x k row times a k x 1 column.
+    device_gemm(out, x, x.size(0), vector_increment(x), 0, y, vector_increment(y), 1, 0, 1, x.size(0), 1, 1, op);
     if (autograd::compute_requires_grad({&a, &b})) {
         auto node = autograd::record<DotBackward>(out, {&a, &b});
         save_operands(*node, a, b, &DotBackward::self, &DotBackward::other);
@@ -273,13 +220,8 @@ inline Tensor mv_impl(const Tensor& a, const Tensor& v, const char* op) {
     check_product_operands(a, v, op);
     const Tensor m = blas_readable(a), x = blas_readable(v);
     Tensor out = make_empty({a.size(0)}, a.scalar_type(), a.device());
-    if (!a.is_cpu())  // the vector as a k x 1 matrix
-        device_gemm(out, m, m.stride(0), m.stride(1), 0, x, vector_increment(x), 1, 0, m.size(0), m.size(1), 1, 1, op);
-    else dispatch_floating(a.scalar_type(), op, [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        gemv(elements<T>(m), m.stride(0), m.stride(1), elements<T>(x), vector_increment(x), out.data_ptr<T>(),
-             m.size(0), m.size(1), op);
-    });
+    // The vector as a k x 1 matrix.
+    device_gemm(out, m, m.stride(0), m.stride(1), 0, x, vector_increment(x), 1, 0, m.size(0), m.size(1), 1, 1, op);
     if (autograd::compute_requires_grad({&a, &v})) {
         auto node = autograd::record<MvBackward>(out, {&a, &v});
         save_operands(*node, a, v, &MvBackward::self, &MvBackward::vec);
@@ -296,14 +238,8 @@ inline Tensor mm_impl(const Tensor& a, const Tensor& b, const char* op) {
     check_product_operands(a, b, op);
     const Tensor x = blas_readable(a), y = blas_readable(b);
     Tensor out = make_empty({a.size(0), b.size(1)}, a.scalar_type(), a.device());
-    if (!a.is_cpu())
-        device_gemm(out, x, x.stride(0), x.stride(1), 0, y, y.stride(0), y.stride(1), 0, a.size(0), a.size(1),
-                    b.size(1), 1, op);
-    else dispatch_floating(a.scalar_type(), op, [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        gemm(elements<T>(x), x.stride(0), x.stride(1), elements<T>(y), y.stride(0), y.stride(1), out.data_ptr<T>(),
-             a.size(0), a.size(1), b.size(1), op);
-    });
+    device_gemm(out, x, x.stride(0), x.stride(1), 0, y, y.stride(0), y.stride(1), 0, a.size(0), a.size(1),
+                b.size(1), 1, op);
     if (autograd::compute_requires_grad({&a, &b})) {
         auto node = autograd::record<MmBackward>(out, {&a, &b});
         save_operands(*node, a, b, &MmBackward::self, &MmBackward::mat2);
@@ -323,18 +259,8 @@ inline Tensor bmm_impl(const Tensor& a, const Tensor& b, const char* op) {
     const Tensor x = blas_readable(a), y = blas_readable(b);
     const std::int64_t batches = a.size(0), m = a.size(1), k = a.size(2), n = b.size(2);
     Tensor out = make_empty({batches, m, n}, a.scalar_type(), a.device());
-    if (!a.is_cpu())
-        device_gemm(out, x, x.stride(1), x.stride(2), x.stride(0), y, y.stride(1), y.stride(2), y.stride(0), m, k, n,
-                    batches, op);
-    else dispatch_floating(a.scalar_type(), op, [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        const T* pa = elements<T>(x);
-        const T* pb = elements<T>(y);
-        T* pc = out.data_ptr<T>();
-        for (std::int64_t i = 0; i < batches; ++i)
-            gemm(pa + i * x.stride(0), x.stride(1), x.stride(2), pb + i * y.stride(0), y.stride(1), y.stride(2),
-                 pc + i * m * n, m, k, n, op);
-    });
+    device_gemm(out, x, x.stride(1), x.stride(2), x.stride(0), y, y.stride(1), y.stride(2), y.stride(0), m, k, n,
+                batches, op);
     if (autograd::compute_requires_grad({&a, &b})) {
         auto node = autograd::record<BmmBackward>(out, {&a, &b});
         save_operands(*node, a, b, &BmmBackward::self, &BmmBackward::mat2);

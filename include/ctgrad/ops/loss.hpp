@@ -4,13 +4,12 @@
 //
 // Input and target broadcast against each other and compute in their promoted dtype, as
 // PyTorch's Python functions do (PyTorch also warns when the shapes differ; ctgrad does not).
-// mse_loss runs forward as ONE fused pass of the static layer's executor ((a - b)^2 summed, or
-// written out for reduction none) and its backward as one fused pass when no graph is being
-// recorded; under create_graph the backward is written with tensor ops, so that it can be
-// differentiated again. smooth_l1_loss and huber_loss are one loop each way, with the same
-// tensor-op fallback (on a device: element-wise kernels and a select, and the tensor-op
-// backward). l1_loss is composite, as in PyTorch 1.13 (abs(input - target) reduced),
-// so its grad_fn is AbsBackward0 / MeanBackward0 / SumBackward0.
+// mse_loss runs forward as ONE fused kernel of its device ((a - b)^2 summed, or written out for
+// reduction none) and its backward as one fused kernel when no graph is being recorded; under
+// create_graph the backward is written with tensor ops, so that it can be differentiated again.
+// smooth_l1_loss and huber_loss are element-wise ops and a select each way (the backward
+// differentiable). l1_loss is composite, as in PyTorch 1.13 (abs(input - target) reduced), so
+// its grad_fn is AbsBackward0 / MeanBackward0 / SumBackward0.
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -59,13 +58,6 @@ inline operands prepare(const Tensor& input, const Tensor& target, const char* o
     return r;
 }
 
-template <class S>
-source<S> source_of(const Tensor& t, std::int64_t n) {
-    source<S> s{nullptr, true};
-    if (!as_source<S>(t, n, s)) throw Error("internal: a loss operand is not readable by a fused loop");
-    return s;
-}
-
 // The gradient of the loss at the broadcast shape, brought back to an operand's shape and dtype.
 inline Tensor to_operand(Tensor g, const std::vector<std::int64_t>& sizes, ScalarType dtype) {
     if (g.sizes() != IntArrayRef(sizes)) g = sum_to(g, sizes);
@@ -92,7 +84,8 @@ struct MseLossBackward final : autograd::Node {
         const double factor = reduction == Reduction::Mean ? 2.0 / static_cast<double>(n) : 2.0;
         Tensor ga, gb;
         const bool want_a = should_compute_output(0), want_b = should_compute_output(1);
-        if (!GradMode::is_enabled() && g.scalar_type() == av.scalar_type() && !g.is_cpu()) {
+        if (!GradMode::is_enabled() && g.scalar_type() == av.scalar_type()) {
+            // One fused kernel per wanted gradient: g * o * (a - b), o carrying the factor.
             const Tensor gc = fusable(g, sizes, n), scale = wrapped_scalar(factor, av.scalar_type());
             if (want_a) {
                 ga = make_empty(sizes, av.scalar_type(), av.device());
@@ -102,22 +95,6 @@ struct MseLossBackward final : autograd::Node {
                 gb = make_empty(sizes, av.scalar_type(), av.device());
                 device_assign<mse_grad_t>("mse_loss_backward", gb, gc, bv, av, scale);
             }
-        } else if (!GradMode::is_enabled() && g.scalar_type() == av.scalar_type()) {
-            dispatch_floating(av.scalar_type(), "mse_loss_backward", [&](auto tag) {
-                using S = typename decltype(tag)::type;
-                const Tensor gc = fusable(g, sizes, n);
-                const S scale = static_cast<S>(factor);
-                const sources<S> src{source_of<S>(gc, n), source_of<S>(av, n), source_of<S>(bv, n), source<S>{&scale, true}};
-                const sources<S> swapped{src[0], src[2], src[1], src[3]};
-                if (want_a) {
-                    ga = make_empty(sizes, av.scalar_type());
-                    fused_assign<mse_grad_t, S>(ga.data_ptr<S>(), n, src);
-                }
-                if (want_b) {
-                    gb = make_empty(sizes, av.scalar_type());
-                    fused_assign<mse_grad_t, S>(gb.data_ptr<S>(), n, swapped);
-                }
-            });
         } else {
             // Tensor ops: the gradient is itself differentiable (create_graph).
             const Tensor d = (g * factor) * (av - bv);
@@ -130,28 +107,25 @@ struct MseLossBackward final : autograd::Node {
     }
 };
 
-// mask ? a : b on a device (the losses' value() on device tensors).
-inline Tensor choose(const Tensor& mask, const Tensor& a, const Tensor& b, const char* op) {
-    return device_where(mask, a, b, a.sizes(), a.device(), op);
+// mask ? a : b at `sizes` (a's when not given), on the device of the tensors.
+inline Tensor choose(const Tensor& mask, const Tensor& a, const Tensor& b, const char* op,
+                     IntArrayRef sizes = IntArrayRef()) {
+    const Device device = common_device(op, {&mask, &a, &b});
+    return device_where(mask, a, b, sizes.empty() ? a.sizes() : sizes, device, op);
 }
 
 // smooth_l1 and huber: value and derivative of one element of z = input - target.
 struct smooth_l1 {
     double beta;
-    template <class S>
-    S value(S z) const {
-        const S az = std::abs(z), b = static_cast<S>(beta);
-        return az < b ? S(0.5) * z * z / b : az - S(0.5) * b;
+    // The derivative with tensor ops (differentiable): clamp(z / beta, -1, 1). At beta = 0 it
+    // is sign(z) with -1 at z = 0, ATen's kernel order (z <= -beta comes first); NaN stays NaN.
+    Tensor derivative(const Tensor& z) const {
+        if (beta != 0) return clamp_tensor(z / beta, -1.0, 1.0);
+        const Tensor zero = wrapped_scalar(0, z.scalar_type());
+        const Tensor positive = choose(ge(z, zero), wrapped_scalar(1, z.scalar_type()), z, op, z.sizes());
+        return choose(le(z, zero), wrapped_scalar(-1, z.scalar_type()), positive, op, z.sizes());
     }
-    // PyTorch's kernel order: at beta = 0 the derivative at z = 0 is -1, as in ATen.
-    template <class S>
-    S derivative(S z) const {
-        const S b = static_cast<S>(beta);
-        return z <= -b ? S(-1) : z >= b ? S(1) : z / b;
-    }
-    // The derivative with tensor ops (differentiable): clamp(z / beta, -1, 1).
-    Tensor derivative(const Tensor& z) const { return clamp_tensor(z / beta, -1.0, 1.0); }
-    // value() for z on a device, with the same operations in the same order (no autograd).
+    // The value of each element, with element-wise ops and a select (no autograd).
     template <class S>
     Tensor value(const Tensor& z, type_tag<S>) const {
         const S b = static_cast<S>(beta);
@@ -168,16 +142,6 @@ struct smooth_l1 {
 };
 struct huber {
     double delta;
-    template <class S>
-    S value(S z) const {
-        const S az = std::abs(z), d = static_cast<S>(delta);
-        return az < d ? S(0.5) * z * z : d * (az - S(0.5) * d);
-    }
-    template <class S>
-    S derivative(S z) const {
-        const S d = static_cast<S>(delta);
-        return z < -d ? -d : z > d ? d : z;
-    }
     Tensor derivative(const Tensor& z) const { return smooth_l1::clamp_tensor(z, -delta, delta); }
     template <class S>
     Tensor value(const Tensor& z, type_tag<S>) const {
@@ -209,23 +173,8 @@ struct PiecewiseLossBackward final : autograd::Node {
         const Tensor av = a.unpack(), bv = b.unpack();
         const Tensor& g = grads[0];
         const double norm = reduction == Reduction::Mean ? 1.0 / static_cast<double>(n) : 1.0;
-        Tensor d;  // the gradient wrt the input, at the broadcast shape
-        if (!GradMode::is_enabled() && g.scalar_type() == av.scalar_type() && g.is_cpu() && av.is_cpu() &&
-            bv.is_cpu()) {
-            d = make_empty(sizes, av.scalar_type());
-            dispatch_floating(av.scalar_type(), Kind::op, [&](auto tag) {
-                using S = typename decltype(tag)::type;
-                const Tensor gc = fusable(g, sizes, n);
-                const source<S> sg = source_of<S>(gc, n), sa = source_of<S>(av, n), sb = source_of<S>(bv, n);
-                const std::int64_t kg = sg.is_scalar ? 0 : 1, ka = sa.is_scalar ? 0 : 1, kb = sb.is_scalar ? 0 : 1;
-                const S s = static_cast<S>(norm);
-                S* out = d.template data_ptr<S>();
-                for (std::int64_t i = 0; i < n; ++i)
-                    out[i] = sg.data[i * kg] * s * kind.derivative(sa.data[i * ka] - sb.data[i * kb]);
-            });
-        } else {
-            d = (g * norm) * kind.derivative(av - bv);
-        }
+        // Tensor ops (differentiable, so create_graph works), in the order of ATen's kernel.
+        const Tensor d = (g * norm) * kind.derivative(av - bv);
         Tensor ga, gb;
         if (should_compute_output(0)) ga = to_operand(d, input_sizes, input_dtype);
         if (should_compute_output(1)) gb = to_operand(-d, target_sizes, target_dtype);
@@ -254,9 +203,9 @@ template <class Kind>
 Tensor piecewise_loss(const Tensor& input, const Tensor& target, std::int64_t reduction, Kind kind) {
     check_reduction(reduction, Kind::op);
     const operands ops = prepare(input, target, Kind::op);
+    // The element values with element-wise ops and a select, summed in double.
     Tensor out;
-    if (!ops.a.is_cpu() || !ops.b.is_cpu()) {
-        // On a device: the element values with device ops, summed in double as on the CPU.
+    {
         NoGradGuard no_grad;
         dispatch_floating(ops.dtype, Kind::op, [&](auto tag) {
             const Tensor value = kind.value((ops.a - ops.b).expand(ops.sizes), tag);
@@ -268,20 +217,7 @@ Tensor piecewise_loss(const Tensor& input, const Tensor& target, std::int64_t re
             if (reduction == Reduction::Mean) total = total / Scalar(static_cast<double>(ops.n));
             out = as_dtype(total, ops.dtype);
         });
-    } else out = make_empty(reduction == Reduction::None ? ops.sizes : std::vector<std::int64_t>{}, ops.dtype);
-    if (out.is_cpu()) dispatch_floating(ops.dtype, Kind::op, [&](auto tag) {
-        using S = typename decltype(tag)::type;
-        const source<S> sa = source_of<S>(ops.a, ops.n), sb = source_of<S>(ops.b, ops.n);
-        const std::int64_t ka = sa.is_scalar ? 0 : 1, kb = sb.is_scalar ? 0 : 1;
-        S* o = out.template data_ptr<S>();
-        if (reduction == Reduction::None) {
-            for (std::int64_t i = 0; i < ops.n; ++i) o[i] = kind.value(sa.data[i * ka] - sb.data[i * kb]);
-        } else {
-            double total = 0;  // accumulated in double: float sums of many terms drift
-            for (std::int64_t i = 0; i < ops.n; ++i) total += kind.value(sa.data[i * ka] - sb.data[i * kb]);
-            *o = static_cast<S>(reduction == Reduction::Mean ? total / static_cast<double>(ops.n) : total);
-        }
-    });
+    }
     if (autograd::compute_requires_grad({&input, &target}))
         record_loss(out, input, target, ops, reduction, std::make_shared<PiecewiseLossBackward<Kind>>(kind));
     return out;
@@ -295,27 +231,12 @@ CTGRAD_API Tensor mse_loss(const Tensor& input, const Tensor& target, std::int64
     check_reduction(reduction, "mse_loss");
     const operands ops = prepare(input, target, "mse_loss");
     Tensor out = make_empty(reduction == Reduction::None ? ops.sizes : std::vector<std::int64_t>{}, ops.dtype,
-                            ops.a.is_cpu() ? ops.b.device() : ops.a.device());
-    if (!out.is_cpu()) {
-        if (reduction == Reduction::None) {
-            device_assign<mse_value_t>("mse_loss", out, Tensor(), ops.a, ops.b, Tensor());
-        } else {
-            device_sum<mse_value_t>("mse_loss", out, ops.n, Tensor(), ops.a, ops.b, Tensor());
-            if (reduction == Reduction::Mean) {
-                NoGradGuard no_grad;
-                out = out / Scalar(static_cast<double>(ops.n));
-            }
-        }
-    } else dispatch_floating(ops.dtype, "mse_loss", [&](auto tag) {
-        using S = typename decltype(tag)::type;
-        const sources<S> src{unbound<S>, source_of<S>(ops.a, ops.n), source_of<S>(ops.b, ops.n), unbound<S>};
-        if (reduction == Reduction::None) {
-            fused_assign<mse_value_t, S>(out.data_ptr<S>(), ops.n, src);
-        } else {
-            const S total = fused_sum<mse_value_t, S>(ops.n, src);
-            *out.data_ptr<S>() = reduction == Reduction::Mean ? total / static_cast<S>(ops.n) : total;
-        }
-    });
+                            common_device("mse_loss", {&ops.a, &ops.b}));
+    // One fused kernel: (a - b)^2 written out, or summed (and divided by n for the mean).
+    if (reduction == Reduction::None) device_assign<mse_value_t>("mse_loss", out, Tensor(), ops.a, ops.b, Tensor());
+    else
+        device_sum<mse_value_t>("mse_loss", out, ops.n, Tensor(), ops.a, ops.b, Tensor(),
+                                reduction == Reduction::Mean ? static_cast<double>(ops.n) : 1.0);
     if (autograd::compute_requires_grad({&input, &target}))
         record_loss(out, input, target, ops, reduction, std::make_shared<MseLossBackward>());
     return out;

@@ -38,62 +38,11 @@ inline norm_kind kind_of_norm(double p) {
     return norm_kind::general;
 }
 
-// max and min of |x| that let a NaN through (and keep it).
-inline double nan_max(double a, double b) { return (a > b || std::isnan(a)) ? a : b; }
-inline double nan_min(double a, double b) { return (a < b || std::isnan(a)) ? a : b; }
-
-Tensor device_norm(const Tensor& t, const std::vector<std::int64_t>& dims, double p);
-
-// The p-norm of t over `dims` (raw, no autograd), with the reduced dims kept as size 1.
+// The p-norm of t over `dims` (raw, no autograd), with the reduced dims kept as size 1, from
+// ops of t's device: each element's term in t's dtype, summed in double, the root taken in
+// double and rounded once. +-inf select the largest/smallest |x| of each slice (NaN wins), the
+// reduced dims moved last and flattened.
 inline Tensor norm_kernel(const Tensor& t, const std::vector<std::int64_t>& dims, double p) {
-    if (!t.is_cpu()) return device_norm(t, dims, p);
-    const TensorImpl& in = *t.unsafeGetTensorImpl();
-    const std::vector<std::int64_t> kept = reduced_sizes(in.sizes, dims, true);
-    Tensor out = make_empty(kept, in.dtype);
-    const norm_kind kind = kind_of_norm(p);
-    std::vector<double> acc(static_cast<std::size_t>(out.numel()),
-                            kind == norm_kind::neg_inf ? std::numeric_limits<double>::infinity() : 0.0);
-    std::vector<std::int64_t> out_strides = contiguous_strides(kept);
-    for (auto d : dims) out_strides[static_cast<std::size_t>(d)] = 0;
-    const std::array<std::vector<std::int64_t>, 2> strides{in.strides, out_strides};
-    dispatch_floating(in.dtype, "norm", [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        const T* x = reinterpret_cast<const T*>(in.data());
-        auto reduce = [&](auto combine) {
-            strided_loop<2>(in.sizes, strides, [&](const std::array<std::int64_t, 2>& k) {
-                double& a = acc[static_cast<std::size_t>(k[1])];
-                a = combine(a, x[k[0]]);
-            });
-        };
-        const T pt = static_cast<T>(p);
-        switch (kind) {
-            case norm_kind::zero: reduce([](double a, T v) { return a + (v != T(0) ? 1.0 : 0.0); }); break;
-            case norm_kind::one: reduce([](double a, T v) { return a + static_cast<double>(std::abs(v)); }); break;
-            case norm_kind::two: reduce([](double a, T v) { return a + static_cast<double>(v * v); }); break;
-            case norm_kind::inf: reduce([](double a, T v) { return nan_max(a, static_cast<double>(std::abs(v))); }); break;
-            case norm_kind::neg_inf: reduce([](double a, T v) { return nan_min(a, static_cast<double>(std::abs(v))); }); break;
-            case norm_kind::general:
-                reduce([pt](double a, T v) { return a + static_cast<double>(std::pow(std::abs(v), pt)); });
-                break;
-        }
-        T* o = out.data_ptr<T>();
-        std::int64_t reduced = 1;
-        for (auto d : dims) reduced *= in.sizes[static_cast<std::size_t>(d)];
-        for (std::size_t i = 0; i < acc.size(); ++i) {
-            double r = acc[i];
-            if (reduced == 0) r = 0;
-            else if (kind == norm_kind::two) r = std::sqrt(r);
-            else if (kind == norm_kind::general) r = std::pow(r, 1.0 / p);
-            o[i] = static_cast<T>(r);
-        }
-    });
-    return out;
-}
-
-// norm_kernel on a device, from device ops with the CPU's arithmetic: each element's term in
-// t's dtype, summed in double, the root taken in double and rounded once. +-inf select the
-// largest/smallest |x| of each slice, the reduced dims moved last and flattened.
-inline Tensor device_norm(const Tensor& t, const std::vector<std::int64_t>& dims, double p) {
     NoGradGuard no_grad;
     const ScalarType dtype = t.scalar_type();
     const std::vector<std::int64_t> kept = reduced_sizes(t.sizes().vec(), dims, true);

@@ -10,14 +10,11 @@
 
 namespace ctgrad::detail {
 
-// Calls f(offsets) for every index of the shape sizes[0..rank) in row-major order, where
-// offsets[k] is the element offset of operand k (the sum of index * strides[k][d]).
+// The odometer itself, over the dims as given.
 template <std::size_t N, class F>
-void strided_loop(std::size_t rank, const std::int64_t* sizes, const std::array<const std::int64_t*, N>& strides,
+void strided_walk(std::size_t rank, const std::int64_t* sizes, const std::array<const std::int64_t*, N>& strides,
                   F&& f) {
     std::array<std::int64_t, N> offsets{};
-    for (std::size_t d = 0; d < rank; ++d)
-        if (sizes[d] == 0) return;
     if (rank == 0) {
         f(offsets);
         return;
@@ -49,6 +46,39 @@ void strided_loop(std::size_t rank, const std::int64_t* sizes, const std::array<
             index[d] = 0;
         }
     }
+}
+
+// Calls f(offsets) for every index of the shape sizes[0..rank) in row-major order, where
+// offsets[k] is the element offset of operand k (the sum of index * strides[k][d]). Dims of
+// size 1 are dropped and neighbours that every operand steps through as one are merged first,
+// so that the inner loop is as long as the layouts allow (a [2000, 1] column is one loop of
+// 2000, not 2000 turns of the odometer).
+template <std::size_t N, class F>
+void strided_loop(std::size_t rank, const std::int64_t* sizes, const std::array<const std::int64_t*, N>& strides,
+                  F&& f) {
+    for (std::size_t d = 0; d < rank; ++d)
+        if (sizes[d] == 0) return;
+    constexpr std::size_t merged_rank = 32;
+    if (rank > merged_rank) return strided_walk<N>(rank, sizes, strides, f);
+    std::int64_t merged_sizes[merged_rank];
+    std::int64_t merged_strides[N][merged_rank];
+    std::size_t r = 0;
+    for (std::size_t d = 0; d < rank; ++d) {
+        if (sizes[d] == 1) continue;
+        bool joins = r > 0;
+        for (std::size_t k = 0; k < N && joins; ++k) joins = merged_strides[k][r - 1] == strides[k][d] * sizes[d];
+        if (joins) {
+            merged_sizes[r - 1] *= sizes[d];
+            for (std::size_t k = 0; k < N; ++k) merged_strides[k][r - 1] = strides[k][d];
+            continue;
+        }
+        merged_sizes[r] = sizes[d];
+        for (std::size_t k = 0; k < N; ++k) merged_strides[k][r] = strides[k][d];
+        ++r;
+    }
+    std::array<const std::int64_t*, N> per_operand;
+    for (std::size_t k = 0; k < N; ++k) per_operand[k] = merged_strides[k];
+    strided_walk<N>(r, merged_sizes, per_operand, f);
 }
 
 }  // namespace ctgrad::detail

@@ -24,6 +24,7 @@
 #include "../kernels.hpp"
 #include "fused_loops.hpp"
 #include "optimizer_kernels.hpp"
+#include "small_products.hpp"
 #include "strided_loop.hpp"
 
 namespace ctgrad {
@@ -132,32 +133,46 @@ inline bool fits_blas(std::initializer_list<std::int64_t> values) {
     return true;
 }
 
+// C = alpha * op(A) op(B) + beta * C for one matrix of a batch: the narrow products in plain
+// loops (small_products.hpp), a column in gemv, the rest in gemm.
+template <class T>
+void gemm_one(bool ta, bool tb, index_t m, index_t n, index_t k, T alpha, const T* a, index_t lda, const T* b,
+              index_t ldb, T beta, T* c, index_t ldc) {
+    const index_t a_rs = ta ? 1 : lda, a_cs = ta ? lda : 1, b_rs = tb ? 1 : ldb, b_cs = tb ? ldb : 1;
+    if (k <= small_product_dim && n <= small_product_dim && ldc == n) {
+        if (beta == T(0)) std::fill(c, c + m * n, T(0));
+        else if (beta != T(1))
+            for (index_t i = 0; i < m * n; ++i) c[i] *= beta;
+        small_product_accumulate<T>(c, a, a_rs, a_cs, b, b_rs, b_cs, m, k, n, alpha);
+        return;
+    }
+    if (n == 1 && ta && m <= narrow_transpose_dim && lda == m && !tb && ldb == 1 && ldc == 1 && beta == T(0)) {
+        transposed_column<T>(a, b, k, m, c);
+        if (alpha != T(1))
+            for (index_t i = 0; i < m; ++i) c[i] *= alpha;
+        return;
+    }
+    const auto A = ta ? CblasTrans : CblasNoTrans, B = tb ? CblasTrans : CblasNoTrans;
+    const int M = static_cast<int>(m), N = static_cast<int>(n), K = static_cast<int>(k);
+    const int LDA = static_cast<int>(lda), LDB = static_cast<int>(ldb), LDC = static_cast<int>(ldc);
+    if (n == 1 && !tb) {
+        // A matrix times a column (a strided vector): gemv, which is what BLAS has for it. It
+        // names the matrix's dims as stored.
+        const int rows = ta ? K : M, cols = ta ? M : K;
+        if constexpr (std::is_same_v<T, float>) cblas_sgemv(CblasRowMajor, A, rows, cols, alpha, a, LDA, b, LDB, beta, c, LDC);
+        else cblas_dgemv(CblasRowMajor, A, rows, cols, alpha, a, LDA, b, LDB, beta, c, LDC);
+    } else if constexpr (std::is_same_v<T, float>) {
+        cblas_sgemm(CblasRowMajor, A, B, M, N, K, alpha, a, LDA, b, LDB, beta, c, LDC);
+    } else {
+        cblas_dgemm(CblasRowMajor, A, B, M, N, K, alpha, a, LDA, b, LDB, beta, c, LDC);
+    }
+}
+
 template <class T>
 void gemm_batch(bool ta, bool tb, index_t m, index_t n, index_t k, T alpha, const T* a, index_t lda, index_t sa,
                 const T* b, index_t ldb, index_t sb, T beta, T* c, index_t ldc, index_t sc, index_t batch) {
-    const auto A = ta ? CblasTrans : CblasNoTrans, B = tb ? CblasTrans : CblasNoTrans;
-    const int M = static_cast<int>(m), N = static_cast<int>(n), K = static_cast<int>(k);
-    for (index_t i = 0; i < batch; ++i) {
-        const T* ai = a + i * sa;
-        const T* bi = b + i * sb;
-        T* ci = c + i * sc;
-        if (n == 1 && !tb) {
-            // A matrix times a column (a strided vector): gemv, which is what BLAS has for it.
-            const int rows = ta ? K : M, cols = ta ? M : K;
-            if constexpr (std::is_same_v<T, float>)
-                cblas_sgemv(CblasRowMajor, A, rows, cols, alpha, ai, static_cast<int>(lda), bi, static_cast<int>(ldb),
-                            beta, ci, static_cast<int>(ldc));
-            else
-                cblas_dgemv(CblasRowMajor, A, rows, cols, alpha, ai, static_cast<int>(lda), bi, static_cast<int>(ldb),
-                            beta, ci, static_cast<int>(ldc));
-        } else if constexpr (std::is_same_v<T, float>) {
-            cblas_sgemm(CblasRowMajor, A, B, M, N, K, alpha, ai, static_cast<int>(lda), bi, static_cast<int>(ldb), beta,
-                        ci, static_cast<int>(ldc));
-        } else {
-            cblas_dgemm(CblasRowMajor, A, B, M, N, K, alpha, ai, static_cast<int>(lda), bi, static_cast<int>(ldb), beta,
-                        ci, static_cast<int>(ldc));
-        }
-    }
+    for (index_t i = 0; i < batch; ++i)
+        gemm_one<T>(ta, tb, m, n, k, alpha, a + i * sa, lda, b + i * sb, ldb, beta, c + i * sc, ldc);
 }
 
 }  // namespace cpu_kernels

@@ -267,8 +267,7 @@ T Tensor::item() const {
     return dispatch_dtype(scalar_type(), [&](auto tag) -> T {
         using E = typename decltype(tag)::type;
         E value;
-        if (is_cpu()) value = *reinterpret_cast<const E*>(impl_->data());
-        else detail::kernels_of(*this, "item").copy_bytes_to_host(&value, impl_->data(), sizeof(E));
+        detail::kernels_of(*this, "item").copy_bytes_to_host(&value, impl_->data(), sizeof(E));
         return detail::convert_element<T>(value);
     });
 }

@@ -18,7 +18,7 @@
 // The runtime itself: compiled into the library, or into a CTGRAD_HEADER_ONLY program.
 #if CTGRAD_RUNTIME_DEFINITIONS
 #include "autograd/engine.hpp"
-#include "device/cpu/tensor_kernels.hpp"
+#include "device/cpu/dispatch.hpp"
 #include "ops/compare.hpp"
 #include "ops/conversion.hpp"
 #include "ops/elementwise.hpp"

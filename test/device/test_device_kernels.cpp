@@ -701,6 +701,25 @@ TEST_CASE("optimizer updates: bit-exact with the CPU kernels") {
 
 // ---- registration ----
 
+TEST_CASE("the CPU device runs the CPU kernels of the widest instruction set it has, or the one asked for") {
+    CHECK(&ctgrad::device_kernels(ctgrad::Device(ctgrad::kCPU), "test") == &ctgrad::cpu_device_kernels());
+    CHECK(ctgrad::cpu_device_kernels().backend_name() == "cpu");
+    const std::string capability = ctgrad::cpu_capability();
+#if defined(CTGRAD_TEST_CPU_DISPATCH)
+    const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    const char* requested = std::getenv("CTGRAD_CPU_CAPABILITY");
+    const std::string cap = requested ? requested : "";
+    std::string expected = "default";
+    if ((cap.empty() || cap == "avx512") && avx512) expected = "avx512";
+    else if ((cap.empty() || cap == "avx512" || cap == "avx2") && avx2) expected = "avx2";
+    CHECK(capability == expected);
+#else
+    CHECK(capability.rfind("simd_", 0) == 0);  // a single build: the program's own instruction set
+#endif
+}
+
 TEST_CASE("emulated_cuda_scope registers the kernels for kCUDA and restores what was there") {
     ctgrad::DeviceKernels* before = ctgrad::detail::device_kernels_slot(ctgrad::kCUDA);
     {

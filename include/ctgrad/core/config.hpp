@@ -42,3 +42,23 @@
 #else
 #define CTGRAD_RUNTIME_DEFINITIONS 0
 #endif
+
+// The instruction set a translation unit is compiled for, as a namespace name. The code whose
+// machine code depends on it (the CPU's loops: the executor's tags, backend/cpu/, device/cpu/,
+// device/optimizer/) is declared inside an inline namespace of this name, so that the runtime
+// library can hold the same loops compiled for several instruction sets
+// (src/cpu_kernels_variant.cpp, chosen at run time) without the linker taking one for another:
+// their symbols differ. Source code never names it.
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
+#define CTGRAD_SIMD_ABI simd_avx512
+#elif defined(__AVX2__) && defined(__FMA__)
+#define CTGRAD_SIMD_ABI simd_avx2
+#elif defined(__AVX__)
+#define CTGRAD_SIMD_ABI simd_avx
+#elif defined(__SSE4_2__)
+#define CTGRAD_SIMD_ABI simd_sse4
+#elif defined(__ARM_NEON)
+#define CTGRAD_SIMD_ABI simd_neon
+#else
+#define CTGRAD_SIMD_ABI simd_base
+#endif

@@ -150,8 +150,12 @@ public:
                                 double* square_avg, double* grad_avg, double* momentum_buffer) = 0;
 };
 
-// The CPU's kernels (defined in device/cpu/tensor_kernels.hpp, compiled into the runtime library).
+// The CPU's kernels: the build for the widest instruction set this processor has, among those
+// the runtime library holds (device/cpu/dispatch.hpp).
 DeviceKernels& cpu_device_kernels();
+// Which build that is: "avx512", "avx2" or "default" (PyTorch's
+// torch.backends.cpu.get_cpu_capability()); in a header-only program, the program's own.
+std::string cpu_capability();
 
 namespace detail {
 inline DeviceKernels*& device_kernels_slot(DeviceType type) {

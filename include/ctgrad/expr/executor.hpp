@@ -9,15 +9,21 @@
 // (any Thrust execution policy: thrust::omp::par, thrust::device, ...).
 #include <type_traits>
 
+#include "../core/config.hpp"
+
 namespace ctgrad::expr {
 
 namespace exec {
+// The CPU's tags name their instruction set (core/config.hpp), so that everything instantiated
+// for them does too.
+inline namespace CTGRAD_SIMD_ABI {
 struct simd_t {};
 struct scalar_t {};
 // One loop over xsimd batches (the widest the compiler flags allow) and a scalar tail.
 inline constexpr simd_t simd{};
 // A plain scalar loop: the reference the SIMD and Thrust paths are tested against.
 inline constexpr scalar_t scalar{};
+}  // namespace CTGRAD_SIMD_ABI
 }  // namespace exec
 
 template <class Policy, class Enable = void>

@@ -14,6 +14,7 @@
 namespace ctgrad::expr {
 
 namespace cpu {
+inline namespace CTGRAD_SIMD_ABI {
 
 template <class Tag, class S>
 using lane_t = std::conditional_t<std::is_same_v<Tag, exec::simd_t>, xsimd::batch<S>, S>;
@@ -112,6 +113,7 @@ struct executor_base {
     }
 };
 
+}  // namespace CTGRAD_SIMD_ABI
 }  // namespace cpu
 
 template <>

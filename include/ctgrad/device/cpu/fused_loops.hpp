@@ -9,7 +9,10 @@
 #include "../../expr/core.hpp"
 #include "../expressions.hpp"
 
+#include "../../core/config.hpp"
+
 namespace ctgrad::detail {
+inline namespace CTGRAD_SIMD_ABI {
 
 template <class S>
 using source = expr::kernel::broadcast_source<S>;
@@ -42,4 +45,5 @@ S fused_sum(std::int64_t n, const sources<S>& src) {
     return total.value[0];
 }
 
+}  // namespace CTGRAD_SIMD_ABI
 }  // namespace ctgrad::detail

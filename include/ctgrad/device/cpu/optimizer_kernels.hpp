@@ -11,6 +11,7 @@
 #include "../optimizer/formulas.hpp"
 
 namespace ctgrad::optim::detail {
+inline namespace CTGRAD_SIMD_ABI {
 
 template <class T, bool W, bool M, bool F, bool N>
 CTGRAD_OPTIM_ALWAYS_INLINE void sgd_loop(SGDScalars<T> s, std::int64_t n, T* param, const T* grad, T* buf) {
@@ -75,4 +76,5 @@ void rmsprop_update(const RMSpropScalars<T>& s, bool weight_decay, bool centered
     weight_decay ? with_centered.template operator()<true>() : with_centered.template operator()<false>();
 }
 
+}  // namespace CTGRAD_SIMD_ABI
 }  // namespace ctgrad::optim::detail

@@ -5,7 +5,10 @@
 // (tensor_kernels.hpp) sends them here.
 #include <cstdint>
 
+#include "../../core/config.hpp"
+
 namespace ctgrad::cpu_kernels {
+inline namespace CTGRAD_SIMD_ABI {
 
 // Products whose inner dim and column count are both at most this are plain loops.
 inline constexpr std::int64_t small_product_dim = 16;
@@ -84,4 +87,5 @@ void transposed_column(const T* a, const T* g, std::int64_t m, std::int64_t k, T
     }
 }
 
+}  // namespace CTGRAD_SIMD_ABI
 }  // namespace ctgrad::cpu_kernels

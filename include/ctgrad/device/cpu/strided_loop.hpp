@@ -8,7 +8,10 @@
 #include <cstdint>
 #include <vector>
 
+#include "../../core/config.hpp"
+
 namespace ctgrad::detail {
+inline namespace CTGRAD_SIMD_ABI {
 
 // The odometer itself, over the dims as given.
 template <std::size_t N, class F>
@@ -81,4 +84,5 @@ void strided_loop(std::size_t rank, const std::int64_t* sizes, const std::array<
     strided_walk<N>(r, merged_sizes, per_operand, f);
 }
 
+}  // namespace CTGRAD_SIMD_ABI
 }  // namespace ctgrad::detail

@@ -27,9 +27,8 @@
 #include "small_products.hpp"
 #include "strided_loop.hpp"
 
-namespace ctgrad {
-
-namespace cpu_kernels {
+namespace ctgrad::cpu_kernels {
+inline namespace CTGRAD_SIMD_ABI {
 
 using index_t = std::int64_t;
 
@@ -175,8 +174,7 @@ void gemm_batch(bool ta, bool tb, index_t m, index_t n, index_t k, T alpha, cons
         gemm_one<T>(ta, tb, m, n, k, alpha, a + i * sa, lda, b + i * sb, ldb, beta, c + i * sc, ldc);
 }
 
-}  // namespace cpu_kernels
-
+// The kernels themselves (one instance per instruction set the library is built for).
 class cpu_tensor_kernels final : public DeviceKernels {
 public:
     void* allocate(std::size_t nbytes) override { return memory_.allocate(nbytes); }
@@ -194,7 +192,6 @@ public:
     }
 
     void copy(const device_view& dst, const device_view& src) override {
-        using namespace cpu_kernels;
         check_rank("copy", dst);
         if (src.rank != dst.rank)
             throw Error("cpu copy: source has rank " + std::to_string(src.rank) + ", destination rank " +
@@ -218,7 +215,6 @@ public:
     }
 
     void fill(const device_view& dst, fill_value value) override {
-        using namespace cpu_kernels;
         check_rank("fill", dst);
         if (dst.numel() == 0) return;
         dispatch_dtype(dst.dtype, [&](auto tag) {
@@ -232,7 +228,6 @@ public:
 
     void compare(device_relation relation, const device_view& out, const device_view& a,
                  const device_view& b) override {
-        using namespace cpu_kernels;
         check_operands("compare", out, {&a, &b});
         if (out.dtype != kBool) throw Error("cpu compare: the output is " + std::string(dtype_name(out.dtype)) + ", not Bool");
         if (a.dtype != b.dtype)
@@ -263,7 +258,6 @@ public:
     }
 
     void where(const device_view& out, const device_view& mask, const device_view& a, const device_view& b) override {
-        using namespace cpu_kernels;
         check_operands("where", out, {&mask, &a, &b});
         if (mask.dtype != kBool) throw Error("cpu where: the mask is " + std::string(dtype_name(mask.dtype)) + ", not Bool");
         if (a.dtype != out.dtype || b.dtype != out.dtype)
@@ -302,7 +296,6 @@ public:
     }
 
     void sum(const device_view& out, const device_view& in) override {
-        using namespace cpu_kernels;
         check_rank("sum", in);
         if (out.rank != in.rank)
             throw Error("cpu sum: the output has rank " + std::to_string(out.rank) + ", the input rank " +
@@ -345,7 +338,6 @@ public:
               double alpha, const void* a, std::int64_t lda, std::int64_t stride_a, const void* b, std::int64_t ldb,
               std::int64_t stride_b, double beta, void* c, std::int64_t ldc, std::int64_t stride_c,
               std::int64_t batch) override {
-        using namespace cpu_kernels;
         if (m < 0 || n < 0 || k < 0 || batch < 0)
             throw Error("cpu gemm: negative size (m " + std::to_string(m) + ", n " + std::to_string(n) + ", k " +
                         std::to_string(k) + ", batch " + std::to_string(batch) + ")");
@@ -436,9 +428,8 @@ private:
         }
     }
 
-    using loop_fn = cpu_kernels::expression_loops<float>::loop_fn;
+    using loop_fn = expression_loops<float>::loop_fn;
     static loop_fn loop_for(const char* kernel, int expression, ScalarType dtype, bool sum) {
-        using namespace cpu_kernels;
         constexpr int count = expression_loops<float>::count;
         if (expression < 0 || expression >= count)
             throw Error(std::string("cpu ") + kernel + ": expression " + std::to_string(expression) +
@@ -457,9 +448,11 @@ private:
     }
 };
 
-CTGRAD_API DeviceKernels& cpu_device_kernels() {
+// This instruction set's kernels: one instance, made on first use.
+inline DeviceKernels& kernels_for_this_instruction_set() {
     static cpu_tensor_kernels kernels;
     return kernels;
 }
 
-}  // namespace ctgrad
+}  // namespace CTGRAD_SIMD_ABI
+}  // namespace ctgrad::cpu_kernels

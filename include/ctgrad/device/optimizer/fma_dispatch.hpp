@@ -33,6 +33,7 @@
 #endif
 
 namespace ctgrad::optim::detail {
+inline namespace CTGRAD_SIMD_ABI {
 
 // Whether xsimd's default batch has an exact fused multiply-add.
 inline constexpr bool simd_has_exact_fma =
@@ -124,4 +125,5 @@ void run_kernel(Args... args) {
     Kernel(args...);
 }
 
+}  // namespace CTGRAD_SIMD_ABI
 }  // namespace ctgrad::optim::detail

@@ -20,6 +20,7 @@
 #define CTGRAD_OPTIM_STEP_INLINE CTGRAD_HOST_DEVICE CTGRAD_OPTIM_ALWAYS_INLINE
 
 namespace ctgrad::optim::detail {
+inline namespace CTGRAD_SIMD_ABI {
 
 // FirstStep: the momentum buffer is born as a copy of d_p (torch.clone(d_p)).
 template <class T, bool WeightDecay, bool Momentum, bool FirstStep, bool Nesterov>
@@ -105,4 +106,5 @@ struct RMSpropStep {
     }
 };
 
+}  // namespace CTGRAD_SIMD_ABI
 }  // namespace ctgrad::optim::detail

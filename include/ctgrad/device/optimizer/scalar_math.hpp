@@ -17,6 +17,7 @@
 #endif
 
 namespace ctgrad::optim::detail {
+inline namespace CTGRAD_SIMD_ABI {
 
 // One rounding: a*b + c.
 CTGRAD_HOST_DEVICE CTGRAD_OPTIM_ALWAYS_INLINE float fmadd(float a, float b, float c) {
@@ -99,4 +100,5 @@ CTGRAD_HOST_DEVICE CTGRAD_OPTIM_ALWAYS_INLINE void store_at(V* p, V v) {
     *p = v;
 }
 
+}  // namespace CTGRAD_SIMD_ABI
 }  // namespace ctgrad::optim::detail

@@ -41,7 +41,7 @@ echo "=== ASan+UBSan build (build-asan/)"
 # trace needs; against -O2 -g it compiles a test in about 40% of the time.
 # halt_on_error makes UBSan findings fail the test instead of only printing.
 ( configure build-asan -Db_sanitize=address,undefined -Db_lundef=false --buildtype=plain \
-      -Doptimization=1 -Ddebug=false -Db_ndebug=false -Dcpp_args=-g1 -Dbenchmarks=disabled -Dcuda=disabled &&
+      -Doptimization=1 -Ddebug=false -Db_ndebug=false -Dcpp_args=-g1 -Dcpu_dispatch=false -Dbenchmarks=disabled -Dcuda=disabled &&
   meson compile -C build-asan &&
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
       meson test -C build-asan --print-errorlogs --timeout-multiplier 3 "$@" )

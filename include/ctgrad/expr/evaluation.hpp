@@ -3,8 +3,6 @@
 // time where the types tell, at run time for shapes), gather the bound values into a context
 // and hand the loops to a backend (expr/executor.hpp). Nothing is written before every check
 // has passed.
-#include <boost/hana/for_each.hpp>
-#include <boost/hana/tuple.hpp>
 #include <string>
 #include <tuple>
 #include <type_traits>

@@ -37,10 +37,26 @@ struct cpu_allocator final : Allocator {
     static constexpr std::size_t max_cached_block = std::size_t(16) << 20;
     static constexpr std::size_t max_cached_bytes = std::size_t(256) << 20;
 
+    // Blocks of up to small_blocks * alignment bytes are kept in an array indexed by size (a
+    // tensor op's outputs are mostly small), larger ones in a map.
+    static constexpr std::size_t small_blocks = 64;
+
     struct cache {
+        // On the heap: thread-locals stay a few bytes (the library's TLS model, meson.build).
+        std::vector<std::vector<void*>> small = std::vector<std::vector<void*>>(small_blocks);
         std::unordered_map<std::size_t, std::vector<void*>> free_blocks;
         std::size_t bytes = 0;
+        std::vector<void*>* blocks_of(std::size_t size, bool create) {
+            if (size <= small_blocks * alignment) return &small[size / alignment - 1];
+            if (!create) {
+                auto it = free_blocks.find(size);
+                return it == free_blocks.end() ? nullptr : &it->second;
+            }
+            return &free_blocks[size];
+        }
         ~cache() {
+            for (auto& blocks : small)
+                for (void* p : blocks) ::operator delete(p, std::align_val_t(alignment));
             for (auto& [size, blocks] : free_blocks)
                 for (void* p : blocks) ::operator delete(p, std::align_val_t(alignment));
             alive() = false;
@@ -61,10 +77,10 @@ struct cpu_allocator final : Allocator {
         const std::size_t size = rounded(nbytes);
         if (size == 0) return nullptr;
         if (cache* c = local()) {
-            auto it = c->free_blocks.find(size);
-            if (it != c->free_blocks.end() && !it->second.empty()) {
-                void* p = it->second.back();
-                it->second.pop_back();
+            std::vector<void*>* blocks = c->blocks_of(size, false);
+            if (blocks && !blocks->empty()) {
+                void* p = blocks->back();
+                blocks->pop_back();
                 c->bytes -= size;
                 return p;
             }
@@ -77,7 +93,7 @@ struct cpu_allocator final : Allocator {
         cache* c = local();
         if (c && size <= max_cached_block && c->bytes + size <= max_cached_bytes) {
             try {
-                c->free_blocks[size].push_back(p);
+                c->blocks_of(size, true)->push_back(p);
                 c->bytes += size;
                 return;
             } catch (...) {  // no memory for the bookkeeping: free the block instead
@@ -111,9 +127,9 @@ public:
                         ": this program does not link ctgrad's CUDA kernels (build with -Dcuda=enabled and link "
                         "the ctgrad_cuda library)");
         auto s = std::make_shared<Storage>();
-        void* p = allocator->allocate(nbytes);
-        s->owner_ = std::shared_ptr<void>(p, [allocator, nbytes](void* q) { allocator->deallocate(q, nbytes); });
-        s->data_ = p;
+        // The storage frees its memory itself (~Storage): no second control block per tensor.
+        s->data_ = allocator->allocate(nbytes);
+        s->allocator_ = allocator;
         s->nbytes_ = nbytes;
         s->device_ = device;
         return s;
@@ -128,6 +144,13 @@ public:
         return s;
     }
 
+    Storage() = default;
+    Storage(const Storage&) = delete;
+    Storage& operator=(const Storage&) = delete;
+    ~Storage() {
+        if (allocator_) allocator_->deallocate(data_, nbytes_);
+    }
+
     void* data() const { return data_; }
     std::size_t nbytes() const { return nbytes_; }
     Device device() const { return device_; }
@@ -136,7 +159,8 @@ public:
     void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
 
 private:
-    std::shared_ptr<void> owner_;
+    std::shared_ptr<void> owner_;     // memory owned elsewhere (wrap), or null
+    Allocator* allocator_ = nullptr;  // memory from allocate(): returned to it by the destructor
     void* data_ = nullptr;
     std::size_t nbytes_ = 0;
     Device device_;

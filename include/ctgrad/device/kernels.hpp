@@ -32,8 +32,9 @@ struct device_view {
     void* data = nullptr;
     ScalarType dtype = kFloat;
     int rank = 0;
-    std::int64_t sizes[max_device_rank] = {};
-    std::int64_t strides[max_device_rank] = {};
+    // Entries from `rank` on are never read (and left uninitialised: a view is built per op).
+    std::int64_t sizes[max_device_rank];
+    std::int64_t strides[max_device_rank];
 
     std::int64_t numel() const {
         std::int64_t n = 1;
@@ -158,8 +159,10 @@ DeviceKernels& cpu_device_kernels();
 std::string cpu_capability();
 
 namespace detail {
+// The registry. The CPU's slot is filled on first use (device_kernels), so that the slots
+// themselves are constant-initialised and every lookup is a plain load.
 inline DeviceKernels*& device_kernels_slot(DeviceType type) {
-    static DeviceKernels* slots[2] = {&cpu_device_kernels(), nullptr};
+    static DeviceKernels* slots[2] = {nullptr, nullptr};
     return slots[static_cast<int>(type)];
 }
 }  // namespace detail
@@ -171,16 +174,17 @@ inline void register_device_kernels(DeviceType type, DeviceKernels* kernels) {
 }
 
 // Whether this program has kernels for devices of type `type` (linked and registered).
-inline bool has_device_kernels(DeviceType type) { return detail::device_kernels_slot(type) != nullptr; }
+inline bool has_device_kernels(DeviceType type) { return type == kCPU || detail::device_kernels_slot(type) != nullptr; }
 
 // The kernels of `device`, for op `op`; an Error naming the op and the device when this build
 // has none.
 inline DeviceKernels& device_kernels(Device device, std::string_view op) {
     DeviceKernels* k = detail::device_kernels_slot(device.type);
-    if (!k)
-        throw Error(std::string(op) + ": tensors on " + device.str() + " need ctgrad's CUDA kernels, which this program does "
-                    "not link (build with -Dcuda=enabled and link the ctgrad_cuda library)");
-    return *k;
+    if (k) [[likely]]
+        return *k;
+    if (device.is_cpu()) return *(detail::device_kernels_slot(kCPU) = &cpu_device_kernels());
+    throw Error(std::string(op) + ": tensors on " + device.str() + " need ctgrad's CUDA kernels, which this program does "
+                "not link (build with -Dcuda=enabled and link the ctgrad_cuda library)");
 }
 
 }  // namespace ctgrad

@@ -36,12 +36,15 @@ struct AddmmBackward final : autograd::Node {
         const Tensor& g = grads[0];
         Tensor gs, g1, g2;
         if (should_compute_output(0)) gs = self_gradient(g);
+        // Differentiable products under create_graph; otherwise the products alone, reading the
+        // transposes in place.
+        const bool record = GradMode::is_enabled();
         if (should_compute_output(1)) {
-            g1 = mm(g, mat2.unpack().t());
+            g1 = record ? mm(g, mat2.unpack().t()) : raw_product(g, false, mat2.unpack(), true, "addmm_backward");
             if (alpha != 1) g1 = g1 * alpha;
         }
         if (should_compute_output(2)) {
-            g2 = mm(mat1.unpack().t(), g);
+            g2 = record ? mm(mat1.unpack().t(), g) : raw_product(mat1.unpack(), true, g, false, "addmm_backward");
             if (alpha != 1) g2 = g2 * alpha;
         }
         return {gs, g1, g2};

@@ -35,6 +35,18 @@ inline bool as_device_operand(const Tensor& t, Device device, std::int64_t n, de
     return impl.is_contiguous();
 }
 
+// t bound for a kernel of `device` over the n elements of `sizes` (t broadcasts to them): as it
+// lies when it can be read so, else from a contiguous copy at `sizes`, which `keep` holds for the
+// kernel's duration.
+inline device_operand bind_or_copy(const Tensor& t, Device device, IntArrayRef sizes, std::int64_t n, Tensor& keep) {
+    device_operand bound;
+    if (as_device_operand(t, device, n, bound)) return bound;
+    keep = make_empty(sizes, t.scalar_type(), device);
+    copy_elements(*keep.unsafeGetTensorImpl(), *t.unsafeGetTensorImpl());
+    as_device_operand(keep, device, n, bound);
+    return bound;
+}
+
 // g, a, b, o bound for a kernel of `device` over n elements; false when one of them must be
 // materialised first.
 inline bool try_bind_device(Device device, std::int64_t n, const Tensor& g, const Tensor& a, const Tensor& b,

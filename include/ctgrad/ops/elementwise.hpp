@@ -285,9 +285,19 @@ Tensor binary_op(const Tensor& a0, const Tensor& b0, const char* name) {
     if (!integer_op_v<Op> || dtype == kBool) dtype = ctgrad::is_floating_point(dtype) ? dtype : kFloat;
     std::int64_t n = 1;
     for (auto s : sizes) n *= s;
-    const Tensor a = as_dtype(a0, dtype), b = as_dtype(b0, dtype);
+    // The operands in the op's dtype: themselves, or converted copies.
+    const Tensor a_converted = a0.scalar_type() == dtype ? Tensor() : contiguous_copy(a0, dtype);
+    const Tensor b_converted = b0.scalar_type() == dtype ? Tensor() : contiguous_copy(b0, dtype);
+    const Tensor& a = a_converted.defined() ? a_converted : a0;
+    const Tensor& b = b_converted.defined() ? b_converted : b0;
     Tensor out = make_empty(sizes, dtype, device);  // float, double or (the integer ops) int64
-    device_assign<expr::binary<Op, A, B>>(name, out, Tensor(), fusable(a, sizes, n), fusable(b, sizes, n), Tensor());
+    if (n != 0) {
+        device_operands bound;
+        Tensor copied_a, copied_b;
+        bound.items[1] = bind_or_copy(a, device, sizes, n, copied_a);
+        bound.items[2] = bind_or_copy(b, device, sizes, n, copied_b);
+        device_assign<expr::binary<Op, A, B>>(name, out, bound);
+    }
     if (autograd::compute_requires_grad({&a0, &b0})) {
         auto node = autograd::record<BinaryBackward<Op>>(out, {&a0, &b0}, name);
         node->a_sizes = a0.sizes().vec();

@@ -106,6 +106,18 @@ inline void device_gemm(const Tensor& out, const Tensor& a, std::int64_t a_rs, s
                  out.data_ptr(), n, m * n, batch);
 }
 
+// op(a) @ op(b), op a transpose where asked, for a backward pass that records nothing: a
+// transposed operand is read through swapped strides, so no view is made. The operands are
+// matrices of one device and floating dtype whose inner sizes agree (the forward op checked).
+inline Tensor raw_product(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, const char* op) {
+    const Tensor x = blas_readable(a), y = blas_readable(b);
+    const int ar = transpose_a ? 1 : 0, br = transpose_b ? 1 : 0;  // which dim is op(.)'s rows
+    const std::int64_t m = x.size(ar), k = x.size(1 - ar), n = y.size(1 - br);
+    Tensor out = make_empty({m, n}, a.scalar_type(), a.device());
+    device_gemm(out, x, x.stride(ar), x.stride(1 - ar), 0, y, y.stride(br), y.stride(1 - br), 0, m, k, n, 1, op);
+    return out;
+}
+
 // "3x5", as ATen writes a matrix's sizes in its messages.
 inline std::string matrix_str(const Tensor& t) { return std::to_string(t.size(0)) + "x" + std::to_string(t.size(1)); }
 

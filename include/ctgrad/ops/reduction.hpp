@@ -3,6 +3,7 @@
 // undoes a broadcast in backward. A contiguous floating-point tensor summed whole goes through
 // the static layer's fused SIMD sum; the rest through one strided pass.
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "../core/config.hpp"
@@ -45,17 +46,24 @@ inline std::vector<std::int64_t> reduced_sizes(IntArrayRef sizes, const std::vec
 }
 
 // The sum of t over `dims` (raw, no autograd) in dtype `dtype`, accumulated in double for
-// floating point (int64 for integers), with the reduced dims kept as size 1.
-inline Tensor sum_kernel(const Tensor& t, const std::vector<std::int64_t>& dims, ScalarType dtype) {
+// floating point (int64 for integers), with the reduced dims kept as size 1, or shaped
+// `result_sizes` when given (the same elements, as sum_to wants them).
+inline Tensor sum_kernel(const Tensor& t, const std::vector<std::int64_t>& dims, ScalarType dtype,
+                         std::optional<IntArrayRef> result_sizes = std::nullopt) {
     const TensorImpl& in = *t.unsafeGetTensorImpl();
     std::vector<std::int64_t> kept = reduced_sizes(in.sizes, dims, true);
-    Tensor out = make_empty(kept, dtype, t.device());
+    Tensor out = make_empty(result_sizes ? *result_sizes : IntArrayRef(kept), dtype, t.device());
+    const TensorImpl& o = *out.unsafeGetTensorImpl();
+    std::int64_t kept_count = 1;
+    for (auto s : kept) kept_count *= s;
+    if (o.numel() != kept_count) throw Error("internal: sum_kernel's result shape holds another number of elements");
     DeviceKernels& kernels = kernels_of(t, "sum");
-    if (in.numel() == 0) kernels.fill(view_of(*out.unsafeGetTensorImpl()), 0);
-    // The whole of a contiguous floating-point tensor: the fused blocked sum.
-    else if (dims.size() == in.sizes.size() && in.is_contiguous() && in.dtype == dtype && ctgrad::is_floating_point(dtype))
+    if (in.numel() == 0) kernels.fill(view_of(o), 0);
+    // Every element of a contiguous floating-point tensor into one (all dims, or all but dims of
+    // size 1): the fused blocked sum.
+    else if (o.numel() == 1 && in.is_contiguous() && in.dtype == dtype && ctgrad::is_floating_point(dtype))
         device_sum<A>("sum", out, in.numel(), Tensor(), t, Tensor(), Tensor());
-    else kernels.sum(view_of(*out.unsafeGetTensorImpl()), view_of(in));
+    else kernels.sum(contiguous_view_as(o, kept), view_of(in));
     return out;
 }
 
@@ -91,12 +99,8 @@ inline ScalarType sum_dtype(const Tensor& t, std::optional<ScalarType> dtype) {
 
 inline Tensor sum_impl(const Tensor& t, IntArrayRef dims_in, bool keepdim, std::optional<ScalarType> dtype, bool all) {
     const std::vector<std::int64_t> dims = reduction_dims(t, dims_in, "sum");
-    Tensor r = sum_kernel(t, dims, sum_dtype(t, dtype));
     const std::vector<std::int64_t> final_sizes = reduced_sizes(t.sizes(), dims, keepdim);
-    if (!keepdim) {  // the kernel kept the reduced dims as size 1; drop them from the fresh result
-        r.unsafeGetTensorImpl()->strides = contiguous_strides(final_sizes);
-        r.unsafeGetTensorImpl()->sizes = final_sizes;
-    }
+    Tensor r = sum_kernel(t, dims, sum_dtype(t, dtype), IntArrayRef(final_sizes));
     if (r.is_floating_point() && autograd::compute_requires_grad({&t})) {
         auto node = autograd::record<SumBackward>(r, {&t});
         node->input_sizes = t.sizes().vec();
@@ -157,6 +161,9 @@ CTGRAD_API Tensor sum_to(const Tensor& a, IntArrayRef target) {
         dims.push_back(lead + static_cast<std::int64_t>(i));
     }
     if (dims.empty()) return a.view(target);
+    // Nothing to record (backward passes without create_graph): the kernel writes the result in
+    // its final shape, with no intermediate tensors.
+    if (!autograd::compute_requires_grad({&a})) return detail::sum_kernel(a, dims, a.scalar_type(), target);
     return sum(a, dims, true).view(target);
 }
 

@@ -30,10 +30,39 @@ inline device_view view_of(const TensorImpl& t, IntArrayRef sizes, IntArrayRef s
     return v;
 }
 inline device_view view_of(const TensorImpl& t) { return view_of(t, t.sizes, t.strides); }
-// src seen with dst's sizes (src broadcast to them).
+// src seen with dst's sizes (src broadcast to them): its strides expanded as expanded_strides
+// does (0 where src has size 1 or no dim), written straight into the descriptor.
 inline device_view view_as(const TensorImpl& src, IntArrayRef sizes) {
-    const std::vector<std::int64_t> strides = expanded_strides(src.sizes, src.strides, sizes);
-    return view_of(src, sizes, strides);
+    if (sizes.size() > static_cast<std::size_t>(max_device_rank))
+        return view_of(src, sizes, sizes);  // reports the rank
+    if (src.sizes.size() > sizes.size())
+        throw Error("internal: a tensor of shape " + shape_str(src.sizes) + " seen with fewer dims, " + shape_str(sizes));
+    device_view v;
+    v.data = src.data();
+    v.dtype = src.dtype;
+    v.rank = static_cast<int>(sizes.size());
+    const std::size_t lead = sizes.size() - src.sizes.size();
+    for (std::size_t d = 0; d < sizes.size(); ++d) {
+        v.sizes[d] = sizes[d];
+        v.strides[d] = d < lead || src.sizes[d - lead] == 1 ? 0 : src.strides[d - lead];
+    }
+    return v;
+}
+
+// t's elements (contiguous) seen with other `sizes` of the same count, row-major.
+inline device_view contiguous_view_as(const TensorImpl& t, IntArrayRef sizes) {
+    if (sizes.size() > static_cast<std::size_t>(max_device_rank)) return view_of(t, sizes, sizes);  // reports the rank
+    device_view v;
+    v.data = t.data();
+    v.dtype = t.dtype;
+    v.rank = static_cast<int>(sizes.size());
+    std::int64_t step = 1;
+    for (int d = v.rank - 1; d >= 0; --d) {
+        v.sizes[d] = sizes[static_cast<std::size_t>(d)];
+        v.strides[d] = step;
+        step *= v.sizes[d];
+    }
+    return v;
 }
 
 // A Scalar as a kernel's fill value (integers exact).

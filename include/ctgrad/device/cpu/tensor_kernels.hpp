@@ -207,8 +207,22 @@ public:
                 using From = typename decltype(from_tag)::type;
                 To* out = static_cast<To*>(dst.data);
                 const From* in = static_cast<const From*>(src.data);
-                for_each_offset<2>(dst, {&src}, [&](const std::array<index_t, 2>& o) {
-                    out[o[0]] = detail::convert_element<To>(in[o[1]]);
+                // Row by row: a broadcast value fills its row, and contiguous rows of one dtype
+                // are copied whole.
+                std::array<const std::int64_t*, 2> strides{dst.strides, src.strides};
+                detail::strided_rows<2>(static_cast<std::size_t>(dst.rank), dst.sizes, strides,
+                                        [&](const std::array<index_t, 2>& o, index_t count,
+                                            const std::array<index_t, 2>& step) {
+                    To* to = out + o[0];
+                    const From* from = in + o[1];
+                    if (step[0] == 1 && step[1] == 0) {
+                        std::fill_n(to, count, detail::convert_element<To>(*from));
+                    } else if (std::is_same_v<To, From> && step[0] == 1 && step[1] == 1) {
+                        std::memmove(to, from, static_cast<std::size_t>(count) * sizeof(To));
+                    } else {
+                        for (index_t i = 0; i < count; ++i)
+                            to[i * step[0]] = detail::convert_element<To>(from[i * step[1]]);
+                    }
                 });
             });
         });
@@ -303,9 +317,14 @@ public:
         const bool floating = ctgrad::is_floating_point(out.dtype);
         const std::size_t count = static_cast<std::size_t>(out.numel());
         // Accumulators, contiguous in out's shape; each input element adds into the one its
-        // index maps to (stride 0 along the reduced dims).
-        std::vector<double> acc_d(floating ? count : 0, 0.0);
-        std::vector<std::int64_t> acc_i(floating ? 0 : count, 0);
+        // index maps to (stride 0 along the reduced dims). A few live on the stack.
+        constexpr std::size_t on_stack = 16;
+        double stack_d[on_stack] = {};
+        std::int64_t stack_i[on_stack] = {};
+        std::vector<double> heap_d(floating && count > on_stack ? count : 0, 0.0);
+        std::vector<std::int64_t> heap_i(!floating && count > on_stack ? count : 0, 0);
+        double* acc_d = count > on_stack ? heap_d.data() : stack_d;
+        std::int64_t* acc_i = count > on_stack ? heap_i.data() : stack_i;
         device_view acc = in;
         index_t step = 1;
         for (int d = in.rank - 1; d >= 0; --d) {
@@ -315,13 +334,8 @@ public:
         }
         dispatch_dtype(in.dtype, [&](auto tag) {
             using T = typename decltype(tag)::type;
-            const T* p = static_cast<const T*>(in.data);
-            std::array<const std::int64_t*, 2> strides{in.strides, acc.strides};
-            detail::strided_loop<2>(static_cast<std::size_t>(in.rank), in.sizes, strides,
-                                    [&](const std::array<index_t, 2>& o) {
-                                        if (floating) acc_d[static_cast<std::size_t>(o[1])] += static_cast<double>(p[o[0]]);
-                                        else acc_i[static_cast<std::size_t>(o[1])] += static_cast<std::int64_t>(p[o[0]]);
-                                    });
+            if (floating) accumulate_rows<T, double>(in, acc, acc_d);
+            else accumulate_rows<T, std::int64_t>(in, acc, acc_i);
         });
         device_view packed = out;
         step = 1;
@@ -329,7 +343,7 @@ public:
             packed.strides[d] = step;
             step *= out.sizes[d];
         }
-        packed.data = floating ? static_cast<void*>(acc_d.data()) : static_cast<void*>(acc_i.data());
+        packed.data = floating ? static_cast<void*>(acc_d) : static_cast<void*>(acc_i);
         packed.dtype = floating ? kDouble : kLong;
         copy(out, packed);
     }
@@ -411,6 +425,34 @@ private:
             if (v->rank != out.rank)
                 throw Error(std::string("cpu ") + kernel + ": an operand has rank " + std::to_string(v->rank) +
                             ", the output rank " + std::to_string(out.rank) + " (expand operands to the output's sizes)");
+    }
+
+    // acc[k] += in's elements, each into the accumulator at its offset in `acc` (stride 0 along
+    // the reduced dims). A row that sums into one accumulator is added in eight independent
+    // lanes first: one chain of dependent additions would wait on each one's latency, while
+    // lanes vectorise (the order of additions is fixed for a given shape, so results repeat).
+    template <class T, class Acc>
+    static void accumulate_rows(const device_view& in, const device_view& acc, Acc* totals) {
+        const T* p = static_cast<const T*>(in.data);
+        std::array<const std::int64_t*, 2> strides{in.strides, acc.strides};
+        detail::strided_rows<2>(static_cast<std::size_t>(in.rank), in.sizes, strides,
+                                [&](const std::array<index_t, 2>& o, index_t count, const std::array<index_t, 2>& step) {
+            const T* row = p + o[0];
+            if (step[1] != 0) {
+                for (index_t i = 0; i < count; ++i) totals[o[1] + i * step[1]] += static_cast<Acc>(row[i * step[0]]);
+                return;
+            }
+            constexpr int lanes = 8;
+            Acc lane[lanes] = {};
+            index_t i = 0;
+            if (step[0] == 1)
+                for (; i + lanes <= count; i += lanes)
+                    for (int l = 0; l < lanes; ++l) lane[l] += static_cast<Acc>(row[i + l]);
+            Acc total = 0;
+            for (int l = 0; l < lanes; ++l) total += lane[l];
+            for (; i < count; ++i) total += static_cast<Acc>(row[i * step[0]]);
+            totals[o[1]] += total;
+        });
     }
 
     // Walking n in the outer loop reads memory in order; the running best lives in the output.

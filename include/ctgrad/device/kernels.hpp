@@ -159,8 +159,9 @@ DeviceKernels& cpu_device_kernels();
 std::string cpu_capability();
 
 namespace detail {
-// The registry. The CPU's slot is filled on first use (device_kernels), so that the slots
-// themselves are constant-initialised and every lookup is a plain load.
+// The registry: constant-initialised, so that a lookup is a plain load. The CPU's slot stays
+// empty unless a program registers other CPU kernels; device_kernels then answers with
+// cpu_device_kernels().
 inline DeviceKernels*& device_kernels_slot(DeviceType type) {
     static DeviceKernels* slots[2] = {nullptr, nullptr};
     return slots[static_cast<int>(type)];
@@ -182,7 +183,7 @@ inline DeviceKernels& device_kernels(Device device, std::string_view op) {
     DeviceKernels* k = detail::device_kernels_slot(device.type);
     if (k) [[likely]]
         return *k;
-    if (device.is_cpu()) return *(detail::device_kernels_slot(kCPU) = &cpu_device_kernels());
+    if (device.is_cpu()) return cpu_device_kernels();  // chosen once, thread-safely, on first use
     throw Error(std::string(op) + ": tensors on " + device.str() + " need ctgrad's CUDA kernels, which this program does "
                 "not link (build with -Dcuda=enabled and link the ctgrad_cuda library)");
 }

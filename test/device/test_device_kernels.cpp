@@ -204,6 +204,51 @@ TEST_CASE("copy: rank above the limit is an error") {
     CHECK_THROWS_AS(k.copy(v, w), ctgrad::Error);
 }
 
+// ---- accumulate ----
+
+// dst (a view of `into`) += src (contiguous, dst's sizes), against a loop in index order.
+template <class T>
+void check_accumulate(ctgrad::DeviceKernels& k, std::size_t elements, const std::vector<std::int64_t>& sizes,
+                      const std::vector<std::int64_t>& strides, std::int64_t offset) {
+    std::int64_t n = 1;
+    for (auto s : sizes) n *= s;
+    buffer<T> into(elements), want(elements), src(static_cast<std::size_t>(n));
+    for (std::size_t i = 0; i < elements; ++i) into[i] = want[i] = static_cast<T>(i % 3 == 0);
+    for (std::int64_t i = 0; i < n; ++i) src[static_cast<std::size_t>(i)] = static_cast<T>(i % 2 == 1 ? i + 1 : 0);
+    std::vector<std::int64_t> index(sizes.size(), 0);
+    for (std::int64_t i = 0; i < n; ++i) {
+        std::int64_t at = offset, rest = i;
+        for (int d = static_cast<int>(sizes.size()) - 1; d >= 0; --d) {
+            at += (rest % sizes[d]) * strides[d];
+            rest /= sizes[d];
+        }
+        if constexpr (std::is_same_v<T, bool>) want[at] = want[at] || src[i];
+        else want[at] += src[i];
+    }
+    k.accumulate(view_of(into, sizes, strides, offset), view_of(src, sizes, contiguous_strides(sizes)));
+    for (std::size_t i = 0; i < elements; ++i) CHECK_MESSAGE(into[i] == want[i], "element ", i);
+}
+
+TEST_CASE("accumulate: adds into a view; an overlapping view adds every value that reaches an element") {
+    ctgrad::DeviceKernels& k = kernels_under_test();
+    SUBCASE("a transposed window, each element reached once") {
+        check_accumulate<float>(k, 40, {4, 3}, {1, 8}, 2);
+        check_accumulate<double>(k, 40, {4, 3}, {1, 8}, 2);
+    }
+    SUBCASE("overlapping windows: as_strided({3, 3}, {1, 1}) over five elements") {
+        check_accumulate<float>(k, 5, {3, 3}, {1, 1}, 0);
+        check_accumulate<std::int64_t>(k, 5, {3, 3}, {1, 1}, 0);
+        check_accumulate<bool>(k, 5, {3, 3}, {1, 1}, 0);
+    }
+    SUBCASE("a repeated dim (stride 0) and an empty view") {
+        check_accumulate<double>(k, 6, {2, 5, 3}, {3, 0, 1}, 0);
+        check_accumulate<float>(k, 6, {2, 0, 3}, {3, 1, 1}, 0);
+    }
+    buffer<float> a(4);
+    buffer<double> b(4);
+    CHECK_THROWS_AS(k.accumulate(view_of(a, {4}, {1}), view_of(b, {4}, {1})), ctgrad::Error);
+}
+
 // ---- fill ----
 
 template <class T>

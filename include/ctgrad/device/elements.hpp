@@ -45,6 +45,13 @@ CTGRAD_INLINE CTGRAD_HOST_DEVICE bool beats(T a, T b) {
     else return a < b || (is_nan(a) && !is_nan(b));
 }
 
+// a + b, as accumulate adds: bool adds as "or".
+template <class T>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE T accumulated(T a, T b) {
+    if constexpr (std::is_same_v<T, bool>) return a || b;
+    else return a + b;
+}
+
 // The fill value as element type T (an integer fill stays exact beyond 2^53).
 template <class T>
 T fill_as(const fill_value& v) {

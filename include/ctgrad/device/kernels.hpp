@@ -91,6 +91,10 @@ public:
     virtual void copy(const device_view& dst, const device_view& src) = 0;
     // Every element of dst (any layout) set to value, converted to dst's dtype.
     virtual void fill(const device_view& dst, fill_value value) = 0;
+    // dst[idx] += src[idx] for every index of dst (bool: or); src has dst's sizes and dtype, its
+    // strides expanded for broadcasting. dst's strides may reach one element from several
+    // indices (an overlapping view): all of their values add up there. The backward of views.
+    virtual void accumulate(const device_view& dst, const device_view& src) = 0;
 
     // out[idx] = a[idx] R b[idx] for every index of out (bool, any layout); a and b have one dtype
     // (any) and out's sizes, their strides expanded for broadcasting.
@@ -150,6 +154,28 @@ public:
                                 bool momentum, std::int64_t n, double* param, const double* grad,
                                 double* square_avg, double* grad_avg, double* momentum_buffer) = 0;
 };
+
+// Whether the view's strides reach each element from one index only (no two indices share an
+// offset): then its elements can be written in parallel.
+inline bool reaches_each_element_once(const device_view& v) {
+    int order[max_device_rank];
+    int count = 0;
+    for (int d = 0; d < v.rank; ++d)
+        if (v.sizes[d] > 1) order[count++] = d;
+    for (int i = 1; i < count; ++i)  // by stride, ascending (a few dims: insertion sort)
+        for (int j = i; j > 0 && v.strides[order[j]] < v.strides[order[j - 1]]; --j) {
+            const int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    std::int64_t reach = 0;  // the largest offset the dims taken so far reach
+    for (int i = 0; i < count; ++i) {
+        const int d = order[i];
+        if (v.strides[d] <= reach) return false;
+        reach += (v.sizes[d] - 1) * v.strides[d];
+    }
+    return true;
+}
 
 // The CPU's kernels: the build for the widest instruction set this processor has, among those
 // the runtime library holds (device/cpu/dispatch.hpp).

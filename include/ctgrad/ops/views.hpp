@@ -135,49 +135,23 @@ struct ViewScatterBackward final : autograd::Node {
 // zeros(input_sizes) with g added at the places `where` describes (overlaps add up).
 inline Tensor view_scatter(const Tensor& g, IntArrayRef input_sizes, const layout& where) {
     Tensor out = zeros(input_sizes, g.options());
-    if (!g.is_cpu()) {
-        // A device has no scatter-add: dims the view repeats (stride 0, as expand makes) are summed
-        // first, and what is left must reach each element at most once, which makes it a copy.
-        std::vector<std::int64_t> repeated;
-        layout w = where;
-        for (std::size_t d = 0; d < w.sizes.size(); ++d)
-            if (w.strides[d] == 0 && w.sizes[d] > 1) {
-                repeated.push_back(static_cast<std::int64_t>(d));
-                w.sizes[d] = 1;
-            }
-        const Tensor h = repeated.empty() ? g : sum_kernel(g, repeated, g.scalar_type());
-        std::vector<std::size_t> order;
-        for (std::size_t d = 0; d < w.sizes.size(); ++d)
-            if (w.sizes[d] > 1) order.push_back(d);
-        std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return w.strides[x] < w.strides[y]; });
-        std::int64_t reach = 0;  // the largest offset the dims taken so far reach
-        for (std::size_t d : order) {
-            if (w.strides[d] <= reach)
-                throw Error("backward of a view: this view reaches some elements more than once, which is not "
-                            "implemented on " + g.device().str() + " yet");
-            reach += (w.sizes[d] - 1) * w.strides[d];
+    // Dims the view repeats (stride 0, as expand makes) are summed first, by the fast sum; what
+    // is left is added into its window of out by the device's accumulate, which also adds up
+    // the elements an overlapping view (as_strided) reaches more than once.
+    std::vector<std::int64_t> repeated;
+    layout w = where;
+    for (std::size_t d = 0; d < w.sizes.size(); ++d)
+        if (w.strides[d] == 0 && w.sizes[d] > 1) {
+            repeated.push_back(static_cast<std::int64_t>(d));
+            w.sizes[d] = 1;
         }
+    const Tensor h = repeated.empty() ? g : sum_kernel(g, repeated, g.scalar_type());
+    if (h.numel() != 0) {
         const TensorImpl& o = *out.unsafeGetTensorImpl();
-        TensorImpl window;
-        window.storage = o.storage;
-        window.offset = o.offset + w.offset;
-        window.sizes = w.sizes;
-        window.strides = w.strides;
-        window.dtype = o.dtype;
-        copy_elements(window, *h.unsafeGetTensorImpl());
-        return out;
+        device_view window = view_of(o, w.sizes, w.strides);
+        window.data = static_cast<char*>(window.data) + w.offset * static_cast<std::int64_t>(element_size(o.dtype));
+        kernels_of(out, "backward of a view").accumulate(window, view_as(*h.unsafeGetTensorImpl(), w.sizes));
     }
-    const TensorImpl& gi = *g.unsafeGetTensorImpl();
-    std::array<std::vector<std::int64_t>, 2> strides{where.strides, gi.strides};
-    dispatch_dtype(g.scalar_type(), [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        T* po = out.data_ptr<T>() + where.offset;
-        const T* pg = reinterpret_cast<const T*>(gi.data());
-        strided_loop<2>(where.sizes, strides, [&](const std::array<std::int64_t, 2>& o) {
-            if constexpr (std::is_same_v<T, bool>) po[o[0]] = po[o[0]] || pg[o[1]];
-            else po[o[0]] += pg[o[1]];
-        });
-    });
     if (autograd::compute_requires_grad({&g})) {
         auto node = autograd::record<ViewScatterBackward>(out, {&g});
         node->where = where;

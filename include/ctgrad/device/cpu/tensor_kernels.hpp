@@ -240,6 +240,22 @@ public:
         });
     }
 
+    void accumulate(const device_view& dst, const device_view& src) override {
+        check_operands("accumulate", dst, {&src});
+        if (src.dtype != dst.dtype)
+            throw Error("cpu accumulate: the destination is " + std::string(dtype_name(dst.dtype)) + ", the source " +
+                        dtype_name(src.dtype));
+        // In index order, one element at a time: overlapping views add up in any case.
+        dispatch_dtype(dst.dtype, [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            T* to = static_cast<T*>(dst.data);
+            const T* from = static_cast<const T*>(src.data);
+            for_each_offset<2>(dst, {&src}, [&](const std::array<index_t, 2>& o) {
+                to[o[0]] = detail::accumulated(to[o[0]], from[o[1]]);
+            });
+        });
+    }
+
     void compare(device_relation relation, const device_view& out, const device_view& a,
                  const device_view& b) override {
         check_operands("compare", out, {&a, &b});

@@ -131,6 +131,27 @@ struct convert_element {
     CTGRAD_HOST_DEVICE To operator()(From v) const { return convert<To>(v); }
 };
 
+// dst += src at one index (accumulate): in parallel where the view reaches each element once.
+template <class T>
+struct accumulate_element {
+    T* dst;
+    const T* src;
+    operand_index<1> index;
+    CTGRAD_HOST_DEVICE void operator()(index_t i) const {
+        const auto o = index.offsets(i);
+        dst[o[0]] = ctgrad::detail::accumulated(dst[o[0]], src[o[1]]);
+    }
+};
+// Every index in order, by one work item: an overlapping view's additions must not race.
+template <class T>
+struct accumulate_in_order {
+    accumulate_element<T> element;
+    index_t n;
+    CTGRAD_HOST_DEVICE void operator()(index_t) const {
+        for (index_t i = 0; i < n; ++i) element(i);
+    }
+};
+
 template <class T>
 struct fill_element {
     T* data;
@@ -471,6 +492,31 @@ public:
                 else
                     thrust::for_each(policy_, thrust::counting_iterator<index_t>(0),
                                      thrust::counting_iterator<index_t>(n), fill_element<T>{data, index_of(dst), v});
+            });
+        });
+    }
+
+    void accumulate(const device_view& dst, const device_view& src) override {
+        using namespace thrust_kernels;
+        check_rank("accumulate", dst);
+        check_operands("accumulate", dst, {&src});
+        if (src.dtype != dst.dtype)
+            throw Error(backend_name() + " accumulate: the destination is " + dtype_name(dst.dtype) + ", the source " +
+                        dtype_name(src.dtype));
+        const index_t n = dst.numel();
+        if (n == 0) return;
+        const bool parallel = reaches_each_element_once(dst);
+        guarded("accumulate", [&] {
+            with_element_type(dst.dtype, [&](auto tag) {
+                using T = typename decltype(tag)::type;
+                const accumulate_element<T> element{static_cast<T*>(dst.data), static_cast<const T*>(src.data),
+                                                    operand_index_of<1>(dst, {&src})};
+                if (parallel)
+                    thrust::for_each(policy_, thrust::counting_iterator<index_t>(0),
+                                     thrust::counting_iterator<index_t>(n), element);
+                else
+                    thrust::for_each(policy_, thrust::counting_iterator<index_t>(0),
+                                     thrust::counting_iterator<index_t>(1), accumulate_in_order<T>{element, n});
             });
         });
     }

@@ -3,8 +3,8 @@
 // and compared in the promoted dtype, or tensor with a number), all() and any(), Tensor::equal
 // and Tensor::allclose. Results are bool tensors without history: a comparison has no gradient.
 // Also the mask helpers the backward formulas of max, min and norm need: logical_not, and
-// masked_fill, which is differentiable in the tensor it fills. On a device these run as the
-// device's compare and where kernels (ops/device_select.hpp); allclose compares on the host.
+// masked_fill, which is differentiable in the tensor it fills. Every device runs these as its
+// compare and where kernels (ops/device_select.hpp); allclose compares on the host.
 #include <cmath>
 #include <sstream>
 #include <string>
@@ -31,32 +31,26 @@ inline std::string number_str(double v) {
 struct eq_cmp {
     static constexpr const char* name = "eq";
     static constexpr device_relation relation = device_relation::eq;
-    template <class T> static bool apply(T a, T b) { return a == b; }
 };
 struct ne_cmp {
     static constexpr const char* name = "ne";
     static constexpr device_relation relation = device_relation::ne;
-    template <class T> static bool apply(T a, T b) { return a != b; }
 };
 struct lt_cmp {
     static constexpr const char* name = "lt";
     static constexpr device_relation relation = device_relation::lt;
-    template <class T> static bool apply(T a, T b) { return a < b; }
 };
 struct le_cmp {
     static constexpr const char* name = "le";
     static constexpr device_relation relation = device_relation::le;
-    template <class T> static bool apply(T a, T b) { return a <= b; }
 };
 struct gt_cmp {
     static constexpr const char* name = "gt";
     static constexpr device_relation relation = device_relation::gt;
-    template <class T> static bool apply(T a, T b) { return a > b; }
 };
 struct ge_cmp {
     static constexpr const char* name = "ge";
     static constexpr device_relation relation = device_relation::ge;
-    template <class T> static bool apply(T a, T b) { return a >= b; }
 };
 
 // a Cmp b element by element, broadcast, in the dtype PyTorch computes in (an int64 tensor

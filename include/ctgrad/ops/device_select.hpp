@@ -1,8 +1,7 @@
 #pragma once
-// Comparisons and selections of tensors on a device (not the CPU), as the dynamic layer asks a
-// device's kernels for them (DeviceKernels::compare, where and select_along). The comparisons,
-// masks, max/min and the losses and norms built from them call these on their device branch; no
-// autograd here.
+// Comparisons, selections and sums of tensors as the dynamic layer asks their device's kernels
+// for them (DeviceKernels::compare, where, sum; the CPU's included). The comparisons, masks,
+// max/min and the losses and norms built from them call these; no autograd here.
 #include <cmath>
 #include <string>
 #include <vector>
@@ -55,7 +54,7 @@ inline Tensor device_where(const Tensor& mask, const Tensor& a, const Tensor& b,
     return out;
 }
 
-// The sum of t over `dims` (kept as size 1) into a tensor of dtype `dtype`: the device's sums
+// The sum of t over `dims` (kept as size 1) into a tensor of dtype `dtype`: the kernels' sums
 // accumulate floating point in double, so a double result is the CPU's double accumulator.
 inline Tensor device_sum_as(const Tensor& t, const std::vector<std::int64_t>& dims, ScalarType dtype,
                             const std::string& op) {

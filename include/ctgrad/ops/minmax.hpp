@@ -6,8 +6,8 @@
 // Gradients, as PyTorch 1.13 computes them: max()/min() over all elements share the gradient
 // evenly among the elements equal to the result (MaxBackward1); max(dim)/min(dim) send it to the
 // index each slice selected (MaxBackward0). Both are written with differentiable ops, so
-// create_graph works through them. On a device the selection is the device's select_along
-// kernel, and the gradients' masks and index placements are its compare and where kernels.
+// create_graph works through them. The selection is the device's select_along kernel (the
+// CPU's too), and the gradients' masks and index placements are its compare and where kernels.
 #include <cmath>
 #include <optional>
 #include <string>

@@ -97,11 +97,11 @@ inline void track_base(TensorImpl& view, const Tensor& self) {
     if (GradMode::is_enabled()) view.refresh_view_history = &refresh_view_history;
 }
 
-// Makes the view `f(layout of self)` of self; records its backward under `name`.
+// Makes the view of self laid out as `l` (f(layout of self), computed by the caller); records
+// its backward under `name`, with f applied to self's contiguous layout.
 template <class F>
-Tensor make_view(const Tensor& self, F&& f, const char* name) {
+Tensor make_view_from(const Tensor& self, layout l, F&& f, const char* name) {
     const TensorImpl& s = *self.unsafeGetTensorImpl();
-    layout l = f(layout{s.sizes, s.strides, s.offset});
     auto impl = std::make_shared<TensorImpl>();
     impl->storage = s.storage;
     impl->offset = l.offset;
@@ -116,6 +116,13 @@ Tensor make_view(const Tensor& self, F&& f, const char* name) {
         node->where = f(layout{s.sizes, contiguous_strides(s.sizes), 0});
     }
     return out;
+}
+
+// Makes the view `f(layout of self)` of self; records its backward under `name`.
+template <class F>
+Tensor make_view(const Tensor& self, F&& f, const char* name) {
+    const TensorImpl& s = *self.unsafeGetTensorImpl();
+    return make_view_from(self, f(layout{s.sizes, s.strides, s.offset}), f, name);
 }
 
 // The view of a contiguous tensor described by `where` (the backward of view_scatter).
@@ -219,23 +226,24 @@ CTGRAD_API Tensor Tensor::view(IntArrayRef sizes) const {
     if (!st)
         throw Error("view size is not compatible with input tensor's size and stride (at least one dimension spans "
                     "across two contiguous subspaces). Use .reshape(...) instead.");
-    return detail::make_view(
-        *this, [&](const detail::layout& l) {
-            auto s = detail::view_strides(l.sizes, l.strides, to);
-            return detail::layout{to, *s, l.offset};
-        },
+    // The strides just computed are the view's: no second computation (a view costs a few
+    // allocations, and most of its time is theirs).
+    return detail::make_view_from(
+        *this, detail::layout{to, std::move(*st), unsafeGetTensorImpl()->offset},
+        [&](const detail::layout& l) { return detail::layout{to, *detail::view_strides(l.sizes, l.strides, to), l.offset}; },
         "ViewBackward0");
 }
 
 CTGRAD_API Tensor Tensor::reshape(IntArrayRef sizes) const {
     const std::vector<std::int64_t> to = detail::infer_size(sizes, numel(), "reshape", this->sizes());
     // PyTorch's names: a reshape that can alias is _reshape_alias, one that copies _unsafe_view.
-    const bool alias = detail::view_strides(this->sizes(), strides(), to).has_value();
-    return detail::make_view(
-        alias ? *this : clone(), [&](const detail::layout& l) {
-            return detail::layout{to, *detail::view_strides(l.sizes, l.strides, to), l.offset};
-        },
-        alias ? "ReshapeAliasBackward0" : "UnsafeViewBackward0");
+    auto st = detail::view_strides(this->sizes(), strides(), to);
+    const auto strides_of = [&](const detail::layout& l) {
+        return detail::layout{to, *detail::view_strides(l.sizes, l.strides, to), l.offset};
+    };
+    if (st) return detail::make_view_from(*this, detail::layout{to, std::move(*st), unsafeGetTensorImpl()->offset},
+                                          strides_of, "ReshapeAliasBackward0");
+    return detail::make_view(clone(), strides_of, "UnsafeViewBackward0");
 }
 
 CTGRAD_API Tensor Tensor::unsqueeze(std::int64_t d) const {

@@ -39,6 +39,8 @@ echo "=== ASan+UBSan build (build-asan/)"
 # -O1 -g1 is the sanitizers' usual setting: -O1 keeps their reports exact and the tests fast
 # enough, and -g1 (functions and line tables, no local variables) is all a report's stack
 # trace needs; against -O2 -g it compiles a test in about 40% of the time.
+# -Dcpu_dispatch=false: one build of the CPU kernels (this machine's widest vectors) under the
+# sanitizers; the release build tests each instruction set's build.
 # halt_on_error makes UBSan findings fail the test instead of only printing.
 ( configure build-asan -Db_sanitize=address,undefined -Db_lundef=false --buildtype=plain \
       -Doptimization=1 -Ddebug=false -Db_ndebug=false -Dcpp_args=-g1 -Dcpu_dispatch=false -Dbenchmarks=disabled -Dcuda=disabled &&

@@ -9,6 +9,7 @@
 #include "../detail/type_list.hpp"
 #include "../expr/core.hpp"
 #include "../expr/kernel.hpp"
+#include "kernels.hpp"
 
 namespace ctgrad::detail {
 
@@ -86,6 +87,30 @@ CTGRAD_INLINE CTGRAD_HOST_DEVICE T evaluate_integer(const Ctx& ctx) {
         static_assert(expr::is_binary_v<E>, "internal: an integer device expression is a variable or one op");
         return E::op::apply(evaluate_integer<T, decltype(E::a)>(ctx), evaluate_integer<T, decltype(E::b)>(ctx));
     }
+}
+
+// A kernel's operands (device_operands) as the evaluators read them: element i of each is
+// data[i * stride], or the number passed by value. Both backends bind them so.
+template <class S>
+using operand_source = expr::kernel::device_source<S>;
+template <class S, std::size_t R>
+using operand_context =
+    expr::kernel::context<operand_vars,
+                          ctgrad::detail::tuple<operand_source<S>, operand_source<S>, operand_source<S>, operand_source<S>>,
+                          S, R>;
+
+template <class S>
+operand_source<S> operand_source_of(const device_operand& op) {
+    return {static_cast<const S*>(op.data), op.stride, static_cast<S>(op.value)};
+}
+
+template <class S, std::size_t R>
+operand_context<S, R> bind_operands(const device_operands& ops, std::int64_t n) {
+    return {{operand_source_of<S>(ops.items[0]), operand_source_of<S>(ops.items[1]), operand_source_of<S>(ops.items[2]),
+             operand_source_of<S>(ops.items[3])},
+            {},
+            0,
+            static_cast<std::size_t>(n)};
 }
 
 }  // namespace ctgrad::detail

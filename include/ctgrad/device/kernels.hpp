@@ -155,6 +155,16 @@ public:
                                 double* square_avg, double* grad_avg, double* momentum_buffer) = 0;
 };
 
+// Whether the view's elements lie in row-major order without gaps (dims of size 1 aside).
+inline bool is_contiguous(const device_view& v) {
+    std::int64_t expected = 1;
+    for (int d = v.rank - 1; d >= 0; --d) {
+        if (v.sizes[d] != 1 && v.strides[d] != expected) return false;
+        expected *= v.sizes[d];
+    }
+    return true;
+}
+
 // Whether the view's strides reach each element from one index only (no two indices share an
 // offset): then its elements can be written in parallel.
 inline bool reaches_each_element_once(const device_view& v) {

@@ -35,37 +35,57 @@ inline bool as_device_operand(const Tensor& t, Device device, std::int64_t n, de
     return impl.is_contiguous();
 }
 
-// t bound for a kernel of `device` over the n elements of `sizes` (t broadcasts to them): as it
-// lies when it can be read so, else from a contiguous copy at `sizes`, which `keep` holds for the
-// kernel's duration.
+// A contiguous copy of t (broadcast to `sizes`) on `device`: an operand no kernel can read as it
+// lies.
+inline Tensor materialised(const Tensor& t, Device device, IntArrayRef sizes) {
+    Tensor out = make_empty(sizes, t.scalar_type(), device);
+    copy_elements(*out.unsafeGetTensorImpl(), *t.unsafeGetTensorImpl());
+    return out;
+}
+
+// t, readable by a fused kernel over the n elements of `sizes` (t broadcasts to them): itself
+// when it can be bound as it lies, else its contiguous copy at `sizes`.
+inline Tensor fusable(const Tensor& t, IntArrayRef sizes, std::int64_t n) {
+    device_operand unused;
+    return as_device_operand(t, t.device(), n, unused) ? t : materialised(t, t.device(), sizes);
+}
+
+// t bound for a kernel of `device` over the n elements of `sizes`: as it lies when it can be
+// read so, else from its contiguous copy at `sizes`, which `keep` holds for the kernel's
+// duration.
 inline device_operand bind_or_copy(const Tensor& t, Device device, IntArrayRef sizes, std::int64_t n, Tensor& keep) {
     device_operand bound;
     if (as_device_operand(t, device, n, bound)) return bound;
-    keep = make_empty(sizes, t.scalar_type(), device);
-    copy_elements(*keep.unsafeGetTensorImpl(), *t.unsafeGetTensorImpl());
+    keep = materialised(t, device, sizes);
     as_device_operand(keep, device, n, bound);
     return bound;
+}
+
+// Binds g, a, b, o (`operands`, in that order) for a kernel of `device` over n elements, and
+// returns the position of the first that must be materialised first, or -1.
+inline int first_unbound(Device device, std::int64_t n, const Tensor* const (&operands)[4], device_operands& bound) {
+    for (int k = 0; k < 4; ++k)
+        if (!as_device_operand(*operands[k], device, n, bound.items[k])) return k;
+    return -1;
 }
 
 // g, a, b, o bound for a kernel of `device` over n elements; false when one of them must be
 // materialised first.
 inline bool try_bind_device(Device device, std::int64_t n, const Tensor& g, const Tensor& a, const Tensor& b,
                             const Tensor& o, device_operands& bound) {
-    const Tensor* ts[4] = {&g, &a, &b, &o};
-    for (int k = 0; k < 4; ++k)
-        if (!as_device_operand(*ts[k], device, n, bound.items[k])) return false;
-    return true;
+    const Tensor* operands[4] = {&g, &a, &b, &o};
+    return first_unbound(device, n, operands, bound) < 0;
 }
 
 inline device_operands bind_device(std::string_view op, Device device, std::int64_t n, const Tensor& g,
                                    const Tensor& a, const Tensor& b, const Tensor& o) {
     device_operands bound;
-    const Tensor* ts[4] = {&g, &a, &b, &o};
-    for (int k = 0; k < 4; ++k)
-        if (!as_device_operand(*ts[k], device, n, bound.items[k]))
-            throw Error(std::string(op) + ": internal: operand " + std::to_string(k) + " of shape " +
-                        shape_str(ts[k]->sizes()) + " on " + ts[k]->device().str() + " reached a kernel of " +
-                        device.str() + " over " + std::to_string(n) + " elements unbound");
+    const Tensor* operands[4] = {&g, &a, &b, &o};
+    const int k = first_unbound(device, n, operands, bound);
+    if (k >= 0)
+        throw Error(std::string(op) + ": internal: operand " + std::to_string(k) + " of shape " +
+                    shape_str(operands[k]->sizes()) + " on " + operands[k]->device().str() + " reached a kernel of " +
+                    device.str() + " over " + std::to_string(n) + " elements unbound");
     return bound;
 }
 

@@ -20,7 +20,6 @@
 #include "../tensor/copy.hpp"
 #include "../tensor/functions.hpp"
 #include "device_fused.hpp"
-#include "fused.hpp"
 
 namespace ctgrad {
 
@@ -102,31 +101,6 @@ inline ScalarType result_type(const Tensor& a, const Tensor& b) {
 
 inline Tensor as_dtype(const Tensor& t, ScalarType dtype) {
     return t.scalar_type() == dtype ? t : contiguous_copy(t, dtype);
-}
-
-// t, readable by a fused loop over `sizes`: itself when it can be bound directly, else a
-// contiguous copy expanded to `sizes`.
-inline Tensor fusable(const Tensor& t, IntArrayRef sizes, std::int64_t n) {
-    bool ok = false;
-    dispatch_dtype(t.scalar_type(), [&](auto tag) {
-        using S = typename decltype(tag)::type;
-        source<S> s;
-        ok = as_source<S>(t, n, s) && (s.is_scalar || t.sizes() == sizes || t.numel() == n);
-    });
-    if (ok) return t;
-    Tensor out = make_empty(sizes, t.scalar_type(), t.device());
-    copy_elements(*out.unsafeGetTensorImpl(), *t.unsafeGetTensorImpl());
-    return out;
-}
-
-template <class S>
-sources<S> bind(const Tensor& g, const Tensor& a, const Tensor& b, const Tensor& o, std::int64_t n, bool& ok) {
-    sources<S> src{unbound<S>, unbound<S>, unbound<S>, unbound<S>};
-    ok = true;
-    const Tensor* ts[4] = {&g, &a, &b, &o};
-    for (int k = 0; k < 4; ++k)
-        if (ts[k]->defined()) ok = ok && as_source<S>(*ts[k], n, src[k]);
-    return src;
 }
 
 // The gradient g * partial for an input of shape `target`, from the saved tensors (undefined

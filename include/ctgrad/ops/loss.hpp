@@ -22,7 +22,6 @@
 #include "conversion.hpp"
 #include "device_select.hpp"
 #include "elementwise.hpp"
-#include "fused.hpp"
 #include "reduction.hpp"
 
 namespace ctgrad {

@@ -11,7 +11,6 @@
 #include "../tensor/copy.hpp"
 #include "../tensor/functions.hpp"
 #include "device_fused.hpp"
-#include "fused.hpp"
 
 namespace ctgrad {
 

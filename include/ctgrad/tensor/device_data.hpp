@@ -14,18 +14,25 @@ namespace ctgrad::detail {
 
 inline Device device_of(const TensorImpl& t) { return t.storage->device(); }
 
-// t's elements seen with `sizes` and `strides` (a broadcast of t), for a device kernel.
-inline device_view view_of(const TensorImpl& t, IntArrayRef sizes, IntArrayRef strides) {
-    if (sizes.size() > static_cast<std::size_t>(max_device_rank))
+// A descriptor of t's data with `rank` dims, sizes and strides still to be written; an Error when
+// kernels cannot take that many dims.
+inline device_view descriptor_of(const TensorImpl& t, std::size_t rank) {
+    if (rank > static_cast<std::size_t>(max_device_rank))
         throw Error("tensors on " + device_of(t).str() + " have at most " + std::to_string(max_device_rank) +
-                    " dims, got " + std::to_string(sizes.size()));
+                    " dims, got " + std::to_string(rank));
     device_view v;
     v.data = t.data();
     v.dtype = t.dtype;
-    v.rank = static_cast<int>(sizes.size());
-    for (int d = 0; d < v.rank; ++d) {
-        v.sizes[d] = sizes[static_cast<std::size_t>(d)];
-        v.strides[d] = strides[static_cast<std::size_t>(d)];
+    v.rank = static_cast<int>(rank);
+    return v;
+}
+
+// t's elements seen with `sizes` and `strides` (a broadcast of t), for a device kernel.
+inline device_view view_of(const TensorImpl& t, IntArrayRef sizes, IntArrayRef strides) {
+    device_view v = descriptor_of(t, sizes.size());
+    for (std::size_t d = 0; d < sizes.size(); ++d) {
+        v.sizes[d] = sizes[d];
+        v.strides[d] = strides[d];
     }
     return v;
 }
@@ -33,14 +40,9 @@ inline device_view view_of(const TensorImpl& t) { return view_of(t, t.sizes, t.s
 // src seen with dst's sizes (src broadcast to them): its strides expanded as expanded_strides
 // does (0 where src has size 1 or no dim), written straight into the descriptor.
 inline device_view view_as(const TensorImpl& src, IntArrayRef sizes) {
-    if (sizes.size() > static_cast<std::size_t>(max_device_rank))
-        return view_of(src, sizes, sizes);  // reports the rank
     if (src.sizes.size() > sizes.size())
         throw Error("internal: a tensor of shape " + shape_str(src.sizes) + " seen with fewer dims, " + shape_str(sizes));
-    device_view v;
-    v.data = src.data();
-    v.dtype = src.dtype;
-    v.rank = static_cast<int>(sizes.size());
+    device_view v = descriptor_of(src, sizes.size());
     const std::size_t lead = sizes.size() - src.sizes.size();
     for (std::size_t d = 0; d < sizes.size(); ++d) {
         v.sizes[d] = sizes[d];
@@ -51,11 +53,7 @@ inline device_view view_as(const TensorImpl& src, IntArrayRef sizes) {
 
 // t's elements (contiguous) seen with other `sizes` of the same count, row-major.
 inline device_view contiguous_view_as(const TensorImpl& t, IntArrayRef sizes) {
-    if (sizes.size() > static_cast<std::size_t>(max_device_rank)) return view_of(t, sizes, sizes);  // reports the rank
-    device_view v;
-    v.data = t.data();
-    v.dtype = t.dtype;
-    v.rank = static_cast<int>(sizes.size());
+    device_view v = descriptor_of(t, sizes.size());
     std::int64_t step = 1;
     for (int d = v.rank - 1; d >= 0; --d) {
         v.sizes[d] = sizes[static_cast<std::size_t>(d)];

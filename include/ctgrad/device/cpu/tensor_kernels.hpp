@@ -32,15 +32,6 @@ inline namespace CTGRAD_SIMD_ABI {
 
 using index_t = std::int64_t;
 
-inline bool is_contiguous(const device_view& v) {
-    index_t expected = 1;
-    for (int d = v.rank - 1; d >= 0; --d) {
-        if (v.sizes[d] != 1 && v.strides[d] != expected) return false;
-        expected *= v.sizes[d];
-    }
-    return true;
-}
-
 // f(offsets) for every index of out, offsets[0] into out and offsets[k] into operands[k - 1]
 // (all with out's sizes; the operands' strides already expanded for broadcasting).
 template <std::size_t N, class F>
@@ -60,30 +51,32 @@ detail::source<S> source_of(const device_operand& op, S& value) {
     return {&value, true};
 }
 
+// The four operands of a fused loop; `values` holds those passed by value.
+template <class S>
+detail::sources<S> sources_of(const device_operands& ops, S (&values)[4]) {
+    return {source_of<S>(ops.items[0], values[0]), source_of<S>(ops.items[1], values[1]),
+            source_of<S>(ops.items[2], values[2]), source_of<S>(ops.items[3], values[3])};
+}
+
+// f(i, E at i) for i < n, for the integer expressions (a variable or one op), evaluated element
+// by element, exactly.
+template <class E, class F>
+void for_each_integer(index_t n, const device_operands& ops, F&& f) {
+    auto ctx = detail::bind_operands<std::int64_t, 0>(ops, n);
+    for (index_t i = 0; i < n; ++i) {
+        ctx.index = static_cast<std::size_t>(i);
+        f(i, detail::evaluate_integer<std::int64_t, E>(ctx));
+    }
+}
+
 template <class E, class S>
 void map_kernel(void* out, index_t n, const device_operands& ops, double /*divisor*/) {
+    S* o = static_cast<S*>(out);
     if constexpr (std::is_same_v<S, std::int64_t>) {
-        // Integer expressions are a variable or one op: evaluated element by element, exactly.
-        using vars_source = expr::kernel::device_source<S>;
-        expr::kernel::context<detail::operand_vars, detail::tuple<vars_source, vars_source, vars_source, vars_source>,
-                              S, 0>
-            ctx{{}, {}, 0, static_cast<std::size_t>(n)};
-        const vars_source bound[4] = {
-            {static_cast<const S*>(ops.items[0].data), ops.items[0].stride, static_cast<S>(ops.items[0].value)},
-            {static_cast<const S*>(ops.items[1].data), ops.items[1].stride, static_cast<S>(ops.items[1].value)},
-            {static_cast<const S*>(ops.items[2].data), ops.items[2].stride, static_cast<S>(ops.items[2].value)},
-            {static_cast<const S*>(ops.items[3].data), ops.items[3].stride, static_cast<S>(ops.items[3].value)}};
-        ctx.sources = {bound[0], bound[1], bound[2], bound[3]};
-        S* o = static_cast<S*>(out);
-        for (index_t i = 0; i < n; ++i) {
-            ctx.index = static_cast<std::size_t>(i);
-            o[i] = detail::evaluate_integer<S, E>(ctx);
-        }
+        for_each_integer<E>(n, ops, [&](index_t i, S v) { o[i] = v; });
     } else {
         S values[4];
-        const detail::sources<S> src{source_of<S>(ops.items[0], values[0]), source_of<S>(ops.items[1], values[1]),
-                                     source_of<S>(ops.items[2], values[2]), source_of<S>(ops.items[3], values[3])};
-        detail::fused_assign<E, S>(static_cast<S*>(out), n, src);
+        detail::fused_assign<E, S>(o, n, sources_of<S>(ops, values));
     }
 }
 
@@ -91,14 +84,10 @@ template <class E, class S>
 void map_sum_kernel(void* out, index_t n, const device_operands& ops, double divisor) {
     S total = S(0);
     if constexpr (std::is_same_v<S, std::int64_t>) {
-        std::vector<S> values(static_cast<std::size_t>(n));
-        map_kernel<E, S>(values.data(), n, ops, 1);
-        for (S v : values) total += v;
+        for_each_integer<E>(n, ops, [&](index_t, S v) { total += v; });
     } else if (n > 0) {
         S values[4];
-        const detail::sources<S> src{source_of<S>(ops.items[0], values[0]), source_of<S>(ops.items[1], values[1]),
-                                     source_of<S>(ops.items[2], values[2]), source_of<S>(ops.items[3], values[3])};
-        total = detail::fused_sum<E, S>(n, src);
+        total = detail::fused_sum<E, S>(n, sources_of<S>(ops, values));
     }
     if (divisor != 1) total = total / static_cast<S>(divisor);
     *static_cast<S*>(out) = total;
@@ -197,10 +186,6 @@ public:
             throw Error("cpu copy: source has rank " + std::to_string(src.rank) + ", destination rank " +
                         std::to_string(dst.rank));
         if (dst.numel() == 0) return;
-        if (dst.dtype == src.dtype && is_contiguous(dst) && is_contiguous(src)) {
-            std::memmove(dst.data, src.data, static_cast<std::size_t>(dst.numel()) * element_size(dst.dtype));
-            return;
-        }
         dispatch_dtype(dst.dtype, [&](auto to_tag) {
             using To = typename decltype(to_tag)::type;
             dispatch_dtype(src.dtype, [&](auto from_tag) {
@@ -208,7 +193,7 @@ public:
                 To* out = static_cast<To*>(dst.data);
                 const From* in = static_cast<const From*>(src.data);
                 // Row by row: a broadcast value fills its row, and contiguous rows of one dtype
-                // are copied whole.
+                // are copied whole (two contiguous tensors of one shape are one row).
                 std::array<const std::int64_t*, 2> strides{dst.strides, src.strides};
                 detail::strided_rows<2>(static_cast<std::size_t>(dst.rank), dst.sizes, strides,
                                         [&](const std::array<index_t, 2>& o, index_t count,

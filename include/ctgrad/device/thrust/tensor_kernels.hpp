@@ -76,15 +76,6 @@ inline strided_index index_of(const device_view& v) {
     return s;
 }
 
-inline bool is_contiguous(const device_view& v) {
-    index_t expected = 1;
-    for (int d = v.rank - 1; d >= 0; --d) {
-        if (v.sizes[d] != 1 && v.strides[d] != expected) return false;
-        expected *= v.sizes[d];
-    }
-    return true;
-}
-
 // The offsets of element i (in row-major index order of out's sizes) in out and in N operands
 // seen with out's sizes (their strides expanded for broadcasting): one unravelling serves all.
 template <int N>
@@ -322,28 +313,6 @@ struct select_element {
 
 // ---- fused element-wise expressions ----
 
-template <class S>
-using operand_source = expr::kernel::device_source<S>;
-template <class S, std::size_t R>
-using operand_context =
-    expr::kernel::context<ctgrad::detail::operand_vars,
-                          ctgrad::detail::tuple<operand_source<S>, operand_source<S>, operand_source<S>, operand_source<S>>,
-                          S, R>;
-
-template <class S>
-operand_source<S> source_of(const device_operand& op) {
-    return {static_cast<const S*>(op.data), op.stride, static_cast<S>(op.value)};
-}
-
-template <class S, std::size_t R>
-operand_context<S, R> bind(const device_operands& ops, index_t n) {
-    return {{source_of<S>(ops.items[0]), source_of<S>(ops.items[1]), source_of<S>(ops.items[2]),
-             source_of<S>(ops.items[3])},
-            {},
-            0,
-            static_cast<std::size_t>(n)};
-}
-
 template <class E, class Ctx>
 struct integer_element {
     Ctx ctx;
@@ -363,7 +332,7 @@ struct integer_assign_element {
 
 template <class Policy, class E, class S>
 void map_kernel(const Policy& policy, void* out, index_t n, const device_operands& ops, double /*divisor*/) {
-    auto ctx = bind<S, 0>(ops, n);
+    auto ctx = ctgrad::detail::bind_operands<S, 0>(ops, n);
     if constexpr (std::is_same_v<S, std::int64_t>)
         thrust::for_each(policy, thrust::counting_iterator<index_t>(0), thrust::counting_iterator<index_t>(n),
                          integer_assign_element<E, decltype(ctx)>{ctx, static_cast<S*>(out)});
@@ -375,13 +344,13 @@ template <class Policy, class E, class S>
 void map_sum_kernel(const Policy& policy, void* out, index_t n, const device_operands& ops, double divisor) {
     S total;
     if constexpr (std::is_same_v<S, std::int64_t>) {
-        auto ctx = bind<S, 0>(ops, n);
+        auto ctx = ctgrad::detail::bind_operands<S, 0>(ops, n);
         total = thrust::transform_reduce(policy, thrust::counting_iterator<index_t>(0),
                                          thrust::counting_iterator<index_t>(n),
                                          integer_element<E, decltype(ctx)>{ctx}, S(0), thrust::plus<S>());
     } else {
-        using R = expr::reduction<expr::sum_op, E>;  // as ops/fused.hpp's fused_sum
-        const auto ctx = bind<S, 1>(ops, n);
+        using R = expr::reduction<expr::sum_op, E>;  // as device/cpu/fused_loops.hpp's fused_sum
+        const auto ctx = ctgrad::detail::bind_operands<S, 1>(ops, n);
         const auto totals = expr::executor<Policy>::template reduce<false, ctgrad::detail::type_list<>>(
             policy, R{}, ctx, static_cast<std::size_t>(n));
         total = totals.value[0];

@@ -244,9 +244,11 @@ TEST_CASE("accumulate: adds into a view; an overlapping view adds every value th
         check_accumulate<double>(k, 6, {2, 5, 3}, {3, 0, 1}, 0);
         check_accumulate<float>(k, 6, {2, 0, 3}, {3, 1, 1}, 0);
     }
-    buffer<float> a(4);
-    buffer<double> b(4);
+    // Operands of two dtypes: an Error, and the destination unchanged.
+    buffer<float> a(4, 1.5f);
+    buffer<double> b(4, 2.0);
     CHECK_THROWS_AS(k.accumulate(view_of(a, {4}, {1}), view_of(b, {4}, {1})), ctgrad::Error);
+    for (float x : a) CHECK(x == 1.5f);
 }
 
 // ---- fill ----
@@ -269,6 +271,11 @@ TEST_CASE("fill: every dtype, any layout") {
     check_fill<std::int64_t>(k, -7);
     check_fill<float>(k, 2.5);
     check_fill<double>(k, -0.125);
+    // An integer fill beyond 2^53, where a double cannot hold it, stays exact.
+    const std::int64_t big = (std::int64_t(1) << 53) + 1;
+    buffer<std::int64_t> longs(3, 0);
+    k.fill(view_of(longs, {3}, {1}), ctgrad::fill_value(big));
+    for (std::int64_t x : longs) CHECK(x == big);
 }
 
 // ---- map and map_sum ----
@@ -382,6 +389,12 @@ TEST_CASE("map_sum: the sum of a fused expression, written to device memory") {
 
     k.map_sum(entry<dx::A>, ctgrad::kFloat, &totalf, 0, operands<float>(nullptr, af.data(), nullptr, nullptr));
     CHECK(totalf == 0.0f);
+
+    // A divisor gives the mean, divided in the element type.
+    double mean = -1;
+    k.map_sum(entry<ex::binary<ex::mul_op, dx::A, dx::B>>, ctgrad::kDouble, &mean, n,
+              operands<double>(nullptr, a.data(), b.data(), nullptr), static_cast<double>(n));
+    CHECK(mean == total / static_cast<double>(n));
 }
 
 // Every entry of the table runs the expression at its own index: the kernels agree, element by

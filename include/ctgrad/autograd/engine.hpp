@@ -32,13 +32,13 @@ struct ready_order {
 // A gradient arriving for forward output `meta`: summed down to its shape when the op
 // broadcast, checked otherwise (a custom Function's backward can return anything).
 inline Tensor validate_gradient(const Tensor& g, const InputMetadata& meta, const Node& from, std::size_t index) {
-    if (g.sizes() == IntArrayRef(meta.sizes)) return g;
+    if (g.sizes() == meta.shape()) return g;
     // A gradient for an expanded operand reduces to the operand's shape.
     try {
-        return sum_to(g, meta.sizes);
+        return sum_to(g, meta.shape());
     } catch (const Error&) {
         throw Error("Function " + from.name() + " returned an invalid gradient at index " + std::to_string(index) +
-                    " - got " + shape_str(g.sizes()) + " but expected shape compatible with " + shape_str(meta.sizes));
+                    " - got " + shape_str(g.sizes()) + " but expected shape compatible with " + shape_str(meta.shape()));
     }
 }
 
@@ -154,7 +154,7 @@ inline variable_list run_backward(const variable_list& roots, const variable_lis
             for (std::size_t i = 0; i < inputs.size(); ++i)
                 if (!inputs[i].defined()) {
                     const auto& m = n->input_metadata_[i];
-                    inputs[i] = zeros(m.sizes, TensorOptions().dtype(m.dtype).device(m.device));
+                    inputs[i] = zeros(m.shape(), TensorOptions().dtype(m.dtype).device(m.device));
                 }
             for (auto& [nr, weak] : n->retained_)
                 if (auto t = weak.lock())

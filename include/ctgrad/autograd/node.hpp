@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "../tensor/tensor.hpp"
 
 namespace ctgrad::autograd {
@@ -22,10 +24,21 @@ struct Edge {
     bool is_valid() const { return function != nullptr; }
 };
 
+// Recording an op must cost little next to the op itself on small tensors, and each heap
+// allocation (a malloc and later a free) costs about what a 0-d addition does. Nearly every node
+// has one or two inputs, one output and a rank of at most four, so the lists a node keeps hold
+// that many in place and reach for the heap only beyond it (libtorch's SmallVector does the same).
+using edge_list = boost::container::small_vector<Edge, 2>;
+using shape_list = boost::container::small_vector<std::int64_t, 4>;
+
 // What a forward output looked like, so that the engine can check (and reduce a broadcast)
 // the gradient arriving for it, and make zeros for an output nobody used.
 struct InputMetadata {
-    std::vector<std::int64_t> sizes;
+    InputMetadata(IntArrayRef shape, ScalarType type, Device on)
+        : sizes(shape.begin(), shape.end()), dtype(type), device(on) {}
+    IntArrayRef shape() const { return {sizes.data(), sizes.size()}; }
+
+    shape_list sizes;
     ScalarType dtype = kFloat;
     Device device;
 };
@@ -43,7 +56,7 @@ struct Node : std::enable_shared_from_this<Node> {
     // Frees what was saved for backward (after a backward pass without retain_graph).
     virtual void release_variables() {}
 
-    const std::vector<Edge>& next_edges() const { return next_edges_; }
+    const edge_list& next_edges() const { return next_edges_; }
     const Edge& next_edge(std::size_t i) const { return next_edges_[i]; }
     std::size_t num_outputs() const { return next_edges_.size(); }
     std::size_t num_inputs() const { return input_metadata_.size(); }
@@ -51,8 +64,8 @@ struct Node : std::enable_shared_from_this<Node> {
     // Whether the gradient of forward input i is wanted (libtorch's needs_input_grad).
     bool should_compute_output(std::size_t i) const { return i < next_edges_.size() && next_edges_[i].is_valid(); }
 
-    std::vector<Edge> next_edges_;
-    std::vector<InputMetadata> input_metadata_;
+    edge_list next_edges_;
+    boost::container::small_vector<InputMetadata, 1> input_metadata_;
     // Non-leaf outputs whose .grad is kept (retain_grad): output number and the tensor.
     std::vector<std::pair<std::uint32_t, std::weak_ptr<TensorImpl>>> retained_;
 

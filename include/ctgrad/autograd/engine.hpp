@@ -262,12 +262,14 @@ CTGRAD_API void backward(const variable_list& tensors, const variable_list& grad
 namespace ctgrad {
 
 CTGRAD_API void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, bool create_graph) const {
+    detail::check_defined(*this, "backward");
     if (!requires_grad())
         throw Error("element 0 of tensors does not require grad and does not have a grad_fn");
     autograd::backward({*this}, {gradient}, retain_graph, create_graph);
 }
 
 CTGRAD_API Tensor& Tensor::requires_grad_(bool r) {
+    detail::check_defined(*this, "requires_grad_");
     TensorImpl& impl = *impl_;
     if (!is_leaf() && !r)
         throw Error("you can only change requires_grad flags of leaf variables. If you want to use a computed "
@@ -280,6 +282,7 @@ CTGRAD_API Tensor& Tensor::requires_grad_(bool r) {
 }
 
 CTGRAD_API void Tensor::retain_grad() const {
+    detail::check_defined(*this, "retain_grad");
     TensorImpl& impl = *impl_;
     if (!impl.requires_grad) throw Error("can't retain_grad on Tensor that has requires_grad=False");
     if (!impl.grad_fn || impl.retains_grad) return;  // a leaf keeps its gradient anyway
@@ -287,9 +290,13 @@ CTGRAD_API void Tensor::retain_grad() const {
     impl.grad_fn->retained_.emplace_back(impl.output_nr, impl_);
 }
 
-CTGRAD_API Tensor Tensor::detach() const { return Tensor(autograd::detail::alias_of(checked())); }
+CTGRAD_API Tensor Tensor::detach() const {
+    detail::check_defined(*this, "detach");
+    return Tensor(autograd::detail::alias_of(*impl_));
+}
 
 CTGRAD_API Tensor& Tensor::detach_() {
+    detail::check_defined(*this, "detach_");
     impl_->grad_fn.reset();
     impl_->requires_grad = false;
     impl_->output_nr = 0;

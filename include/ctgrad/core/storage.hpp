@@ -23,6 +23,7 @@ namespace ctgrad {
 // through it.
 struct Allocator {
     virtual ~Allocator() = default;
+    // nbytes of memory, or null when there is not that much (Storage::allocate reports it).
     virtual void* allocate(std::size_t nbytes) = 0;
     virtual void deallocate(void* p, std::size_t nbytes) noexcept = 0;
 };
@@ -85,7 +86,10 @@ struct cpu_allocator final : Allocator {
                 return p;
             }
         }
-        return ::operator new(size, std::align_val_t(alignment));
+        // The non-throwing new: a request beyond what the machine has is reported as a
+        // ctgrad::Error by Storage::allocate (and a sanitizer run that allows null returns sees
+        // the same, instead of aborting inside a throwing new).
+        return ::operator new(size, std::align_val_t(alignment), std::nothrow);
     }
     void deallocate(void* p, std::size_t nbytes) noexcept override {
         if (!p) return;
@@ -114,8 +118,9 @@ inline void register_allocator(DeviceType type, Allocator* allocator) { detail::
 
 class Storage {
 public:
-    // Fresh memory for nbytes on `device`, from the allocator registered for its type.
-    static std::shared_ptr<Storage> allocate(std::size_t nbytes, Device device) {
+    // Fresh memory for nbytes on `device`, from the allocator registered for its type; `op`
+    // names the operation in the error when there is not that much memory.
+    static std::shared_ptr<Storage> allocate(std::size_t nbytes, Device device, const char* op = "empty") {
         if (device.is_cuda()) {  // one GPU: "cuda" means cuda:0, and tensors say so
             if (device.index > 0)
                 throw Error("cannot allocate a tensor on " + device.str() + ": ctgrad uses one GPU, cuda:0");
@@ -128,7 +133,14 @@ public:
                         "the ctgrad_cuda library)");
         auto s = std::make_shared<Storage>();
         // The storage frees its memory itself (~Storage): no second control block per tensor.
-        s->data_ = allocator->allocate(nbytes);
+        try {
+            s->data_ = allocator->allocate(nbytes);
+        } catch (const std::bad_alloc&) {
+            s->data_ = nullptr;
+        }
+        if (!s->data_ && nbytes != 0)
+            throw Error(std::string(op) + ": not enough memory: you tried to allocate " + std::to_string(nbytes) +
+                        " bytes on " + device.str());
         s->allocator_ = allocator;
         s->nbytes_ = nbytes;
         s->device_ = device;

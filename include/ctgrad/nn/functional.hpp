@@ -1,6 +1,7 @@
 #pragma once
 // nn::functional: the layers and losses as functions (libtorch's torch::nn::functional, usually
 // spelled `namespace F = ctgrad::nn::functional;`).
+#include "../autograd/grad_mode.hpp"
 #include "../tensor/functions.hpp"
 #include "enum.hpp"
 #include "options.hpp"
@@ -21,9 +22,12 @@ inline Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bi
 }
 
 // With inplace, the result is written back into input (its history then ends in a copy).
+// relu's backward reads the values it was given, which that copy overwrites: while a graph is
+// recorded it is given a clone, as the other in-place ops do (ops/inplace.hpp).
 inline Tensor relu(Tensor input, const ReLUFuncOptions& options = {}) {
     if (!options.inplace()) return ctgrad::relu(input);
-    return input.copy_(ctgrad::relu(input));
+    const bool recording = GradMode::is_enabled() && input.requires_grad();
+    return input.copy_(ctgrad::relu(recording ? input.clone() : input));
 }
 inline Tensor tanh(const Tensor& input) { return ctgrad::tanh(input); }
 inline Tensor sigmoid(const Tensor& input) { return ctgrad::sigmoid(input); }

@@ -4,6 +4,7 @@
 // so that after manual_seed(s) the weights are PyTorch's.
 #include <cmath>
 #include <ostream>
+#include <string>
 
 #include "../tensor/functions.hpp"
 #include "functional.hpp"
@@ -20,6 +21,11 @@ public:
 
     // Registers fresh parameters and initialises them.
     void reset() {
+        // Checked here, before any parameter is registered, so that the error names the module
+        // and the option rather than the empty() that would fail on its shape.
+        if (options.in_features() < 0 || options.out_features() < 0)
+            throw Error("nn::Linear: in_features and out_features must be non-negative, got in_features=" +
+                        std::to_string(options.in_features()) + ", out_features=" + std::to_string(options.out_features()));
         weight = register_or_replace("weight", ctgrad::empty({options.out_features(), options.in_features()}));
         bias = options.bias() ? register_or_replace("bias", ctgrad::empty({options.out_features()})) : Tensor();
         reset_parameters();

@@ -221,6 +221,7 @@ struct BinaryBackward final : autograd::Node {
 
 template <class Op>
 Tensor unary_op(const Tensor& a0, const char* name) {
+    if (!a0.defined()) check_defined(a0, op_name(name).c_str());
     if constexpr (integer_op_v<Op>) {
         if (a0.scalar_type() == kLong) {
             Tensor out = make_empty(a0.sizes(), kLong, a0.device());
@@ -244,8 +245,24 @@ Tensor unary_op(const Tensor& a0, const char* name) {
     return out;
 }
 
+// Two bool operands give a bool, as in PyTorch: `+` and maximum are a logical or, `*` and
+// minimum a logical and (computed in int64, where they are exact, and narrowed back: any
+// non-zero count is true); `-` is refused, since no bool is the difference of two.
+template <class Op>
+Tensor bool_op(const Tensor& a, const Tensor& b, const char* name) {
+    if constexpr (std::is_same_v<Op, expr::sub_op>)
+        throw Error(op_name(name) + ": Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
+                    "`^` or `logical_xor()` operator instead.");
+    else
+        return contiguous_copy(binary_op<Op>(as_dtype(a, kLong), as_dtype(b, kLong), name), kBool);
+}
+
 template <class Op>
 Tensor binary_op(const Tensor& a0, const Tensor& b0, const char* name) {
+    if (!a0.defined() || !b0.defined()) {
+        check_defined(a0, op_name(name).c_str());
+        check_defined(b0, op_name(name).c_str(), "other");
+    }
     // The op's name is only spelled out when the devices disagree (a string per op costs more
     // than the op on tiny tensors).
     const Device device = a0.device() == b0.device() ? a0.device() : common_device(op_name(name), {&a0, &b0});
@@ -256,7 +273,10 @@ Tensor binary_op(const Tensor& a0, const Tensor& b0, const char* name) {
         throw Error(op_name(name) + e.what());
     }
     ScalarType dtype = result_type(a0, b0);
-    if (!integer_op_v<Op> || dtype == kBool) dtype = ctgrad::is_floating_point(dtype) ? dtype : kFloat;
+    if constexpr (integer_op_v<Op>) {
+        if (dtype == kBool) return bool_op<Op>(a0, b0, name);
+    }
+    if (!integer_op_v<Op>) dtype = ctgrad::is_floating_point(dtype) ? dtype : kFloat;
     std::int64_t n = 1;
     for (auto s : sizes) n *= s;
     // The operands in the op's dtype: themselves, or converted copies.
@@ -289,7 +309,12 @@ Tensor binary_op(const Tensor& a0, const Tensor& b0, const char* name) {
 
 }  // namespace detail
 
-CTGRAD_API Tensor neg(const Tensor& a) { return detail::unary_op<expr::neg_op>(a); }
+CTGRAD_API Tensor neg(const Tensor& a) {
+    if (a.defined() && a.scalar_type() == kBool)
+        throw Error("neg: Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a "
+                    "mask, use the `~` or `logical_not()` operator instead.");
+    return detail::unary_op<expr::neg_op>(a);
+}
 CTGRAD_API Tensor exp(const Tensor& a) { return detail::unary_op<expr::exp_op>(a); }
 CTGRAD_API Tensor log(const Tensor& a) { return detail::unary_op<expr::log_op>(a); }
 CTGRAD_API Tensor sin(const Tensor& a) { return detail::unary_op<expr::sin_op>(a); }

@@ -6,6 +6,7 @@
 // rebases the history of a tensor modified in place. A write through a view also rewrites the
 // history of the tensor the view looks into (CopySlices below), so that its gradient sees the
 // write, and the views of that tensor rebuild theirs (TensorImpl::view_base).
+#include <cmath>
 #include <string>
 
 #include "../core/config.hpp"
@@ -25,6 +26,8 @@ namespace detail {
 // tensor (every alias of an element receives the same value).
 inline void check_inplace(const Tensor& self, const char* op, const Tensor* other = nullptr,
                           bool writes_each_element = true) {
+    check_defined(self, op);
+    if (other) check_defined(*other, op, "the other operand");
     const TensorImpl& s = *self.unsafeGetTensorImpl();
     if (writes_each_element)
         for (std::size_t d = 0; d < s.sizes.size(); ++d)
@@ -230,6 +233,12 @@ CTGRAD_API Tensor& Tensor::copy_(const Tensor& src) {
 
 CTGRAD_API Tensor& Tensor::uniform_(double from, double to) {
     detail::check_inplace(*this, "uniform_", nullptr, false);
+    if (!(from <= to))  // also rejects NaN
+        throw Error("uniform_ expects to return a [from, to) range, but found from=" + std::to_string(from) +
+                    " > to=" + std::to_string(to));
+    if (!std::isfinite(to - from))
+        throw Error("uniform_: the range [from, to) = [" + std::to_string(from) + ", " + std::to_string(to) +
+                    ") must be finite and no wider than the largest double");
     detail::fill_elements(*this, [&](auto* p, std::int64_t n) {
         using T = std::remove_pointer_t<decltype(p)>;
         if constexpr (std::is_floating_point_v<T>) detail::uniform_fill<T>(default_generator(), p, n, from, to);
@@ -240,7 +249,9 @@ CTGRAD_API Tensor& Tensor::uniform_(double from, double to) {
 }
 CTGRAD_API Tensor& Tensor::normal_(double mean, double std) {
     detail::check_inplace(*this, "normal_", nullptr, false);
-    if (std < 0) throw Error("normal_ expects std >= 0.0, but found std " + std::to_string(std));
+    if (!(std >= 0)) throw Error("normal_ expects std >= 0.0, but found std " + std::to_string(std));
+    if (!std::isfinite(mean) || !std::isfinite(std))
+        throw Error("normal_: mean and std must be finite, got mean=" + std::to_string(mean) + ", std=" + std::to_string(std));
     detail::fill_elements(*this, [&](auto* p, std::int64_t n) {
         using T = std::remove_pointer_t<decltype(p)>;
         if constexpr (std::is_floating_point_v<T>) detail::normal_fill<T>(default_generator(), p, n, mean, std);
@@ -251,6 +262,9 @@ CTGRAD_API Tensor& Tensor::normal_(double mean, double std) {
 }
 CTGRAD_API Tensor& Tensor::random_(std::int64_t from, std::int64_t to) {
     detail::check_inplace(*this, "random_", nullptr, false);
+    if (from >= to)
+        throw Error("random_ expects 'from' to be less than 'to', but got from=" + std::to_string(from) +
+                    " >= to=" + std::to_string(to));
     detail::fill_elements(*this, [&](auto* p, std::int64_t n) {
         using T = std::remove_pointer_t<decltype(p)>;
         if constexpr (std::is_same_v<T, bool>) throw Error("random_: bool tensors are not supported");

@@ -205,11 +205,14 @@ inline std::vector<std::int64_t> infer_size(IntArrayRef sizes, std::int64_t nume
             infer = static_cast<int>(i);
         } else if (out[i] < 0) {
             throw Error(std::string(op) + ": invalid shape dimension " + std::to_string(out[i]));
-        } else {
-            known *= out[i];
+        } else if (__builtin_mul_overflow(known, out[i], &known)) {
+            throw Error(std::string(op) + ": shape '" + shape_str(sizes) + "' has more elements than a 64-bit count holds");
         }
     }
     if (infer >= 0 && known != 0 && numel % known == 0) out[infer] = numel / known;
+    // A zero dim keeps the count at 0 but not the strides, the products of the dims after it.
+    if (infer < 0 && size_product_overflows(out))
+        throw Error(std::string(op) + ": shape '" + shape_str(sizes) + "' has strides that overflow a 64-bit count");
     if (product(out) != numel || (infer >= 0 && known == 0))
         throw Error(std::string(op) + ": shape '" + shape_str(sizes) + "' is invalid for input of size " +
                     std::to_string(numel) + " (input shape " + shape_str(input) + ")");
@@ -385,12 +388,15 @@ CTGRAD_API Tensor Tensor::slice(std::int64_t d, std::optional<std::int64_t> star
         return std::min(std::max<std::int64_t>(x, 0), size);
     };
     const std::int64_t b = clamp(start, 0), e = std::max(clamp(stop, size), b);
-    const std::int64_t len = (e - b + step - 1) / step;
+    const std::int64_t len = e == b ? 0 : (e - b - 1) / step + 1;  // no overflow for a step near INT64_MAX
     return detail::make_view(
         *this, [&](detail::layout l) {
             l.offset += b * l.strides[at];
             l.sizes[at] = len;
-            l.strides[at] *= step;
+            // A step beyond the dim leaves at most one element, whose stride does not matter
+            // and must not overflow.
+            std::int64_t stride = 0;
+            if (!__builtin_mul_overflow(l.strides[at], step, &stride)) l.strides[at] = stride;
             return l;
         },
         "SliceBackward0");
@@ -400,7 +406,7 @@ CTGRAD_API Tensor Tensor::narrow(std::int64_t d, std::int64_t start, std::int64_
     const std::size_t at = static_cast<std::size_t>(wrap_dim(d, "narrow"));
     const std::int64_t size = sizes()[at];
     const std::int64_t s = start < 0 ? start + size : start;
-    if (s < 0 || length < 0 || s + length > size)
+    if (s < 0 || s > size || length < 0 || length > size - s)
         throw Error("narrow(): start (" + std::to_string(start) + ") + length (" + std::to_string(length) +
                     ") exceeds dimension size (" + std::to_string(size) + ") of tensor of size " + shape_str(sizes()));
     return slice(d, s, s + length);
@@ -408,9 +414,12 @@ CTGRAD_API Tensor Tensor::narrow(std::int64_t d, std::int64_t start, std::int64_
 
 CTGRAD_API Tensor Tensor::index(const std::vector<indexing::TensorIndex>& indices) const {
     using kind = indexing::TensorIndex::kind;
-    std::size_t consumed = 0;
-    for (const auto& ix : indices)
+    std::size_t consumed = 0, ellipses = 0;
+    for (const auto& ix : indices) {
         if (ix.what() == kind::integer || ix.what() == kind::slice) ++consumed;
+        if (ix.what() == kind::ellipsis) ++ellipses;
+    }
+    if (ellipses > 1) throw Error("index: an index can only have a single ellipsis ('...'), got " + std::to_string(ellipses));
     if (consumed > static_cast<std::size_t>(dim()))
         throw Error("index: too many indices for tensor of dimension " + std::to_string(dim()));
     Tensor t = *this;
@@ -467,7 +476,7 @@ CTGRAD_API Tensor Tensor::expand(IntArrayRef sizes) const {
         const std::int64_t j = i - (m - n);
         const std::int64_t want = sizes[static_cast<std::size_t>(i)];
         if (j < 0) {
-            if (want < 0) throw Error("expand: -1 is not allowed in a leading, non-existing dimension " + std::to_string(i));
+            if (want < 0) throw Error("expand: " + std::to_string(want) + " is not allowed in a leading, non-existing dimension " + std::to_string(i));
             out_sizes[i] = want;
             out_strides[i] = 0;
         } else {
@@ -475,6 +484,10 @@ CTGRAD_API Tensor Tensor::expand(IntArrayRef sizes) const {
             if (want == -1 || want == have) {
                 out_sizes[i] = have;
                 out_strides[i] = stride(j);
+            } else if (want < 0) {
+                throw Error("expand: the expanded size " + std::to_string(want) + " at dimension " + std::to_string(i) +
+                            " is negative (-1 alone keeps a size).  Target sizes: " + shape_str(sizes) +
+                            ".  Tensor sizes: " + shape_str(this->sizes()));
             } else if (have == 1) {
                 out_sizes[i] = want;
                 out_strides[i] = 0;
@@ -483,6 +496,8 @@ CTGRAD_API Tensor Tensor::expand(IntArrayRef sizes) const {
             }
         }
     }
+    if (detail::size_product_overflows(out_sizes))
+        throw Error("expand: the target sizes " + shape_str(sizes) + " have more elements than a 64-bit count holds");
     const TensorImpl& s = *impl_;
     auto impl = std::make_shared<TensorImpl>();
     impl->storage = s.storage;

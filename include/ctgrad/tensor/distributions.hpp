@@ -25,8 +25,10 @@
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <type_traits>
 
+#include "../core/error.hpp"
 #include "generator.hpp"
 
 namespace ctgrad::detail {
@@ -264,6 +266,9 @@ void random_from_to_fill(Generator& g, T* data, std::int64_t n, std::int64_t fro
         from = representable_from<T>(from);
         to_exclusive = representable_to<T>(to_exclusive);
     }
+    if (to_exclusive <= from)  // before any write: nothing to draw from (a modulo by zero)
+        throw Error("random_ expects 'from' to be less than 'to', but got from=" + std::to_string(from) +
+                    " >= to=" + std::to_string(to_exclusive) + " (as the tensor's dtype holds them)");
     std::lock_guard<std::mutex> lock(g.mutex());
     const std::uint64_t range = static_cast<std::uint64_t>(to_exclusive) - static_cast<std::uint64_t>(from);
     const bool wide = range >= (std::uint64_t{1} << 32);

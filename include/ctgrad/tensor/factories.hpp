@@ -24,31 +24,34 @@ inline Tensor finish(Tensor t, const TensorOptions& options) {
     if (options.requires_grad()) t.requires_grad_(true);
     return t;
 }
-inline Tensor allocate(IntArrayRef sizes, const TensorOptions& options) { return make_empty(sizes, options.dtype()); }
+// `op` names the factory in the errors of impossible sizes and of memory that is not there.
+inline Tensor allocate(IntArrayRef sizes, const TensorOptions& options, const char* op) {
+    return make_empty(sizes, options.dtype(), Device(kCPU), op);
+}
 // A tensor of `sizes` on the requested device with every element `value`.
-inline Tensor filled(IntArrayRef sizes, const TensorOptions& options, const Scalar& value) {
-    Tensor t = make_empty(sizes, options.dtype(), options.device());
+inline Tensor filled(IntArrayRef sizes, const TensorOptions& options, const Scalar& value, const char* op) {
+    Tensor t = make_empty(sizes, options.dtype(), options.device(), op);
     if (t.numel() == 0) return t;
-    kernels_of(t, "full").fill(view_of(*t.unsafeGetTensorImpl()), fill_value_of(value));
+    kernels_of(t, op).fill(view_of(*t.unsafeGetTensorImpl()), fill_value_of(value));
     return t;
 }
 }  // namespace detail
 
 CTGRAD_API Tensor empty(IntArrayRef sizes, const TensorOptions& options) {
-    return detail::finish(make_empty(sizes, options.dtype(), options.device()), options);
+    return detail::finish(make_empty(sizes, options.dtype(), options.device(), "empty"), options);
 }
 
 CTGRAD_API Tensor full(IntArrayRef sizes, const Scalar& value, const TensorOptions& options) {
     // libtorch's full infers the dtype from the value when none is given.
     TensorOptions o = options;
     if (!o.has_dtype()) o = o.dtype(value.is_floating_point() ? kFloat : value.is_boolean() ? kBool : kLong);
-    return detail::finish(detail::filled(sizes, o, value), o);
+    return detail::finish(detail::filled(sizes, o, value, "full"), o);
 }
 CTGRAD_API Tensor zeros(IntArrayRef sizes, const TensorOptions& options) {
-    return detail::finish(detail::filled(sizes, options, 0), options);
+    return detail::finish(detail::filled(sizes, options, 0, "zeros"), options);
 }
 CTGRAD_API Tensor ones(IntArrayRef sizes, const TensorOptions& options) {
-    return full(sizes, 1, options.has_dtype() ? options : options.dtype(kFloat));
+    return detail::finish(detail::filled(sizes, options, 1, "ones"), options);
 }
 CTGRAD_API Tensor scalar_tensor(const Scalar& value, const TensorOptions& options) {
     return full({}, value, options.has_dtype() ? options : options.dtype(kFloat));
@@ -88,7 +91,7 @@ void fill_in_vector_blocks(T* p, std::int64_t n, First&& first, Lane&& lane) {
 // them (see fill_in_vector_blocks), so that the values equal torch.linspace's.
 CTGRAD_API Tensor linspace(const Scalar& start, const Scalar& end, std::int64_t steps, const TensorOptions& options) {
     if (steps < 0) throw Error("linspace: number of steps must be non-negative");
-    Tensor t = detail::allocate({steps}, options);
+    Tensor t = detail::allocate({steps}, options, "linspace");
     const double a = start.to_double(), b = end.to_double();
     dispatch_dtype(t.scalar_type(), [&](auto tag) {
         using T = typename decltype(tag)::type;
@@ -116,13 +119,24 @@ CTGRAD_API Tensor linspace(const Scalar& start, const Scalar& end, std::int64_t 
 }
 
 CTGRAD_API Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, const TensorOptions& options) {
-    const double s = step.to_double();
-    if (s == 0) throw Error("arange: step must be nonzero");
-    const double span = (end.to_double() - start.to_double()) / s;
-    const std::int64_t n = span > 0 ? static_cast<std::int64_t>(std::ceil(span)) : 0;
+    const double s = step.to_double(), from = start.to_double(), to = end.to_double();
+    if (!std::isfinite(from) || !std::isfinite(to))
+        throw Error("arange: unsupported range: " + std::to_string(from) + " -> " + std::to_string(to) +
+                    " (start and end must be finite)");
+    if (s == 0 || std::isnan(s)) throw Error("arange: step must be nonzero");
+    if ((s > 0 && to < from) || (s < 0 && to > from))
+        throw Error("arange: upper bound and larger bound inconsistent with step sign (" + std::to_string(from) +
+                    " -> " + std::to_string(to) + ", step " + std::to_string(s) + ")");
+    const double span = std::ceil((to - from) / s);
+    // 2^63 elements and more cannot be counted, let alone allocated (a double that large
+    // converted to int64 is undefined behaviour).
+    if (!(span < 9.2e18))
+        throw Error("arange: the range " + std::to_string(from) + " -> " + std::to_string(to) + " with step " +
+                    std::to_string(s) + " has too many elements (" + std::to_string(span) + ") for a tensor: too large");
+    const std::int64_t n = span > 0 ? static_cast<std::int64_t>(span) : 0;
     const bool integral = !start.is_floating_point() && !end.is_floating_point() && !step.is_floating_point();
     TensorOptions o = options.has_dtype() ? options : options.dtype(integral ? kLong : kFloat);
-    Tensor t = detail::allocate({n}, o);
+    Tensor t = detail::allocate({n}, o, "arange");
     const double a = start.to_double();
     dispatch_dtype(t.scalar_type(), [&](auto tag) {
         using T = typename decltype(tag)::type;
@@ -146,12 +160,12 @@ CTGRAD_API Tensor arange(const Scalar& start, const Scalar& end, const TensorOpt
 // Random factories draw from the default CPU generator with PyTorch's algorithms, so after
 // manual_seed(s) they give torch's numbers.
 CTGRAD_API Tensor rand(IntArrayRef sizes, const TensorOptions& options) {
-    Tensor t = detail::allocate(sizes, options);
+    Tensor t = detail::allocate(sizes, options, "rand");
     t.uniform_(0, 1);
     return detail::finish(t, options);
 }
 CTGRAD_API Tensor randn(IntArrayRef sizes, const TensorOptions& options) {
-    Tensor t = detail::allocate(sizes, options);
+    Tensor t = detail::allocate(sizes, options, "randn");
     t.normal_(0, 1);
     return detail::finish(t, options);
 }
@@ -160,7 +174,7 @@ CTGRAD_API Tensor randint(std::int64_t low, std::int64_t high, IntArrayRef sizes
         throw Error("random_ expects 'from' to be less than 'to', but got from=" + std::to_string(low) +
                     " >= to=" + std::to_string(high));
     TensorOptions o = options.has_dtype() ? options : options.dtype(kLong);
-    Tensor t = detail::allocate(sizes, o);
+    Tensor t = detail::allocate(sizes, o, "randint");
     t.random_(low, high);
     return detail::finish(t, o);
 }

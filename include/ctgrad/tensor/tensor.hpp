@@ -210,9 +210,13 @@ public:
     // --- xtensor interop (tensor/xtensor.hpp) ------------------------------------------------
     template <class T> auto to_xarray() const;
 
+    // What using an undefined tensor says, after the op's name where there is one.
+    static constexpr const char* undefined_message =
+        "an undefined tensor (default-constructed, or the gradient of a leaf that no backward pass has reached)";
+
 private:
     const TensorImpl& checked() const {
-        if (!impl_) throw Error("the tensor is undefined (default-constructed or a gradient that was never computed)");
+        if (!impl_) throw Error(std::string("expected a defined tensor, got ") + undefined_message);
         return *impl_;
     }
     // The autograd state, with a view's history brought up to date (see TensorImpl::view_base).
@@ -242,6 +246,14 @@ public:
 private:
     std::shared_ptr<TensorImpl> owner_;
 };
+
+namespace detail {
+// An op about to reach into its operands' data or autograd state checks first that they exist:
+// an undefined tensor is an Error naming the op and the argument, never a null dereference.
+inline void check_defined(const Tensor& t, const char* op, const char* argument = "self") {
+    if (!t.defined()) throw Error(std::string(op) + ": " + argument + " is " + Tensor::undefined_message);
+}
+}  // namespace detail
 
 inline Tensor Tensor::grad() const { return Tensor(checked().grad); }
 inline Tensor::GradRef Tensor::mutable_grad() const {
@@ -276,15 +288,40 @@ extern template long Tensor::item<long>() const;
 extern template long long Tensor::item<long long>() const;
 #endif
 
-// A new, uninitialised tensor of these sizes (contiguous), the primitive every op allocates with.
-inline Tensor make_empty(IntArrayRef sizes, ScalarType dtype, Device device = Device(kCPU)) {
-    auto impl = std::make_shared<TensorImpl>();
-    std::int64_t n = 1;
+namespace detail {
+// The bytes a contiguous tensor of these sizes takes, checked as ATen checks them before it
+// allocates: no negative dimension, and no count that overflows 64 bits: not the elements, not
+// the bytes and not a stride (the product of the dims after it, which a zero dim elsewhere
+// does not keep small: [0, 2^62, 2^62] has no elements but a stride of 2^124).
+// Whether `scale` times the product of the non-zero dims of `sizes` (none negative)
+// overflows int64.
+inline bool size_product_overflows(IntArrayRef sizes, std::int64_t scale = 1) {
+    bool overflow = false;
+    for (auto s : sizes)
+        if (s != 0) overflow |= __builtin_mul_overflow(scale, s, &scale);
+    return overflow;
+}
+
+inline std::size_t checked_nbytes(IntArrayRef sizes, ScalarType dtype, const char* op) {
+    std::int64_t product = static_cast<std::int64_t>(element_size(dtype));  // of the non-zero dims
+    bool overflow = false, empty = false;
     for (auto s : sizes) {
-        if (s < 0) throw Error("empty: negative dimension " + std::to_string(s) + " in size " + shape_str(sizes));
-        n *= s;
+        if (s < 0) throw Error(std::string(op) + ": negative dimension " + std::to_string(s) + " in size " + shape_str(sizes));
+        if (s == 0) empty = true;
+        else overflow |= __builtin_mul_overflow(product, s, &product);
     }
-    impl->storage = Storage::allocate(static_cast<std::size_t>(n) * element_size(dtype), device);
+    if (overflow)
+        throw Error(std::string(op) + ": the size calculation overflowed for sizes " + shape_str(sizes) + " of " +
+                    dtype_name(dtype) + " (more elements or bytes than a 64-bit count holds)");
+    return empty ? 0 : static_cast<std::size_t>(product);
+}
+}  // namespace detail
+
+// A new, uninitialised tensor of these sizes (contiguous), the primitive every op allocates with.
+// `op` names the operation in the errors of impossible sizes and of memory that is not there.
+inline Tensor make_empty(IntArrayRef sizes, ScalarType dtype, Device device = Device(kCPU), const char* op = "empty") {
+    auto impl = std::make_shared<TensorImpl>();
+    impl->storage = Storage::allocate(detail::checked_nbytes(sizes, dtype, op), device, op);
     impl->sizes = sizes.vec();
     impl->strides = contiguous_strides(impl->sizes);
     impl->dtype = dtype;

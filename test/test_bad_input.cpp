@@ -366,5 +366,41 @@ TEST_CASE("what libtorch does instead of an error") {
     CHECK((t + 1).scalar_type() == kLong);
 }
 
+TEST_CASE("optimizers, modules and files refuse bad settings before they change anything") {
+    Tensor p = leaf_with_grad({3});
+    rejects("SGD with lr -1", {p}, [&] { optim::SGD bad({p}, optim::SGDOptions(-1)); }, {"SGD", "Invalid learning rate"});
+    rejects("SGD with nesterov and no momentum", {p},
+            [&] { optim::SGD bad({p}, optim::SGDOptions(0.1).nesterov(true)); }, {"Nesterov"});
+    rejects("Adam with lr NaN", {p}, [&] { optim::Adam bad({p}, optim::AdamOptions(std::nan(""))); }, {"Adam", "learning rate"});
+    rejects("Adam with beta1 = 1", {p}, [&] { optim::Adam bad({p}, optim::AdamOptions(0.1).betas({1.0, 0.999})); },
+            {"Adam", "beta"});
+    rejects("AdamW with eps -1", {p}, [&] { optim::AdamW bad({p}, optim::AdamWOptions(0.1).eps(-1)); }, {"AdamW", "epsilon"});
+    rejects("RMSprop with alpha -1", {p}, [&] { optim::RMSprop bad({p}, optim::RMSpropOptions(0.1).alpha(-1)); },
+            {"RMSprop", "alpha"});
+    rejects("an optimizer of an undefined tensor", {p}, [&] { optim::SGD bad({p, Tensor()}, 0.1); }, {"undefined"});
+    rejects("an optimizer of a non-leaf", {p}, [&] { optim::SGD bad({p * 2}, 0.1); }, {"non-leaf"});
+    rejects("a parameter in two groups", {p},
+            [&] {
+                optim::SGD bad({optim::OptimizerParamGroup({p}), optim::OptimizerParamGroup({p})}, 0.1);
+            },
+            {"more than one parameter group"});
+
+    nn::Linear linear(2, 2);
+    const Tensor w = linear->weight;
+    rejects("register_parameter with a dotted name", {w}, [&] { linear->register_parameter("a.b", zeros({1})); }, {"dot"});
+    rejects("register_parameter with an empty name", {w}, [&] { linear->register_parameter("", zeros({1})); }, {"empty"});
+    rejects("register_parameter twice", {w}, [&] { linear->register_parameter("weight", zeros({1})); }, {"already defined"});
+    rejects("register_module of a null module", {w},
+            [&] { linear->register_module("child", std::shared_ptr<nn::Module>()); }, {"register_module", "nullptr"});
+    rejects("an empty Sequential's forward", {}, [] { nn::Sequential empty_seq; (void)empty_seq->forward(zeros({1})); },
+            {"empty Sequential"});
+    rejects("load of a missing file", {w}, [&] { load(linear, "/nonexistent-dir/model.pt"); }, {"load", "cannot open"});
+    rejects("load of a module from a file that is not an archive", {w},
+            [&] { load(linear, "/proc/self/status"); }, {"load"});
+    rejects("save to a directory that does not exist", {w}, [&] { save(linear, "/nonexistent-dir/model.pt"); },
+            {"save", "cannot open"});
+    rejects("load_npy of a missing file", {}, [] { (void)load_npy("/nonexistent-dir/x.npy"); }, {"load_npy"});
+}
+
 // Last in the file, so that a whole run reports the table's size.
 TEST_CASE("the table's size") { MESSAGE("bad-input rows checked: " << rows_checked); }

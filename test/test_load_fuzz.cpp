@@ -270,8 +270,6 @@ TEST_CASE("the archive format is the one described: save's bytes are the hand-en
     const std::string path = scratch_file("format.bin");
     ctgrad::save(module, path);
     const std::string written = read_file(path), expected = encode(items_of(*module), 2);
-    CHECK(written.size() == expected.size());
-    CHECK(written.substr(0, 200) == expected.substr(0, 200));
     CHECK(written == expected);
     const std::vector<Tensor> list = {ctgrad::randn({3}, ctgrad::kDouble), ctgrad::arange(4).reshape({2, 2})};
     ctgrad::save(list, path);

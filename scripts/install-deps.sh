@@ -13,6 +13,7 @@ packages=(
     xtensor-dev libxsimd-dev libxtensor-blas-dev       # arrays, SIMD batches, BLAS bindings
     libopenblas-dev                                    # BLAS/LAPACK behind xtensor-blas
     libthrust-dev                                      # Thrust backend (OpenMP system on CPUs)
+    zlib1g-dev                                         # crc32: checksums of ctgrad::save's files
     doctest-dev                                        # test framework
     libbenchmark-dev                                   # bench/
 )

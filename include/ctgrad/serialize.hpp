@@ -3,19 +3,26 @@
 // Tensors, in ctgrad's own small binary format (not PyTorch's zip archives; docs/nn.md):
 //
 //   "ctgrad-tensors\n"  15 bytes of magic
-//   u32 version (1), u64 entry count
+//   u32 version (2), u64 entry count
 //   per entry: u8 kind (0 parameter, 1 buffer, 2 tensor), u32 name length, name bytes,
 //              u8 dtype (0 float, 1 double, 2 long, 3 bool), u32 rank, i64 sizes[rank],
-//              u64 byte count, the elements in row-major order
+//              u64 byte count, the elements in row-major order,
+//              u32 CRC-32 (zlib's crc32) of the entry's bytes from its kind to its last element
 //   all integers and elements little-endian.
+// Version 1 is the same without the checksums; load reads both, save writes version 2.
 //
 // load reads and checks the whole file before it changes anything: a missing, foreign,
-// truncated or mismatching file throws ctgrad::Error naming the file and the problem, and the
-// module (or tensor) keeps its values. Loading into a module copies into its existing
-// parameters and buffers (they keep their identity, so an optimizer holding them sees the
-// loaded values); names, dtypes and shapes must match exactly.
+// truncated, damaged (checksum) or mismatching file throws ctgrad::Error naming the file and the
+// problem, and the module (or tensor) keeps its values. The file's bytes are not trusted: a
+// name, shape or byte count is checked against the bytes the file has left before it sizes an
+// allocation, and a shape whose non-zero sizes multiply beyond int64 (numpy's and PyTorch's
+// limit) is refused even beside a zero size, so that no later stride arithmetic overflows.
+// Loading into a module copies into its existing parameters and buffers (they keep their
+// identity, so an optimizer holding them sees the loaded values); names, dtypes and shapes must
+// match exactly.
 #include <bit>
 #include <cerrno>
+#include <cstdio>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -40,6 +47,8 @@ void load(nn::Module& module, const std::string& path);
 
 // The format's reader and writer, compiled into the library (see config.hpp).
 #if CTGRAD_RUNTIME_DEFINITIONS
+#include <zlib.h>
+
 #include "ops/inplace.hpp"
 #include "tensor/copy.hpp"
 
@@ -49,7 +58,8 @@ namespace detail::archive {
 
 inline constexpr char magic[] = "ctgrad-tensors\n";
 inline constexpr std::size_t magic_size = sizeof(magic) - 1;
-inline constexpr std::uint32_t version = 1;
+inline constexpr std::uint32_t version = 2;          // what save writes
+inline constexpr std::uint32_t unchecked_version = 1;  // no checksums; still read
 inline constexpr std::uint32_t max_rank = 64;
 inline constexpr std::uint32_t max_name = 1u << 16;
 
@@ -86,78 +96,111 @@ inline void check_host() {
 }
 
 template <class T>
-void put(std::ostream& out, T v) {
-    out.write(reinterpret_cast<const char*>(&v), sizeof(T));
+void put(std::string& out, T v) {
+    out.append(reinterpret_cast<const char*>(&v), sizeof(T));
+}
+
+// zlib's CRC-32, continued over `size` more bytes (crc32_z takes a size_t: any payload in one call).
+// An empty tensor's data pointer may be null, and crc32_z(crc, NULL, 0) returns 0, not crc.
+inline std::uint32_t crc_update(std::uint32_t crc, const void* data, std::size_t size) {
+    if (size == 0) return crc;
+    return static_cast<std::uint32_t>(crc32_z(crc, static_cast<const Bytef*>(data), size));
 }
 
 inline void write_file(const std::string& path, const std::vector<entry>& entries) {
     check_host();
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     if (!out) throw Error("ctgrad::save: cannot open '" + path + "' for writing: " + std::strerror(errno));
-    out.write(magic, magic_size);
-    put<std::uint32_t>(out, version);
-    put<std::uint64_t>(out, entries.size());
+    std::string head(magic, magic_size);
+    put<std::uint32_t>(head, version);
+    put<std::uint64_t>(head, entries.size());
+    out.write(head.data(), static_cast<std::streamsize>(head.size()));
     for (const auto& e : entries) {
         // Device tensors are written from a host copy; the file does not record the device.
         const Tensor data = e.value.is_contiguous() && e.value.is_cpu() ? e.value : contiguous_copy_on(e.value, Device(kCPU));
-        put<std::uint8_t>(out, static_cast<std::uint8_t>(e.what));
-        put<std::uint32_t>(out, static_cast<std::uint32_t>(e.name.size()));
-        out.write(e.name.data(), static_cast<std::streamsize>(e.name.size()));
-        put<std::uint8_t>(out, dtype_code(data.scalar_type()));
-        put<std::uint32_t>(out, static_cast<std::uint32_t>(data.dim()));
-        for (auto s : data.sizes()) put<std::int64_t>(out, s);
-        put<std::uint64_t>(out, data.nbytes());
+        std::string fields;
+        put<std::uint8_t>(fields, static_cast<std::uint8_t>(e.what));
+        put<std::uint32_t>(fields, static_cast<std::uint32_t>(e.name.size()));
+        fields += e.name;
+        put<std::uint8_t>(fields, dtype_code(data.scalar_type()));
+        put<std::uint32_t>(fields, static_cast<std::uint32_t>(data.dim()));
+        for (auto s : data.sizes()) put<std::int64_t>(fields, s);
+        put<std::uint64_t>(fields, data.nbytes());
+        std::uint32_t crc = crc_update(0, fields.data(), fields.size());
+        crc = crc_update(crc, data.data_ptr(), data.nbytes());
+        std::string checksum;
+        put<std::uint32_t>(checksum, crc);
+        out.write(fields.data(), static_cast<std::streamsize>(fields.size()));
         out.write(static_cast<const char*>(data.data_ptr()), static_cast<std::streamsize>(data.nbytes()));
+        out.write(checksum.data(), static_cast<std::streamsize>(checksum.size()));
     }
     out.flush();
     if (!out) throw Error("ctgrad::save: writing '" + path + "' failed: " + std::strerror(errno));
 }
 
-// Reads every entry of the file; throws (naming the file) on anything malformed.
+// Reads every entry of the file; throws (naming the file) on anything malformed. Every read is
+// checked against the bytes the file has left (left_), so that no claim of the file's sizes an
+// allocation beyond the file itself.
 class reader {
 public:
     explicit reader(std::string path) : path_(std::move(path)), in_(path_, std::ios::binary) {
         if (!in_) throw Error("ctgrad::load: cannot open '" + path_ + "' for reading: " + std::strerror(errno));
+        in_.seekg(0, std::ios::end);
+        const std::streamoff end = in_.tellg();
+        in_.seekg(0);
+        if (end < 0 || !in_) fail("cannot be read: its size is unknown (not a regular file?)");
+        left_ = static_cast<std::uint64_t>(end);
     }
 
     std::vector<entry> read_all() {
         check_host();
         char head[magic_size];
-        in_.read(head, magic_size);
-        if (in_.gcount() != static_cast<std::streamsize>(magic_size) || std::memcmp(head, magic, magic_size) != 0)
+        if (left_ < magic_size) fail("is not a ctgrad tensor file (it is shorter than the magic \"ctgrad-tensors\\n\")");
+        read_bytes(head, magic_size, "the magic");
+        if (std::memcmp(head, magic, magic_size) != 0)
             fail("is not a ctgrad tensor file (its first bytes are not the magic \"ctgrad-tensors\\n\")");
         const auto v = get<std::uint32_t>("the version");
-        if (v != version)
-            fail("has format version " + std::to_string(v) + "; this ctgrad reads version " + std::to_string(version));
+        if (v != version && v != unchecked_version)
+            fail("has format version " + std::to_string(v) + "; this ctgrad reads versions 1 and 2");
+        checksummed_ = v == version;
         const auto count = get<std::uint64_t>("the entry count");
         std::vector<entry> entries;
         for (std::uint64_t i = 0; i < count; ++i) entries.push_back(read_entry(i));
-        if (in_.peek() != std::char_traits<char>::eof()) fail("has unexpected bytes after its last entry");
+        if (left_ != 0) fail("has " + std::to_string(left_) + " unexpected bytes after its last entry");
         return entries;
     }
 
     [[noreturn]] void fail(const std::string& what) const { throw Error("ctgrad::load: '" + path_ + "' " + what); }
 
 private:
+    // Reads `size` bytes into `dst`, continuing the current entry's checksum over them.
+    void read_bytes(void* dst, std::uint64_t size, const std::string& what) {
+        if (size > left_) fail("is truncated (while reading " + what + ")");
+        in_.read(static_cast<char*>(dst), static_cast<std::streamsize>(size));
+        if (in_.gcount() != static_cast<std::streamsize>(size)) fail("is truncated (while reading " + what + ")");
+        left_ -= size;
+        crc_ = crc_update(crc_, dst, static_cast<std::size_t>(size));
+    }
+
     template <class T>
     T get(const std::string& what) {
         T v{};
-        in_.read(reinterpret_cast<char*>(&v), sizeof(T));
-        if (in_.gcount() != static_cast<std::streamsize>(sizeof(T))) fail("is truncated (while reading " + what + ")");
+        read_bytes(&v, sizeof(T), what);
         return v;
     }
 
     entry read_entry(std::uint64_t index) {
         const std::string where = "entry " + std::to_string(index);
+        crc_ = 0;
         entry e;
         const auto k = get<std::uint8_t>("the kind of " + where);
         if (k > 2) fail("is corrupt: " + where + " has an unknown kind " + std::to_string(k));
         e.what = static_cast<kind>(k);
         const auto name_size = get<std::uint32_t>("the name length of " + where);
         if (name_size > max_name) fail("is corrupt: " + where + " has a name of " + std::to_string(name_size) + " bytes");
+        if (name_size > left_) fail("is truncated (while reading the name of " + where + ")");
         e.name.resize(name_size);
-        in_.read(e.name.data(), name_size);
-        if (in_.gcount() != static_cast<std::streamsize>(name_size)) fail("is truncated (while reading the name of " + where + ")");
+        read_bytes(e.name.data(), name_size, "the name of " + where);
         const std::string label = "'" + e.name + "'";
         const auto code = get<std::uint8_t>("the dtype of " + label);
         ScalarType dtype;
@@ -171,24 +214,56 @@ private:
         const auto rank = get<std::uint32_t>("the rank of " + label);
         if (rank > max_rank) fail("is corrupt: " + label + " has rank " + std::to_string(rank));
         std::vector<std::int64_t> sizes(rank);
-        std::uint64_t numel = 1;
-        for (auto& s : sizes) {
-            s = get<std::int64_t>("the sizes of " + label);
-            if (s < 0 || (s > 0 && numel > (std::uint64_t{1} << 48) / static_cast<std::uint64_t>(s)))
-                fail("is corrupt: " + label + " has an impossible size " + std::to_string(s));
-            numel *= static_cast<std::uint64_t>(s);
+        for (auto& s : sizes) s = get<std::int64_t>("the sizes of " + label);
+        // The product of the non-zero sizes must fit int64 in bytes (numpy's and PyTorch's limit):
+        // a zero size makes the tensor empty, but its strides still multiply the other sizes.
+        const std::uint64_t limit = static_cast<std::uint64_t>(INT64_MAX) / element_size(dtype);
+        std::uint64_t extent = 1;
+        bool empty = false;
+        for (auto s : sizes) {
+            if (s < 0) fail("is corrupt: " + label + " has a negative size in its shape " + shape_str(sizes));
+            if (s == 0) empty = true;
+            else if (extent > limit / static_cast<std::uint64_t>(s))
+                fail("is corrupt: " + label + " has a shape " + shape_str(sizes) + " whose sizes multiply beyond int64");
+            else extent *= static_cast<std::uint64_t>(s);
         }
+        const std::uint64_t numel = empty ? 0 : extent;
         const auto bytes = get<std::uint64_t>("the byte count of " + label);
         if (bytes != numel * element_size(dtype))
             fail("is corrupt: " + label + " of shape " + shape_str(sizes) + " claims " + std::to_string(bytes) + " bytes");
+        if (bytes > left_)
+            fail("is truncated: " + label + " of shape " + shape_str(sizes) + " needs " + std::to_string(bytes) +
+                 " bytes of data and the file has " + std::to_string(left_) + " left");
         e.value = make_empty(sizes, dtype);
-        in_.read(static_cast<char*>(e.value.data_ptr()), static_cast<std::streamsize>(bytes));
-        if (in_.gcount() != static_cast<std::streamsize>(bytes)) fail("is truncated (while reading the data of " + label + ")");
+        read_bytes(e.value.data_ptr(), bytes, "the data of " + label);
+        if (checksummed_) {
+            const std::uint32_t computed = crc_;
+            const auto stored = get<std::uint32_t>("the checksum of " + label);
+            if (stored != computed)
+                fail("is damaged: the checksum of " + where + " (" + label + ") does not match its bytes (stored " +
+                     hex(stored) + ", computed " + hex(computed) + ")");
+        }
+        // After the checksum: a damaged byte is reported as damage; a checksummed (or version-1)
+        // file whose bools are not 0 or 1 was not written by save, and a ctgrad bool holds 0 or 1.
+        if (dtype == kBool) {
+            const auto* p = static_cast<const unsigned char*>(e.value.data_ptr());
+            for (std::uint64_t i = 0; i < bytes; ++i)
+                if (p[i] > 1) fail("is corrupt: the bool tensor " + label + " holds the byte " + std::to_string(p[i]) + ", not 0 or 1");
+        }
         return e;
+    }
+
+    static std::string hex(std::uint32_t v) {
+        char text[11];
+        std::snprintf(text, sizeof text, "0x%08x", v);
+        return text;
     }
 
     std::string path_;
     std::ifstream in_;
+    std::uint64_t left_ = 0;  // bytes of the file not yet read
+    std::uint32_t crc_ = 0;   // CRC-32 of the current entry's bytes so far
+    bool checksummed_ = true;
 };
 
 }  // namespace detail::archive

@@ -8,9 +8,12 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <string>
@@ -690,4 +693,137 @@ TEST_CASE("save/load: bad files throw naming the file and the problem, and chang
     Tensor t;
     CTGRAD_CHECK_ERROR(ctgrad::load(t, good), "not one tensor");
     for (const char* f : {"good.bin", "magic.bin", "cut.bin", "extra.bin", "more.bin"}) std::remove(temp_path(f).c_str());
+}
+
+namespace {
+// An archive written byte by byte, the way the format's description reads.
+struct archive_bytes {
+    std::string bytes = "ctgrad-tensors\n";
+    template <class T>
+    archive_bytes& put(T v) {
+        bytes.append(reinterpret_cast<const char*>(&v), sizeof(T));
+        return *this;
+    }
+    // kind, name, dtype code, sizes and byte count of one entry (its elements follow).
+    archive_bytes& entry(std::uint8_t kind, const std::string& name, std::uint8_t dtype, std::vector<std::int64_t> sizes,
+                         std::uint64_t byte_count) {
+        put(kind).put(static_cast<std::uint32_t>(name.size()));
+        bytes += name;
+        put(dtype).put(static_cast<std::uint32_t>(sizes.size()));
+        for (auto s : sizes) put(s);
+        return put(byte_count);
+    }
+    void write(const std::string& path) const {
+        std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    }
+};
+}  // namespace
+
+TEST_CASE("save/load: claims beyond the file, overflowing shapes and damaged bytes are errors before any allocation") {
+    nn::Linear target(2, 1);
+    const auto before = values_of(target->weight);
+    const auto before_bias = values_of(target->bias);
+    auto unchanged = [&] {
+        CHECK(values_of(target->weight) == before);
+        CHECK(values_of(target->bias) == before_bias);
+    };
+    const std::string path = temp_path("claims.bin");
+
+    // 68 bytes whose one entry claims 2^40 floats: refused from the file's length, not by bad_alloc.
+    archive_bytes huge;
+    huge.put<std::uint32_t>(2).put<std::uint64_t>(1).entry(0, "weight", 0, {std::int64_t{1} << 40}, std::uint64_t{1} << 42);
+    huge.bytes.append(9, '\0');
+    REQUIRE(huge.bytes.size() == 68);
+    huge.write(path);
+    CTGRAD_CHECK_ERROR(ctgrad::load(target, path),
+                       "'/tmp/ctgrad_test_nn_claims.bin' is truncated: 'weight' of shape [1099511627776] needs "
+                       "4398046511104 bytes of data and the file has 9 left");
+    unchanged();
+    Tensor t = ctgrad::ones({2});
+    CTGRAD_CHECK_ERROR(ctgrad::load(t, path), "needs 4398046511104 bytes of data and the file has 9 left");
+    CHECK(values_of(t) == std::vector<double>{1, 1});
+
+    // A zero size does not excuse the others: [0, 2^62, 2^62] would overflow the strides.
+    archive_bytes zero_beside_huge;
+    zero_beside_huge.put<std::uint32_t>(2).put<std::uint64_t>(1).entry(2, "0", 0, {0, std::int64_t{1} << 62, std::int64_t{1} << 62}, 0);
+    zero_beside_huge.put<std::uint32_t>(0);
+    zero_beside_huge.write(path);
+    CTGRAD_CHECK_ERROR(ctgrad::load(t, path),
+                       "'0' has a shape [0, 4611686018427387904, 4611686018427387904] whose sizes multiply beyond int64");
+    CHECK(values_of(t) == std::vector<double>{1, 1});
+    std::vector<Tensor> list = {t};
+    CTGRAD_CHECK_ERROR(ctgrad::load(list, path), "whose sizes multiply beyond int64");
+    CHECK(list.size() == 1);
+    CHECK(list[0].is_same(t));
+
+    // One flipped bit anywhere in an entry: its payload or its header fields.
+    ctgrad::save(nn::Linear(2, 1), path);
+    std::string good;
+    {
+        std::ifstream in(path, std::ios::binary);
+        good.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    auto flipped = [&](std::size_t at) {
+        std::string bytes = good;
+        bytes[at] = static_cast<char>(bytes[at] ^ 0x01);
+        std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    };
+    flipped(good.size() - 5);  // the last byte of the bias's value
+    CTGRAD_CHECK_ERROR(ctgrad::load(target, path),
+                       "'/tmp/ctgrad_test_nn_claims.bin' is damaged: the checksum of entry 1 ('bias') does not match its bytes");
+    unchanged();
+    flipped(27 + 5 + 3);  // the g of "weight"
+    CTGRAD_CHECK_ERROR(ctgrad::load(target, path), "is damaged: the checksum of entry 0 ('weifht')");
+    unchanged();
+    std::remove(path.c_str());
+}
+
+TEST_CASE("save/load: version-1 files (without checksums) still load; save writes version 2") {
+    const std::string path = temp_path("v1.bin");
+    archive_bytes v1;
+    v1.put<std::uint32_t>(1).put<std::uint64_t>(2);
+    v1.entry(0, "weight", 0, {1, 2}, 8).put(0.5f).put(-1.5f);
+    v1.entry(0, "bias", 0, {1}, 4).put(2.0f);
+    v1.write(path);
+    nn::Linear module(2, 1);
+    ctgrad::load(module, path);
+    CHECK(values_of(module->weight) == std::vector<double>{0.5, -1.5});
+    CHECK(values_of(module->bias) == std::vector<double>{2});
+
+    archive_bytes tensors;
+    tensors.put<std::uint32_t>(1).put<std::uint64_t>(2);
+    tensors.entry(2, "0", 1, {3}, 24).put(1.25).put(-2.0).put(1e300);
+    tensors.entry(2, "1", 3, {2}, 2).put<std::uint8_t>(1).put<std::uint8_t>(0);
+    tensors.write(path);
+    std::vector<Tensor> back;
+    ctgrad::load(back, path);
+    REQUIRE(back.size() == 2);
+    CHECK(back[0].scalar_type() == ctgrad::kDouble);
+    CHECK(values_of(back[0]) == std::vector<double>{1.25, -2, 1e300});
+    CHECK(back[1].scalar_type() == ctgrad::kBool);
+    CHECK(values_of(back[1]) == std::vector<double>{1, 0});
+
+    // Without a checksum, a bool byte other than 0 and 1 is still caught (a ctgrad bool is 0 or 1).
+    tensors.bytes.back() = '\x07';
+    tensors.write(path);
+    CTGRAD_CHECK_ERROR(ctgrad::load(back, path), "is corrupt: the bool tensor '1' holds the byte 7, not 0 or 1");
+    CHECK(values_of(back[1]) == std::vector<double>{1, 0});
+
+    // What save writes now: version 2, and the same file without its checksum is version 1's.
+    ctgrad::save(back, path);
+    std::string written;
+    {
+        std::ifstream in(path, std::ios::binary);
+        written.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    archive_bytes expected;
+    expected.put<std::uint32_t>(2).put<std::uint64_t>(2);
+    REQUIRE(written.size() == expected.bytes.size() + (1 + 4 + 1 + 1 + 4 + 8 + 8 + 24 + 4) + (1 + 4 + 1 + 1 + 4 + 8 + 8 + 2 + 4));
+    CHECK(written.compare(0, expected.bytes.size(), expected.bytes) == 0);
+    for (auto version : {std::uint32_t{0}, std::uint32_t{3}}) {
+        std::memcpy(written.data() + 15, &version, 4);
+        std::ofstream(path, std::ios::binary).write(written.data(), static_cast<std::streamsize>(written.size()));
+        CTGRAD_CHECK_ERROR(ctgrad::load(back, path), "has format version " + std::to_string(version) + "; this ctgrad reads versions 1 and 2");
+    }
+    std::remove(path.c_str());
 }

@@ -173,6 +173,33 @@ TEST_CASE("load_npy and save_npy: missing and corrupt files name the path and th
     brace[10] = '[';
     corrupt("brace.npy", brace, "malformed header: expected '{'");
 
+    // The header's shape is checked before it sizes anything: against the data the file holds,
+    // and (a zero size beside huge ones) against int64 for the strides' sake, as numpy does.
+    auto with_header = [](const std::string& dict, std::size_t data_bytes) {
+        std::string bytes = std::string("\x93NUMPY\x01\x00", 8) + "  " + dict + "\n";
+        bytes[8] = static_cast<char>((dict.size() + 1) & 0xff);
+        bytes[9] = static_cast<char>((dict.size() + 1) >> 8);
+        return bytes + std::string(data_bytes, '\0');
+    };
+    corrupt("claims_2_40.npy", with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776,), }", 9),
+            "truncated: shape (1099511627776,) of Float needs 4398046511104 bytes of data, the file holds 9");
+    corrupt("zero_beside_huge.npy",
+            with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4611686018427387904, 4611686018427387904), }", 0),
+            "shape (0, 4611686018427387904, 4611686018427387904) of Float is too large (its sizes multiply beyond int64)");
+    corrupt("zero_beside_huge_fortran.npy",
+            with_header("{'descr': '<f8', 'fortran_order': True, 'shape': (4611686018427387904, 4, 0), }", 0),
+            "shape (4611686018427387904, 4, 0) of Double is too large");
+    std::string many = "(";
+    for (int i = 0; i < 65; ++i) many += "1, ";
+    corrupt("65_dims.npy", with_header("{'descr': '<f4', 'fortran_order': False, 'shape': " + many + "), }", 4),
+            "the shape has 65 dims (numpy allows at most 64)");
+    // The largest sizes numpy accepts beside a zero still load, as an empty tensor.
+    write_bytes(dir / "zero_beside_large.npy",
+                with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (0, 1073741824, 1073741823), }", 0));
+    const Tensor empty = ctgrad::load_npy(dir / "zero_beside_large.npy");
+    CHECK(empty.numel() == 0);
+    CHECK(empty.sizes().vec() == std::vector<std::int64_t>{0, 1073741824, 1073741823});
+
     const std::string nowhere = dir / "no/such/dir/out.npy";
     check_error([&] { ctgrad::save_npy(ctgrad::ones({2}), nowhere); },
                 "save_npy: cannot open '" + nowhere + "' for writing: No such file or directory");

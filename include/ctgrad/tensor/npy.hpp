@@ -6,7 +6,10 @@
 //   load_npy(path)      reads formats 1.0, 2.0 and 3.0, C or Fortran order (a Fortran-order array
 //                       comes back as a contiguous row-major tensor), either byte order, for the
 //                       same four dtypes.
-// A missing, unreadable or corrupt file raises ctgrad::Error naming the path and what was wrong.
+// A missing, unreadable or corrupt file raises ctgrad::Error naming the path and what was wrong;
+// the header's claims are checked against the file's length (and a shape whose non-zero sizes
+// multiply beyond int64 is refused, as numpy does) before they size an allocation. The format
+// has no checksum: a damaged data byte loads as a different value.
 // xtensor's xnpy.hpp reads only the dtype fixed at compile time and reports errors without the
 // file's name, so this small reader/writer is our own.
 #include <algorithm>
@@ -31,6 +34,7 @@ inline constexpr char magic[] = "\x93NUMPY";
 inline constexpr std::size_t magic_size = 6;
 inline constexpr std::size_t align = 64;  // numpy's ARRAY_ALIGN: the data starts at a multiple of 64
 inline constexpr std::size_t growth_digits = 21;  // numpy's GROWTH_AXIS_MAX_DIGITS
+inline constexpr std::size_t max_dims = 64;       // numpy 2's NPY_MAXDIMS
 
 struct header {
     ScalarType dtype = kFloat;
@@ -265,12 +269,22 @@ CTGRAD_API Tensor load_npy(const std::string& path) {
         in.read(text.data(), static_cast<std::streamsize>(header_len));
         const npy::header h = npy::dict_parser(text).parse();
 
-        std::uint64_t count = 1;
-        for (auto s : h.shape) {
-            if (s != 0 && count > UINT64_MAX / static_cast<std::uint64_t>(s)) throw npy::corrupt{"the shape overflows"};
-            count *= static_cast<std::uint64_t>(s);
-        }
+        // numpy's own limit: the non-zero sizes times the element size must fit int64. A zero
+        // size empties the array but not its strides, which multiply the other sizes.
+        if (h.shape.size() > npy::max_dims)
+            throw npy::corrupt{"the shape has " + std::to_string(h.shape.size()) + " dims (numpy allows at most " +
+                               std::to_string(npy::max_dims) + ")"};
         const std::size_t width = element_size(h.dtype);
+        const std::uint64_t limit = static_cast<std::uint64_t>(INT64_MAX) / width;
+        std::uint64_t extent = 1;
+        bool empty = false;
+        for (auto s : h.shape) {
+            if (s == 0) empty = true;
+            else if (extent > limit / static_cast<std::uint64_t>(s))
+                throw npy::corrupt{"shape " + npy::shape_repr(h.shape) + " of " + dtype_name(h.dtype) + " is too large (its sizes multiply beyond int64)"};
+            else extent *= static_cast<std::uint64_t>(s);
+        }
+        const std::uint64_t count = empty ? 0 : extent;
         const std::uint64_t available = file_size - data_start;
         if (count > available / width)
             throw npy::corrupt{"truncated: shape " + npy::shape_repr(h.shape) + " of " + dtype_name(h.dtype) + " needs " +

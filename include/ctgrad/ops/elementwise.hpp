@@ -120,10 +120,15 @@ struct interpreted {
 template <class Op> Tensor unary_op(const Tensor& a, const char* name = backward_name<Op>);
 template <class Op> Tensor binary_op(const Tensor& a, const Tensor& b, const char* name = backward_name<Op>);
 
+// The first letter of a variable's name, read off its type (clang 14 does not take a read of
+// the variable's static `spelling` array as a constant expression inside a template).
+template <class V> inline constexpr char first_letter_v = '\0';
+template <char C, char... Rest> inline constexpr char first_letter_v<expr::variable<C, Rest...>> = C;
+
 template <class E>
 interpreted interpret(const E& e, const tensor_env& env) {
     if constexpr (expr::is_var_v<E>) {
-        static constexpr char c = E::spelling[0];  // static: clang rejects a constexpr local read from a template's array
+        constexpr char c = first_letter_v<E>;
         if constexpr (c == 'g') return {env.g};
         else if constexpr (c == 'a') return {env.a};
         else if constexpr (c == 'b') return {env.b};

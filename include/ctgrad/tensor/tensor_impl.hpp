@@ -50,6 +50,9 @@ struct TensorImpl {
         return n;
     }
     bool is_contiguous() const {
+        // No element, nothing out of order (ATen's rule: [2, 0] is contiguous whatever its strides).
+        for (auto s : sizes)
+            if (s == 0) return true;
         std::int64_t expected = 1;
         for (std::size_t i = sizes.size(); i-- > 0;) {
             if (sizes[i] == 1) continue;

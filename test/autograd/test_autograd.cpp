@@ -474,6 +474,13 @@ TEST_CASE("backward stores no gradient unless it can store every one: an assigne
         CHECK(values(f.grad()) == vec{3.0 * pass, 4.0 * pass});
         CHECK(values(d.grad()) == vec{1.0 * pass, 2.0 * pass});
     }
+    // So does a gradient given for a root of another dtype.
+    d.mutable_grad() = Tensor();
+    for (int pass = 1; pass <= 2; ++pass) {
+        d.backward(ctgrad::ones({2}));
+        CHECK(d.grad().scalar_type() == kDouble);
+        CHECK(values(d.grad()) == vec{1.0 * pass, 1.0 * pass});
+    }
 }
 
 TEST_CASE("in-place writes keep gradients right: rebased history, writes through views, stale views") {

@@ -156,7 +156,11 @@ inline variable_list run_backward(const variable_list& roots, const variable_lis
         Node* n = root_edges[i].function.get();
         auto& buffer = buffers[n];
         buffer.resize(n->num_inputs());
-        detail::accumulate(buffer[root_edges[i].input_nr], grad_roots[i]);
+        // A root's gradient, like every other, arrives in its tensor's dtype (validate_gradient).
+        const ScalarType root_dtype = n->input_metadata_[root_edges[i].input_nr].dtype;
+        detail::accumulate(buffer[root_edges[i].input_nr], grad_roots[i].scalar_type() == root_dtype
+                                                                 ? grad_roots[i]
+                                                                 : grad_roots[i].to(root_dtype));
         keep_alive[n] = root_edges[i].function;
     }
     for (auto& [n, _] : buffers)

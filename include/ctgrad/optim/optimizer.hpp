@@ -202,7 +202,7 @@ protected:
     template <class State>
     struct PlannedUpdate {
         Tensor& param;
-        Tensor grad;                  // checked_grad's: contiguous, of the parameter's dtype and shape
+        const Tensor& grad;           // checked_grad's: contiguous, of the parameter's dtype and shape
         const OptimizerOptions& options;
         State* state;                 // nullptr when the options need no state (SGD without momentum)
         bool new_buffers;             // make_buffers filled in the state's buffers for this step
@@ -214,12 +214,17 @@ protected:
     // buffer that does not fit p and says whether some are missing; a new state, or a copy of one
     // that lacks buffers, gets them from `make_buffers(state, p, options)`, aside. Only when every
     // parameter passed is the new state stored (by steps that cannot fail) and `update(planned)`
-    // run for each parameter, in group order. The valid case copies no tensor.
+    // run for each parameter, in group order. With contiguous gradients the valid case copies no
+    // tensor and, after the first step, allocates nothing.
     template <class State, class UsesState, class LacksBuffers, class MakeBuffers, class Update>
     void update_all(UsesState&& uses_state, LacksBuffers&& lacks_buffers, MakeBuffers&& make_buffers,
                     Update&& update) {
-        std::vector<PlannedUpdate<State>> planned;
-        planned.reserve(size());
+        struct ClearOnExit {  // the plan holds gradients: let them go however the step ends
+            std::vector<PlannedStep>& plan;
+            ~ClearOnExit() { plan.clear(); }
+        } clear_on_exit{planned_};
+        planned_.clear();
+        planned_.reserve(size());
         StateMap made;  // states of parameters seen for the first time
         std::vector<std::pair<std::unique_ptr<OptimizerParamState>*, std::unique_ptr<OptimizerParamState>>> completed;
         for (auto& group : param_groups_) {
@@ -252,7 +257,7 @@ protected:
                         }
                     }
                 }
-                planned.push_back({p, std::move(grad), o, state, new_buffers});
+                planned_.push_back({&p, std::move(grad), &o, state, new_buffers});
             }
         }
         // Everything was checked. Reserving first lets merge move the new states in without a
@@ -262,7 +267,11 @@ protected:
             state_.merge(made);
         }
         for (auto& [slot, state] : completed) *slot = std::move(state);
-        for (auto& step : planned) update(step);
+        for (PlannedStep& step : planned_) {
+            PlannedUpdate<State> u{*step.param, step.grad, *step.options, static_cast<State*>(step.state),
+                                   step.new_buffers};
+            update(u);
+        }
     }
 
     // Throws unless a state buffer of the optimizer (e.g. "exp_avg") fits parameter p: what the
@@ -270,6 +279,14 @@ protected:
     // be contiguous. An undefined buffer passes (the caller decides whether it is missing).
     void check_buffer(const Tensor& p, const Tensor& buffer, const char* what) const {
         if (!buffer.defined()) return;
+        // The usual case, a buffer the optimizer made for p, in one cheap test: it runs for every
+        // buffer of every step. (p was found contiguous by checked_grad, so a buffer with p's
+        // sizes and strides is contiguous too.)
+        const TensorImpl& b = *buffer.unsafeGetTensorImpl();
+        const TensorImpl& q = *p.unsafeGetTensorImpl();
+        if (b.sizes == q.sizes && b.strides == q.strides && b.dtype == q.dtype &&
+            b.storage->device() == q.storage->device())
+            return;
         const auto fail = [&](const std::string& found) {
             throw Error(name() + ": the state's " + what + " " + found + " (parameter of shape " + shape_str(p.sizes()) +
                         ", dtype " + dtype_name(p.scalar_type()) + ")");
@@ -325,9 +342,19 @@ protected:
     }
 
 private:
+    // A parameter's update as update_all plans it; the list is kept between steps for its memory.
+    struct PlannedStep {
+        Tensor* param;
+        Tensor grad;
+        const OptimizerOptions* options;
+        OptimizerParamState* state;
+        bool new_buffers;
+    };
+
     std::unique_ptr<OptimizerOptions> defaults_;
     std::vector<OptimizerParamGroup> param_groups_;
     StateMap state_;
+    std::vector<PlannedStep> planned_;
 };
 
 }  // namespace ctgrad::optim

@@ -371,6 +371,118 @@ TEST_CASE("errors: PyTorch's messages, and grads and values unchanged after each
     CHECK(values(c.grad()) == vec{1, 1, 1});
 }
 
+namespace {
+// What a failed backward pass must leave as it was: each tensor's values, version, and its
+// .grad (the same tensor, with the same sizes, dtype and values, or none).
+struct GradState {
+    std::vector<vec> data, grads;
+    std::vector<std::vector<std::int64_t>> grad_sizes;
+    std::vector<ctgrad::ScalarType> grad_dtypes;
+    std::vector<const void*> grad_ids;
+    std::vector<std::uint32_t> versions;
+    explicit GradState(const std::vector<Tensor>& tensors) {
+        for (const Tensor& t : tensors) {
+            data.push_back(values(t));
+            versions.push_back(t._version());
+            const Tensor g = t.grad();
+            grad_ids.push_back(g.defined() ? g.unsafeGetTensorImpl() : nullptr);
+            grads.push_back(g.defined() ? values(g) : vec{});
+            grad_sizes.push_back(g.defined() ? g.sizes().vec() : std::vector<std::int64_t>{});
+            grad_dtypes.push_back(g.defined() ? g.scalar_type() : ctgrad::kFloat);
+        }
+    }
+    bool operator==(const GradState&) const = default;
+};
+}  // namespace
+
+TEST_CASE("backward stores no gradient unless it can store every one: an assigned .grad is checked first") {
+    Tensor x = leaf({1, 2, 3}), y = leaf({4, 5, 6});
+    // Leaves' gradients are stored in PyTorch's order; each of the two is the wrong one in turn,
+    // so that the other is stored before it, or after it.
+    for (int wrong : {0, 1}) {
+        CAPTURE(wrong);
+        Tensor& bad = wrong == 0 ? x : y;
+        Tensor& good = wrong == 0 ? y : x;
+        good.mutable_grad() = ctgrad::ones({3}, kDouble);
+        const Tensor loss = (x * y).sum();
+        const struct {
+            Tensor grad;
+            const char* says;
+        } cases[] = {
+            {ctgrad::zeros({1}, kDouble),
+             "backward: assigned grad has data of a different size: the leaf has shape [3] but its .grad has shape [1]"},
+            {ctgrad::zeros({2, 3}, kDouble),  // would broadcast into a [2, 3] gradient
+             "backward: assigned grad has data of a different size: the leaf has shape [3] but its .grad has shape [2, 3]"},
+            {ctgrad::zeros({3}, ctgrad::kFloat),
+             "backward: assigned grad has data of a different type: the leaf has dtype Double but its .grad has dtype "
+             "Float (shape [3])"},
+            {ctgrad::zeros({1}, kDouble).expand({3}),  // the sum is written in place
+             "backward: the .grad of a leaf of shape [3] cannot be accumulated into in place: more than one of its "
+             "elements refers to a single memory location"},
+        };
+        for (const auto& c : cases) {
+            CAPTURE(c.says);
+            bad.mutable_grad() = c.grad;
+            const GradState before({x, y});
+            CHECK_ERROR(loss.backward({}, true), c.says);
+            CHECK(GradState({x, y}) == before);
+            CHECK_ERROR(ctgrad::autograd::backward({loss}, {}, true), c.says);
+            CHECK(GradState({x, y}) == before);
+        }
+        // With create_graph the sums are new tensors; the checks are the same.
+        bad.mutable_grad() = ctgrad::zeros({2, 3}, kDouble);
+        const GradState before({x, y});
+        CHECK_ERROR(loss.backward({}, true, true), "assigned grad has data of a different size");
+        CHECK(GradState({x, y}) == before);
+        // A failed pass frees nothing: once the .grad is right, the same graph runs (PyTorch
+        // frees saved tensors as it goes, so there it would not).
+        bad.mutable_grad() = Tensor();
+        loss.backward();
+        CHECK(values(x.grad()) == (wrong == 0 ? vec{4, 5, 6} : vec{5, 6, 7}));
+        CHECK(values(y.grad()) == (wrong == 0 ? vec{2, 3, 4} : vec{1, 2, 3}));
+        x.mutable_grad() = Tensor();
+        y.mutable_grad() = Tensor();
+    }
+
+    // A retained gradient assigned with the wrong shape: nothing is stored, the leaves' neither.
+    Tensor h = x * x;
+    h.retain_grad();
+    const Tensor out = (h * y).sum();
+    out.backward({}, true);
+    REQUIRE(values(h.grad()) == vec{4, 5, 6});
+    h.mutable_grad() = ctgrad::zeros({2}, kDouble);
+    const GradState before({x, y, h});
+    CHECK_ERROR(out.backward({}, true),
+                "backward: assigned grad has data of a different size: the tensor has shape [3] but its .grad has "
+                "shape [2]");
+    CHECK(GradState({x, y, h}) == before);
+    h.mutable_grad() = Tensor();
+    out.backward();
+    CHECK(values(h.grad()) == vec{4, 5, 6});
+    CHECK(values(x.grad()) == vec{16, 40, 72});  // 2 * x * y, from two passes
+    x.mutable_grad() = Tensor();
+    y.mutable_grad() = Tensor();
+
+    // A gradient reaches a leaf in the leaf's dtype (an op that promoted float with double
+    // returns double for both operands), so a .grad stored by a pass passes the next pass's check.
+    Tensor f = ctgrad::tensor({1.0, 2.0}, ctgrad::requires_grad());
+    Tensor d = leaf({3, 4});
+    for (int pass = 1; pass <= 2; ++pass) {
+        (f * d).sum().backward();
+        CHECK(f.grad().scalar_type() == ctgrad::kFloat);
+        CHECK(d.grad().scalar_type() == kDouble);
+        CHECK(values(f.grad()) == vec{3.0 * pass, 4.0 * pass});
+        CHECK(values(d.grad()) == vec{1.0 * pass, 2.0 * pass});
+    }
+    // So does a gradient given for a root of another dtype.
+    d.mutable_grad() = Tensor();
+    for (int pass = 1; pass <= 2; ++pass) {
+        d.backward(ctgrad::ones({2}));
+        CHECK(d.grad().scalar_type() == kDouble);
+        CHECK(values(d.grad()) == vec{1.0 * pass, 1.0 * pass});
+    }
+}
+
 TEST_CASE("in-place writes keep gradients right: rebased history, writes through views, stale views") {
     const Tensor x = leaf({1, 2, 3}), w = leaf({5, 6});
     auto reset = [&] {

@@ -185,6 +185,43 @@ TEST_CASE("Function: libtorch's checks on what backward returns") {
     check_all_close(x.grad(), ctgrad::full({2}, 3.0), 0);
 }
 
+// A backward that throws, or that returns a gradient of another shape than its input's.
+struct FailingBackward : public ctgrad::autograd::Function<FailingBackward> {
+    static Tensor forward(AutogradContext* ctx, Tensor x, bool throws) {
+        ctx->saved_data["throws"] = throws;
+        return x * 1;
+    }
+    static variable_list backward(AutogradContext* ctx, variable_list) {
+        if (ctx->saved_data["throws"].toBool()) throw ctgrad::Error("FailingBackward: backward failed");
+        return {ctgrad::ones({5}), Tensor()};
+    }
+};
+
+TEST_CASE("Function: a backward that fails stores no gradient, not even one computed before it") {
+    for (const bool throws : {true, false}) {
+        CAPTURE(throws);
+        Tensor x = ctgrad::ones({3}, ctgrad::requires_grad());
+        Tensor w = ctgrad::tensor({1.0, 2.0}, ctgrad::requires_grad());
+        Tensor v = ctgrad::tensor({3.0, 4.0}, ctgrad::requires_grad());
+        v.mutable_grad() = ctgrad::full({2}, 10.0);
+        const Tensor v_grad = v.grad();
+        // The custom node is made first, so the engine (later nodes first) reaches the leaves w
+        // and v, and computes their gradients, before it runs the failing backward.
+        const Tensor failing = FailingBackward::apply(x, throws);
+        const Tensor loss = (w * v).sum() + failing.sum();
+        CHECK_ERROR_HAS(loss.backward(), throws ? "FailingBackward: backward failed"
+                                                : "returned an invalid gradient at index 0 - got [5] but expected shape "
+                                                  "compatible with [3]");
+        CHECK(!x.grad().defined());
+        CHECK(!w.grad().defined());
+        CHECK(v.grad().is_same(v_grad));
+        check_all_close(v.grad(), ctgrad::full({2}, 10.0), 0);
+        CHECK(v._version() == 0);
+        CHECK(w._version() == 0);
+        check_all_close(w, ctgrad::tensor({1.0, 2.0}), 0);
+    }
+}
+
 struct SumAndProduct : public ctgrad::autograd::Function<SumAndProduct> {
     static variable_list forward(AutogradContext* ctx, Tensor x, Tensor y) {
         ctx->save_for_backward({x, y});

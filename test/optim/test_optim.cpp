@@ -496,3 +496,155 @@ TEST_CASE("optim: unsupported parameters are errors that change nothing") {
     CHECK(p1.equal(p2));
     CHECK_FALSE(p1.equal(make({2, 3}, {1, 2, 3, 4, 5, 6}, kFloat)));
 }
+
+namespace {
+
+// The state keys of each optimizer, as PyTorch names them.
+std::vector<std::string> state_keys(const std::string& optimizer) {
+    if (optimizer == "SGD") return {"momentum_buffer"};
+    if (optimizer == "RMSprop") return {"step", "square_avg", "momentum_buffer", "grad_avg"};
+    return {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+}
+
+// Everything a step may change, copied: each parameter's values, version and gradient (and
+// which tensor the gradient is), and each state buffer and step count.
+struct Snapshot {
+    std::vector<std::string> names;
+    std::vector<Tensor> tensors;     // undefined where a gradient or buffer is undefined
+    std::vector<const void*> ids;    // the gradients' TensorImpl
+    std::vector<std::uint32_t> versions;
+
+    Snapshot(optim::Optimizer& opt, const std::string& optimizer, const std::vector<Tensor>& params) {
+        for (std::size_t j = 0; j < params.size(); ++j) {
+            const Tensor& p = params[j];
+            const std::string pj = "param " + std::to_string(j);
+            add(pj, p);
+            add(pj + " grad", p.grad());
+            ids.push_back(p.grad().defined() ? p.grad().unsafeGetTensorImpl() : nullptr);
+            versions.push_back(p._version());
+            if (!opt.state().count(p.unsafeGetTensorImpl())) {
+                names.push_back(pj + " has no state");
+                continue;
+            }
+            for (const std::string& key : state_keys(optimizer)) add(pj + " " + key, state_buffer(opt, p, optimizer, key));
+        }
+    }
+    void add(const std::string& name, const Tensor& t) {
+        names.push_back(name);
+        tensors.push_back(t.defined() ? t.clone() : Tensor());
+    }
+    // Equal: the same entries, each bit for bit (dtype, shape and values).
+    bool operator==(const Snapshot& other) const {
+        if (names != other.names || ids != other.ids || versions != other.versions) return false;
+        for (std::size_t i = 0; i < tensors.size(); ++i) {
+            const Tensor &a = tensors[i], &b = other.tensors[i];
+            if (a.defined() != b.defined()) return false;
+            if (!a.defined()) continue;
+            if (a.scalar_type() != b.scalar_type() || !(a.sizes() == b.sizes())) return false;
+            if (std::memcmp(a.data_ptr(), b.data_ptr(), static_cast<std::size_t>(a.numel()) * a.element_size()) != 0)
+                return false;
+        }
+        return true;
+    }
+};
+
+// One optimizer of each kind with every buffer in use, over `params`.
+std::unique_ptr<optim::Optimizer> make_full_optimizer(const std::string& optimizer, const std::vector<Tensor>& params) {
+    if (optimizer == "SGD") return std::make_unique<optim::SGD>(params, optim::SGDOptions(0.1).momentum(0.9));
+    if (optimizer == "Adam") return std::make_unique<optim::Adam>(params, optim::AdamOptions(0.1).amsgrad(true).weight_decay(0.1));
+    if (optimizer == "AdamW") return std::make_unique<optim::AdamW>(params, optim::AdamWOptions(0.1).amsgrad(true));
+    return std::make_unique<optim::RMSprop>(params, optim::RMSpropOptions(0.1).momentum(0.5).centered(true));
+}
+
+}  // namespace
+
+TEST_CASE("optim: a step that fails on one parameter changes no parameter, gradient or state") {
+    for (const std::string optimizer : {"SGD", "Adam", "AdamW", "RMSprop"}) {
+        CAPTURE(optimizer);
+        // a and b take a first valid step and have state; c gets its first gradient in the failed
+        // step, before b, whose gradient is wrong.
+        auto run = [&](bool with_failures) {
+            std::vector<Tensor> params{make({3}, {1, -2, 3}, kFloat).requires_grad_(),
+                                       make({2}, {0.5, 4}, kFloat).requires_grad_()};
+            Tensor c = make({2}, {-1, 2}, kFloat).requires_grad_();
+            auto opt = make_full_optimizer(optimizer, params);
+            opt->add_param_group(optim::OptimizerParamGroup({c}));
+            params.push_back(c);
+            params[0].mutable_grad() = make({3}, {0.25, -1, 2}, kFloat);
+            params[1].mutable_grad() = make({2}, {3, -0.5}, kFloat);
+            opt->step();
+            params[0].mutable_grad() = make({3}, {-0.5, 1.5, 0.75}, kFloat);
+            params[2].mutable_grad() = make({2}, {1, 1}, kFloat);
+            const Tensor b_grad = make({2}, {3, -0.5}, kFloat);
+            params[1].mutable_grad() = b_grad;
+            if (with_failures) {
+                const Snapshot before(*opt, optimizer, params);
+                REQUIRE(opt->state().size() == 2);
+                const struct {
+                    Tensor grad;
+                    std::string says;
+                } wrong[] = {
+                    {make({2}, {1, 2}, kDouble), optimizer + ": the gradient has dtype Double, expected the parameter's"},
+                    {make({3}, {1, 2, 3}, kFloat), optimizer + ": the gradient has shape [3], expected the parameter's"},
+                    {make({2, 1}, {1, 2}, kFloat), optimizer + ": the gradient has shape [2, 1], expected the parameter's"},
+                };
+                for (const auto& w : wrong) {
+                    CAPTURE(w.says);
+                    params[1].mutable_grad() = w.grad;
+                    const Snapshot with_wrong_grad(*opt, optimizer, params);
+                    const std::string message = error_of([&] { opt->step(); });
+                    CHECK(message.find(w.says) == 0);
+                    CHECK(message.find("(parameter of shape [2], dtype Float)") != std::string::npos);
+                    CHECK(Snapshot(*opt, optimizer, params) == with_wrong_grad);
+                    CHECK(opt->state().size() == 2);  // c got no state
+                }
+                params[1].mutable_grad() = b_grad;
+                CHECK(Snapshot(*opt, optimizer, params) == before);
+            }
+            opt->step();
+            return std::make_pair(params, Snapshot(*opt, optimizer, params));
+        };
+        auto [failed, after_failures] = run(true);
+        auto [clean, without] = run(false);
+        // The step after the failures gives what a step never preceded by them gives.
+        CHECK(after_failures.names == without.names);
+        after_failures.ids = without.ids;  // different tensors, same values
+        CHECK(after_failures == without);
+        CHECK(failed[0]._version() == 2);
+    }
+}
+
+TEST_CASE("optim: state buffers that do not fit their parameter are errors that change nothing") {
+    Tensor a = make({3}, {1, 2, 3}, kFloat).requires_grad_();
+    Tensor b = make({2}, {4, 5}, kFloat).requires_grad_();
+    optim::Adam adam(std::vector<Tensor>{a, b}, optim::AdamOptions(0.1));
+    a.mutable_grad() = make({3}, {1, 1, 1}, kFloat);
+    b.mutable_grad() = make({2}, {1, 1}, kFloat);
+    adam.step();
+    auto& state = static_cast<optim::AdamParamState&>(*adam.state().at(b.unsafeGetTensorImpl()));
+    const Tensor kept = state.exp_avg();
+    const std::vector<Tensor> params{a, b};
+    SUBCASE("shape") {
+        state.exp_avg(zeros({3}));
+        const Snapshot before(adam, "Adam", params);
+        CHECK(error_of([&] { adam.step(); }) ==
+              "Adam: the state's exp_avg has shape [3], expected the parameter's (parameter of shape [2], dtype Float)");
+        CHECK(Snapshot(adam, "Adam", params) == before);
+    }
+    SUBCASE("dtype") {
+        state.exp_avg_sq(zeros({2}, TensorOptions().dtype(kDouble)));
+        const Snapshot before(adam, "Adam", params);
+        CHECK(error_of([&] { adam.step(); }).find("Adam: the state's exp_avg_sq has dtype Double") == 0);
+        CHECK(Snapshot(adam, "Adam", params) == before);
+    }
+    SUBCASE("a missing buffer is made for the step, as on the first one") {
+        // amsgrad turned on after the first step: max_exp_avg_sq starts at zeros (PyTorch's too).
+        static_cast<optim::AdamOptions&>(adam.param_groups()[0].options()).amsgrad(true);
+        CHECK_FALSE(state.max_exp_avg_sq().defined());
+        adam.step();
+        auto& now = static_cast<optim::AdamParamState&>(*adam.state().at(b.unsafeGetTensorImpl()));
+        CHECK(now.max_exp_avg_sq().defined());
+        CHECK(now.step() == 2);
+        CHECK(now.exp_avg().is_same(kept));  // the buffers it had are the same tensors
+    }
+}

@@ -4,9 +4,12 @@
 // ready ones (PyTorch's order), summing the gradients that reach one input. Runs on the calling
 // thread with no shared state, so independent graphs on different threads do not interact.
 // Nothing outside the pass changes until every node has run: the gradients of leaves and of
-// retained tensors are stored, and saved tensors freed, only at the end, so that a pass that
-// fails (a freed graph, a saved tensor modified in place) leaves every .grad and the graph as
-// they were.
+// retained tensors are collected, and stored, and saved tensors freed, only at the end, so that
+// a pass that fails (a freed graph, a saved tensor modified in place, a custom Function's
+// backward that throws or returns a gradient of the wrong shape) leaves every .grad and the
+// graph as they were. Storing is itself split in three: every .grad that will be written is
+// checked (a .grad assigned by hand with another shape, dtype or device is an error), then every
+// new .grad tensor is computed, and only then is anything written, by steps that cannot fail.
 #include <algorithm>
 #include <optional>
 #include <queue>
@@ -30,16 +33,49 @@ struct ready_order {
 };
 
 // A gradient arriving for forward output `meta`: summed down to its shape when the op
-// broadcast, checked otherwise (a custom Function's backward can return anything).
+// broadcast, checked otherwise (a custom Function's backward can return anything), and cast to
+// its dtype as PyTorch does: an op that promoted a float operand with a double one returns a
+// double gradient for the float operand, and a leaf's .grad must have the leaf's dtype.
 inline Tensor validate_gradient(const Tensor& g, const InputMetadata& meta, const Node& from, std::size_t index) {
-    if (g.sizes() == meta.shape()) return g;
-    // A gradient for an expanded operand reduces to the operand's shape.
-    try {
-        return sum_to(g, meta.shape());
-    } catch (const Error&) {
-        throw Error("Function " + from.name() + " returned an invalid gradient at index " + std::to_string(index) +
-                    " - got " + shape_str(g.sizes()) + " but expected shape compatible with " + shape_str(meta.shape()));
+    Tensor shaped = g;
+    if (!(g.sizes() == meta.shape())) {
+        // A gradient for an expanded operand reduces to the operand's shape.
+        try {
+            shaped = sum_to(g, meta.shape());
+        } catch (const Error&) {
+            throw Error("Function " + from.name() + " returned an invalid gradient at index " + std::to_string(index) +
+                        " - got " + shape_str(g.sizes()) + " but expected shape compatible with " +
+                        shape_str(meta.shape()));
+        }
     }
+    if (shaped.scalar_type() != meta.dtype) return shaped.to(meta.dtype);
+    return shaped;
+}
+
+// Throws unless `owner`'s .grad, if any, can take a gradient of `owner`: the same shape, dtype
+// and device (PyTorch checks these when .grad is assigned; a .grad assigned through
+// mutable_grad() is checked here, before a pass stores anything), and, when the sum is written
+// into it `in_place`, no two elements sharing memory. `what` is "leaf" or "tensor".
+inline void check_stored_grad(const TensorImpl& owner, const char* what, bool in_place) {
+    if (!owner.grad) return;
+    const TensorImpl& grad = *owner.grad;
+    const std::string start = std::string("backward: assigned grad has data ");
+    if (grad.sizes != owner.sizes)
+        throw Error(start + "of a different size: the " + what + " has shape " + shape_str(owner.sizes) +
+                    " but its .grad has shape " + shape_str(grad.sizes));
+    if (grad.dtype != owner.dtype)
+        throw Error(start + "of a different type: the " + what + " has dtype " + dtype_name(owner.dtype) +
+                    " but its .grad has dtype " + dtype_name(grad.dtype) + " (shape " + shape_str(owner.sizes) + ")");
+    if (!(grad.storage->device() == owner.storage->device()))
+        throw Error(start + "located on a different device: the " + what + " is on " +
+                    owner.storage->device().str() + " but its .grad is on " + grad.storage->device().str() +
+                    " (shape " + shape_str(owner.sizes) + ")");
+    if (in_place)
+        for (std::size_t d = 0; d < grad.sizes.size(); ++d)
+            if (grad.strides[d] == 0 && grad.sizes[d] > 1)
+                throw Error(std::string("backward: the .grad of a ") + what + " of shape " + shape_str(owner.sizes) +
+                            " cannot be accumulated into in place: more than one of its elements refers to a "
+                            "single memory location. Please clone() it first.");
 }
 
 inline void accumulate(Tensor& slot, Tensor g) {
@@ -120,7 +156,11 @@ inline variable_list run_backward(const variable_list& roots, const variable_lis
         Node* n = root_edges[i].function.get();
         auto& buffer = buffers[n];
         buffer.resize(n->num_inputs());
-        detail::accumulate(buffer[root_edges[i].input_nr], grad_roots[i]);
+        // A root's gradient, like every other, arrives in its tensor's dtype (validate_gradient).
+        const ScalarType root_dtype = n->input_metadata_[root_edges[i].input_nr].dtype;
+        detail::accumulate(buffer[root_edges[i].input_nr], grad_roots[i].scalar_type() == root_dtype
+                                                                 ? grad_roots[i]
+                                                                 : grad_roots[i].to(root_dtype));
         keep_alive[n] = root_edges[i].function;
     }
     for (auto& [n, _] : buffers)
@@ -192,24 +232,47 @@ inline variable_list run_backward(const variable_list& roots, const variable_lis
             if (!captured[c].defined())
                 throw Error("One of the differentiated Tensors appears to not have been used in the graph. Set "
                             "allow_unused=True if this is the desired behavior.");
-    // The pass succeeded: now store what it computed.
-    for (auto& [t, g] : retained_gradients) t->grad = t->grad ? add(Tensor(t->grad), g).impl() : g.clone().impl();
-    for (auto& [node, grads] : leaf_gradients) node->apply(std::move(grads));
+    // The pass succeeded: check every .grad it writes, then compute every new one (the steps
+    // that can fail: a check, an allocation), then store them all, in the order PyTorch does.
+    // Saved tensors are freed only after a successful pass; PyTorch frees them as it goes, so
+    // there a failed pass cannot be retried, here it can (with the same gradients).
+    for (auto& [t, g] : retained_gradients) detail::check_stored_grad(*t, "tensor", /*in_place=*/false);
+    for (auto& [node, grads] : leaf_gradients) static_cast<AccumulateGrad&>(*node).check_grad();
+    std::vector<std::shared_ptr<TensorImpl>> next_grads;
+    next_grads.reserve(retained_gradients.size() + leaf_gradients.size());
+    for (auto& [t, g] : retained_gradients)
+        next_grads.push_back(t->grad ? add(Tensor(t->grad), g).impl() : g.clone().impl());
+    for (auto& [node, grads] : leaf_gradients)
+        next_grads.push_back(static_cast<AccumulateGrad&>(*node).next_grad(grads[0]));
+    std::size_t next = 0;
+    for (auto& [t, g] : retained_gradients) t->grad = std::move(next_grads[next++]);
+    for (auto& [node, grads] : leaf_gradients)
+        static_cast<AccumulateGrad&>(*node).store_grad(std::move(next_grads[next++]), grads[0]);
     if (!keep_graph)
         for (auto& node : ran) node->release_variables();
     return captured;
 }
 
+// Without grad mode (no create_graph) a sum is written into the existing .grad in place.
+CTGRAD_API void AccumulateGrad::check_grad() const {
+    detail::check_stored_grad(*variable, "leaf", /*in_place=*/!GradMode::is_enabled());
+}
+
+CTGRAD_API std::shared_ptr<TensorImpl> AccumulateGrad::next_grad(const Tensor& g) const {
+    // The stored .grad must not alias a tensor the graph (or the caller) still holds.
+    if (!variable->grad) return (GradMode::is_enabled() ? g.clone() : g.detach().clone()).impl();
+    if (GradMode::is_enabled()) return add(Tensor(variable->grad), g).impl();
+    return nullptr;
+}
+
+CTGRAD_API void AccumulateGrad::store_grad(std::shared_ptr<TensorImpl> next, const Tensor& g) {
+    if (next) variable->grad = std::move(next);
+    else Tensor(variable->grad).add_(g.detach());
+}
+
 CTGRAD_API variable_list AccumulateGrad::apply(variable_list&& grads) {
-    Tensor g = std::move(grads[0]);
-    if (!variable->grad) {
-        // The stored .grad must not alias a tensor the graph (or the caller) still holds.
-        variable->grad = (GradMode::is_enabled() ? g.clone() : g.detach().clone()).impl();
-    } else if (GradMode::is_enabled()) {
-        variable->grad = add(Tensor(variable->grad), g).impl();
-    } else {
-        Tensor(variable->grad).add_(g.detach());
-    }
+    check_grad();
+    store_grad(next_grad(grads[0]), grads[0]);
     return {};
 }
 

@@ -78,13 +78,26 @@ private:
     std::uint64_t sequence_nr_;
 };
 
-// Accumulates the gradient reaching a leaf into its .grad.
+// Accumulates the gradient reaching a leaf into its .grad. The engine runs the three steps of
+// apply() apart, each over every leaf of a pass before the next (autograd/engine.hpp), so that a
+// .grad that cannot take its gradient is found before any leaf's .grad changes.
 struct AccumulateGrad final : Node {
     explicit AccumulateGrad(std::shared_ptr<TensorImpl> v) : variable(std::move(v)) {
         input_metadata_.push_back({variable->sizes, variable->dtype, variable->storage->device()});
     }
     variable_list apply(variable_list&& grads) override;  // autograd/engine.hpp
     std::string name() const override { return "torch::autograd::AccumulateGrad"; }
+
+    // Throws unless the variable's .grad, if any, can take a gradient: assigned by hand, it may
+    // have another shape, dtype or device than the variable, or memory it cannot be added into.
+    void check_grad() const;
+    // The variable's next .grad when it is a new tensor (the first gradient, or a sum recorded
+    // for a higher derivative); nullptr when `g` is to be added into the current .grad in place.
+    std::shared_ptr<TensorImpl> next_grad(const Tensor& g) const;
+    // Stores what next_grad prepared; after check_grad passed, nothing here can fail on a
+    // gradient of the variable's shape.
+    void store_grad(std::shared_ptr<TensorImpl> next, const Tensor& g);
+
     std::shared_ptr<TensorImpl> variable;
 };
 

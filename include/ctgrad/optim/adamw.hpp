@@ -72,21 +72,19 @@ namespace ctgrad::optim {
 CTGRAD_API Tensor AdamW::step(LossClosure closure) {
     NoGradGuard no_grad;
     Tensor loss = evaluate(closure);
-    for (auto& group : param_groups()) {
-        const auto& o = static_cast<const AdamWOptions&>(group.options());
-        for (auto& p : group.params()) {
-            const Tensor raw_grad = p.grad();
-            if (!raw_grad.defined()) continue;
-            const Tensor grad = checked_grad(p, raw_grad);
-            auto& s = state_of<AdamWParamState>(p, [&] {
-                AdamWParamState fresh;
-                fresh.exp_avg(zero_buffer(p));
-                fresh.exp_avg_sq(zero_buffer(p));
-                return fresh;
-            });
-            detail::adam_family_update(o, s, /*decoupled=*/true, p, grad, name());
-        }
-    }
+    update_all<AdamWParamState>(
+        [](const OptimizerOptions&) { return true; },
+        [&](const AdamWParamState& s, const Tensor& p, const OptimizerOptions& o) {
+            return detail::adam_family_lacks_buffers(static_cast<const AdamWOptions&>(o), s,
+                                                     [&](const Tensor& b, const char* what) { check_buffer(p, b, what); });
+        },
+        [](AdamWParamState& s, const Tensor& p, const OptimizerOptions& o) {
+            detail::adam_family_make_buffers(static_cast<const AdamWOptions&>(o), s, p);
+        },
+        [&](PlannedUpdate<AdamWParamState>& u) {
+            detail::adam_family_update(static_cast<const AdamWOptions&>(u.options), *u.state,
+                                       /*decoupled=*/true, u.param, u.grad, name());
+        });
     return loss;
 }
 

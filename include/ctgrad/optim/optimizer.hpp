@@ -6,6 +6,11 @@
 //
 // State is keyed by the parameter's TensorImpl address (libtorch uses the same address printed
 // as a string), so it follows the parameter object, not its position in a group.
+//
+// A step is all or nothing: every parameter of every group is checked (its gradient's dtype,
+// shape and device, its state's buffers) and the state it lacks is made aside before any
+// parameter or state changes (update_all below), so a step that throws leaves parameters,
+// gradients and state as they were.
 #include <functional>
 #include <memory>
 #include <sstream>
@@ -193,12 +198,106 @@ protected:
     // Throws ctgrad::Error with PyTorch's wording for an invalid option.
     virtual void check_options(const OptimizerOptions& options) const = 0;
 
-    // The state of parameter p, created by `make` on first use.
-    template <class State, class Make>
-    State& state_of(const Tensor& p, Make&& make) {
-        auto& slot = state_[p.unsafeGetTensorImpl()];
-        if (!slot) slot = std::make_unique<State>(make());
-        return static_cast<State&>(*slot);
+    // One parameter's update, planned by update_all before any is applied.
+    template <class State>
+    struct PlannedUpdate {
+        Tensor& param;
+        const Tensor& grad;           // checked_grad's: contiguous, of the parameter's dtype and shape
+        const OptimizerOptions& options;
+        State* state;                 // nullptr when the options need no state (SGD without momentum)
+        bool new_buffers;             // make_buffers filled in the state's buffers for this step
+    };
+
+    // Updates every parameter that has a gradient, all or nothing. First, for every parameter of
+    // every group: its gradient is checked (checked_grad); when `uses_state(options)`, its state's
+    // buffers are checked against it by `lacks_buffers(state, p, options)`, which throws for a
+    // buffer that does not fit p and says whether some are missing; a new state, or a copy of one
+    // that lacks buffers, gets them from `make_buffers(state, p, options)`, aside. Only when every
+    // parameter passed is the new state stored (by steps that cannot fail) and `update(planned)`
+    // run for each parameter, in group order. With contiguous gradients the valid case copies no
+    // tensor and, after the first step, allocates nothing.
+    template <class State, class UsesState, class LacksBuffers, class MakeBuffers, class Update>
+    void update_all(UsesState&& uses_state, LacksBuffers&& lacks_buffers, MakeBuffers&& make_buffers,
+                    Update&& update) {
+        struct ClearOnExit {  // the plan holds gradients: let them go however the step ends
+            std::vector<PlannedStep>& plan;
+            ~ClearOnExit() { plan.clear(); }
+        } clear_on_exit{planned_};
+        planned_.clear();
+        planned_.reserve(size());
+        StateMap made;  // states of parameters seen for the first time
+        std::vector<std::pair<std::unique_ptr<OptimizerParamState>*, std::unique_ptr<OptimizerParamState>>> completed;
+        for (auto& group : param_groups_) {
+            const OptimizerOptions& o = group.options();
+            for (auto& p : group.params()) {
+                const Tensor raw_grad = p.grad();
+                if (!raw_grad.defined()) continue;
+                Tensor grad = checked_grad(p, raw_grad);
+                State* state = nullptr;
+                bool new_buffers = false;
+                if (uses_state(o)) {
+                    const auto found = state_.find(p.unsafeGetTensorImpl());
+                    if (found == state_.end() || !found->second) {
+                        auto fresh = std::make_unique<State>();
+                        make_buffers(*fresh, p, o);
+                        state = fresh.get();
+                        new_buffers = true;
+                        if (found == state_.end()) made.emplace(p.unsafeGetTensorImpl(), std::move(fresh));
+                        else completed.emplace_back(&found->second, std::move(fresh));
+                    } else {
+                        auto& current = static_cast<State&>(*found->second);
+                        if (lacks_buffers(std::as_const(current), p, o)) {
+                            auto copy = std::make_unique<State>(current);
+                            make_buffers(*copy, p, o);
+                            state = copy.get();
+                            new_buffers = true;
+                            completed.emplace_back(&found->second, std::move(copy));
+                        } else {
+                            state = &current;
+                        }
+                    }
+                }
+                planned_.push_back({&p, std::move(grad), &o, state, new_buffers});
+            }
+        }
+        // Everything was checked. Reserving first lets merge move the new states in without a
+        // rehash, so nothing below can throw before the updates.
+        if (!made.empty()) {
+            state_.reserve(state_.size() + made.size());
+            state_.merge(made);
+        }
+        for (auto& [slot, state] : completed) *slot = std::move(state);
+        for (PlannedStep& step : planned_) {
+            PlannedUpdate<State> u{*step.param, step.grad, *step.options, static_cast<State*>(step.state),
+                                   step.new_buffers};
+            update(u);
+        }
+    }
+
+    // Throws unless a state buffer of the optimizer (e.g. "exp_avg") fits parameter p: what the
+    // element kernels read and write at p's positions must have p's shape, dtype and device and
+    // be contiguous. An undefined buffer passes (the caller decides whether it is missing).
+    void check_buffer(const Tensor& p, const Tensor& buffer, const char* what) const {
+        if (!buffer.defined()) return;
+        // The usual case, a buffer the optimizer made for p, in one cheap test: it runs for every
+        // buffer of every step. (p was found contiguous by checked_grad, so a buffer with p's
+        // sizes and strides is contiguous too.)
+        const TensorImpl& b = *buffer.unsafeGetTensorImpl();
+        const TensorImpl& q = *p.unsafeGetTensorImpl();
+        if (b.sizes == q.sizes && b.strides == q.strides && b.dtype == q.dtype &&
+            b.storage->device() == q.storage->device())
+            return;
+        const auto fail = [&](const std::string& found) {
+            throw Error(name() + ": the state's " + what + " " + found + " (parameter of shape " + shape_str(p.sizes()) +
+                        ", dtype " + dtype_name(p.scalar_type()) + ")");
+        };
+        if (!(buffer.sizes() == p.sizes()))
+            fail("has shape " + shape_str(buffer.sizes()) + ", expected the parameter's");
+        if (buffer.scalar_type() != p.scalar_type())
+            fail(std::string("has dtype ") + dtype_name(buffer.scalar_type()) + ", expected the parameter's");
+        if (!(buffer.device() == p.device()))
+            fail("is on " + buffer.device().str() + ", expected the parameter's device " + p.device().str());
+        if (!buffer.is_contiguous()) fail("is not contiguous (the update runs over its memory in one pass)");
     }
 
     // The gradient of p, checked for the element kernels: contiguous float/double data of p's
@@ -243,9 +342,19 @@ protected:
     }
 
 private:
+    // A parameter's update as update_all plans it; the list is kept between steps for its memory.
+    struct PlannedStep {
+        Tensor* param;
+        Tensor grad;
+        const OptimizerOptions* options;
+        OptimizerParamState* state;
+        bool new_buffers;
+    };
+
     std::unique_ptr<OptimizerOptions> defaults_;
     std::vector<OptimizerParamGroup> param_groups_;
     StateMap state_;
+    std::vector<PlannedStep> planned_;
 };
 
 }  // namespace ctgrad::optim

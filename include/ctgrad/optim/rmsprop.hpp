@@ -80,22 +80,29 @@ namespace ctgrad::optim {
 CTGRAD_API Tensor RMSprop::step(LossClosure closure) {
     NoGradGuard no_grad;
     Tensor loss = evaluate(closure);
-    for (auto& group : param_groups()) {
-        const auto& o = static_cast<const RMSpropOptions&>(group.options());
-        for (auto& p : group.params()) {
-            const Tensor raw_grad = p.grad();
-            if (!raw_grad.defined()) continue;
-            const Tensor grad = checked_grad(p, raw_grad);
-            auto& s = state_of<RMSpropParamState>(p, [&] {
-                RMSpropParamState fresh;
-                fresh.square_avg(zero_buffer(p));
-                return fresh;
-            });
-            // Buffers the options need, created when first needed (PyTorch creates them with
-            // the state; a group's options changed later get zeros, as in libtorch).
-            const bool momentum = o.momentum() > 0;
-            if (momentum && !s.momentum_buffer().defined()) s.momentum_buffer(zero_buffer(p));
+    // Buffers the options need, created when first needed (PyTorch creates them with the state;
+    // a group's options changed later get zeros, as in libtorch).
+    update_all<RMSpropParamState>(
+        [](const OptimizerOptions&) { return true; },
+        [&](const RMSpropParamState& s, const Tensor& p, const OptimizerOptions& options) {
+            const auto& o = static_cast<const RMSpropOptions&>(options);
+            check_buffer(p, s.square_avg(), "square_avg");
+            check_buffer(p, s.momentum_buffer(), "momentum_buffer");
+            check_buffer(p, s.grad_avg(), "grad_avg");
+            return !s.square_avg().defined() || (o.momentum() > 0 && !s.momentum_buffer().defined()) ||
+                   (o.centered() && !s.grad_avg().defined());
+        },
+        [](RMSpropParamState& s, const Tensor& p, const OptimizerOptions& options) {
+            const auto& o = static_cast<const RMSpropOptions&>(options);
+            if (!s.square_avg().defined()) s.square_avg(zero_buffer(p));
+            if (o.momentum() > 0 && !s.momentum_buffer().defined()) s.momentum_buffer(zero_buffer(p));
             if (o.centered() && !s.grad_avg().defined()) s.grad_avg(zero_buffer(p));
+        },
+        [&](PlannedUpdate<RMSpropParamState>& u) {
+            const auto& o = static_cast<const RMSpropOptions&>(u.options);
+            Tensor& p = u.param;
+            RMSpropParamState& s = *u.state;
+            const bool momentum = o.momentum() > 0;
             s.step(s.step() + 1);
             dispatch_dtype(p.scalar_type(), [&](auto tag) {
                 using T = typename decltype(tag)::type;
@@ -103,14 +110,13 @@ CTGRAD_API Tensor RMSprop::step(LossClosure closure) {
                     const detail::RMSpropScalars<T> k{T(o.weight_decay()), T(o.alpha()), T(1 - o.alpha()),
                                                       T(o.eps()),          T(o.momentum()), T(-o.lr())};
                     device_kernels(p.device(), name()).rmsprop_update(k, o.weight_decay() != 0, o.centered(), momentum, p.numel(), p.data_ptr<T>(),
-                           grad.data_ptr<T>(), s.square_avg().data_ptr<T>(),
+                           u.grad.template data_ptr<T>(), s.square_avg().data_ptr<T>(),
                            o.centered() ? s.grad_avg().data_ptr<T>() : nullptr,
                            momentum ? s.momentum_buffer().data_ptr<T>() : nullptr);
                 }
             });
             p.unsafeGetTensorImpl()->storage->bump_version();
-        }
-    }
+        });
     return loss;
 }
 

@@ -71,32 +71,30 @@ namespace ctgrad::optim {
 CTGRAD_API Tensor SGD::step(LossClosure closure) {
     NoGradGuard no_grad;
     Tensor loss = evaluate(closure);
-    for (auto& group : param_groups()) {
-        const auto& o = static_cast<const SGDOptions&>(group.options());
-        for (auto& p : group.params()) {
-            const Tensor raw_grad = p.grad();
-            if (!raw_grad.defined()) continue;
-            const Tensor grad = checked_grad(p, raw_grad);
-            Tensor* buf = nullptr;
-            bool first = false;
-            if (o.momentum() != 0) {
-                auto& s = state_of<SGDParamState>(p, [] { return SGDParamState(); });
-                first = !s.momentum_buffer().defined();
-                if (first) s.momentum_buffer(zero_buffer(p));
-                buf = &s.momentum_buffer();
-            }
+    update_all<SGDParamState>(
+        [](const OptimizerOptions& o) { return static_cast<const SGDOptions&>(o).momentum() != 0; },
+        [&](const SGDParamState& s, const Tensor& p, const OptimizerOptions&) {
+            check_buffer(p, s.momentum_buffer(), "momentum_buffer");
+            return !s.momentum_buffer().defined();
+        },
+        [](SGDParamState& s, const Tensor& p, const OptimizerOptions&) { s.momentum_buffer(zero_buffer(p)); },
+        [&](PlannedUpdate<SGDParamState>& u) {
+            const auto& o = static_cast<const SGDOptions&>(u.options);
+            Tensor& p = u.param;
+            // A new momentum buffer takes the gradient itself (the kernel's first step).
+            const bool first = u.new_buffers;
+            Tensor* buf = u.state ? &u.state->momentum_buffer() : nullptr;
             dispatch_dtype(p.scalar_type(), [&](auto tag) {
                 using T = typename decltype(tag)::type;
                 if constexpr (std::is_floating_point_v<T>) {
                     const detail::SGDScalars<T> s{T(o.weight_decay()), T(o.momentum()), T(1 - o.dampening()),
                                                   T(-o.lr())};
                     device_kernels(p.device(), name()).sgd_update(s, o.weight_decay() != 0, o.momentum() != 0, first, o.nesterov(), p.numel(),
-                           p.data_ptr<T>(), grad.data_ptr<T>(), buf ? buf->data_ptr<T>() : nullptr);
+                           p.data_ptr<T>(), u.grad.template data_ptr<T>(), buf ? buf->data_ptr<T>() : nullptr);
                 }
             });
             p.unsafeGetTensorImpl()->storage->bump_version();
-        }
-    }
+        });
     return loss;
 }
 

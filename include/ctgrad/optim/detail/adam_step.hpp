@@ -13,9 +13,28 @@
 
 namespace ctgrad::optim::detail {
 
+// Whether `state` (AdamParamState or AdamWParamState) lacks a buffer the options need, after
+// `check(buffer, what)` (Optimizer::check_buffer against the parameter) passed every one it has.
+template <class Options, class State, class Check>
+bool adam_family_lacks_buffers(const Options& o, const State& state, Check&& check) {
+    check(state.exp_avg(), "exp_avg");
+    check(state.exp_avg_sq(), "exp_avg_sq");
+    check(state.max_exp_avg_sq(), "max_exp_avg_sq");
+    return !state.exp_avg().defined() || !state.exp_avg_sq().defined() ||
+           (o.amsgrad() && !state.max_exp_avg_sq().defined());
+}
+
+// Zero buffers for those the state lacks (max_exp_avg_sq only with amsgrad, as in PyTorch).
+template <class Options, class State>
+void adam_family_make_buffers(const Options& o, State& state, const Tensor& p) {
+    if (!state.exp_avg().defined()) state.exp_avg(zeros_like(p));
+    if (!state.exp_avg_sq().defined()) state.exp_avg_sq(zeros_like(p));
+    if (o.amsgrad() && !state.max_exp_avg_sq().defined()) state.max_exp_avg_sq(zeros_like(p));
+}
+
 // `state` holds step, exp_avg, exp_avg_sq, max_exp_avg_sq (AdamParamState or AdamWParamState),
-// already created; `decoupled` selects AdamW's weight decay; `name` ("Adam", "AdamW") names the
-// optimizer in a device backend's errors.
+// with every buffer the options need; `decoupled` selects AdamW's weight decay; `name` ("Adam",
+// "AdamW") names the optimizer in a device backend's errors.
 template <class Options, class State>
 void adam_family_update(const Options& o, State& state, bool decoupled, const Tensor& p, const Tensor& grad,
                         const std::string& name) {
@@ -26,7 +45,6 @@ void adam_family_update(const Options& o, State& state, bool decoupled, const Te
     const double bias_correction2 = 1 - std::pow(beta2, step);
     const double step_size = o.lr() / bias_correction1;
     const double bias_correction2_sqrt = std::sqrt(bias_correction2);
-    if (o.amsgrad() && !state.max_exp_avg_sq().defined()) state.max_exp_avg_sq(zeros_like(p));
     dispatch_dtype(p.scalar_type(), [&](auto tag) {
         using T = typename decltype(tag)::type;
         if constexpr (std::is_floating_point_v<T>) {

@@ -59,15 +59,15 @@ inline Tensor validate_gradient(const Tensor& g, const InputMetadata& meta, cons
 inline void check_stored_grad(const TensorImpl& owner, const char* what, bool in_place) {
     if (!owner.grad) return;
     const TensorImpl& grad = *owner.grad;
-    const std::string start = std::string("backward: assigned grad has data ");
+    const char* start = "backward: assigned grad has data ";  // a std::string here would cost an allocation per leaf and pass
     if (grad.sizes != owner.sizes)
-        throw Error(start + "of a different size: the " + what + " has shape " + shape_str(owner.sizes) +
+        throw Error(std::string(start) + "of a different size: the " + what + " has shape " + shape_str(owner.sizes) +
                     " but its .grad has shape " + shape_str(grad.sizes));
     if (grad.dtype != owner.dtype)
-        throw Error(start + "of a different type: the " + what + " has dtype " + dtype_name(owner.dtype) +
+        throw Error(std::string(start) + "of a different type: the " + what + " has dtype " + dtype_name(owner.dtype) +
                     " but its .grad has dtype " + dtype_name(grad.dtype) + " (shape " + shape_str(owner.sizes) + ")");
     if (!(grad.storage->device() == owner.storage->device()))
-        throw Error(start + "located on a different device: the " + what + " is on " +
+        throw Error(std::string(start) + "located on a different device: the " + what + " is on " +
                     owner.storage->device().str() + " but its .grad is on " + grad.storage->device().str() +
                     " (shape " + shape_str(owner.sizes) + ")");
     if (in_place)

@@ -217,17 +217,12 @@ private:
         for (auto& s : sizes) s = get<std::int64_t>("the sizes of " + label);
         // The product of the non-zero sizes must fit int64 in bytes (numpy's and PyTorch's limit):
         // a zero size makes the tensor empty, but its strides still multiply the other sizes.
-        const std::uint64_t limit = static_cast<std::uint64_t>(INT64_MAX) / element_size(dtype);
-        std::uint64_t extent = 1;
-        bool empty = false;
-        for (auto s : sizes) {
+        for (auto s : sizes)
             if (s < 0) fail("is corrupt: " + label + " has a negative size in its shape " + shape_str(sizes));
-            if (s == 0) empty = true;
-            else if (extent > limit / static_cast<std::uint64_t>(s))
-                fail("is corrupt: " + label + " has a shape " + shape_str(sizes) + " whose sizes multiply beyond int64");
-            else extent *= static_cast<std::uint64_t>(s);
-        }
-        const std::uint64_t numel = empty ? 0 : extent;
+        if (size_product_overflows(sizes, static_cast<std::int64_t>(element_size(dtype))))
+            fail("is corrupt: " + label + " has a shape " + shape_str(sizes) + " whose sizes multiply beyond int64");
+        std::uint64_t numel = 1;
+        for (auto s : sizes) numel *= static_cast<std::uint64_t>(s);
         const auto bytes = get<std::uint64_t>("the byte count of " + label);
         if (bytes != numel * element_size(dtype))
             fail("is corrupt: " + label + " of shape " + shape_str(sizes) + " claims " + std::to_string(bytes) + " bytes");

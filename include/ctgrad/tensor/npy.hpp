@@ -275,16 +275,10 @@ CTGRAD_API Tensor load_npy(const std::string& path) {
             throw npy::corrupt{"the shape has " + std::to_string(h.shape.size()) + " dims (numpy allows at most " +
                                std::to_string(npy::max_dims) + ")"};
         const std::size_t width = element_size(h.dtype);
-        const std::uint64_t limit = static_cast<std::uint64_t>(INT64_MAX) / width;
-        std::uint64_t extent = 1;
-        bool empty = false;
-        for (auto s : h.shape) {
-            if (s == 0) empty = true;
-            else if (extent > limit / static_cast<std::uint64_t>(s))
-                throw npy::corrupt{"shape " + npy::shape_repr(h.shape) + " of " + dtype_name(h.dtype) + " is too large (its sizes multiply beyond int64)"};
-            else extent *= static_cast<std::uint64_t>(s);
-        }
-        const std::uint64_t count = empty ? 0 : extent;
+        if (detail::size_product_overflows(h.shape, static_cast<std::int64_t>(width)))
+            throw npy::corrupt{"shape " + npy::shape_repr(h.shape) + " of " + dtype_name(h.dtype) + " is too large (its sizes multiply beyond int64)"};
+        std::uint64_t count = 1;
+        for (auto s : h.shape) count *= static_cast<std::uint64_t>(s);
         const std::uint64_t available = file_size - data_start;
         if (count > available / width)
             throw npy::corrupt{"truncated: shape " + npy::shape_repr(h.shape) + " of " + dtype_name(h.dtype) + " needs " +

@@ -2,9 +2,13 @@
 // The CPU backend: one loop over xsimd batches with a scalar tail (exec::simd), or a scalar loop
 // (exec::scalar). Sums run in blocks: each block starts its SIMD accumulators at zero and is added
 // to the total afterwards, which keeps float32 sums of millions of terms accurate at no cost.
+// Above core/parallel.hpp's grain the blocks are shared among threads; block sums are still
+// added in block order, so results do not depend on the number of threads.
 #include <algorithm>
 #include <cstdint>
 #include <xtensor/xarray.hpp>
+
+#include "../../core/parallel.hpp"
 
 #include "../../expr/binding.hpp"
 #include "../../expr/kernel.hpp"
@@ -20,6 +24,8 @@ template <class Tag, class S>
 using lane_t = std::conditional_t<std::is_same_v<Tag, exec::simd_t>, xsimd::batch<S>, S>;
 
 inline constexpr std::size_t block_size = 4096;
+// Block sums are gathered into at most this many part sums (see reduce).
+inline constexpr std::size_t max_parts = 128;
 
 template <class Tag>
 struct executor_base {
@@ -45,9 +51,9 @@ struct executor_base {
     static auto reduce(const Tag&, const E& e, Ctx ctx, std::size_t n) {
         using S = typename Ctx::scalar_type;
         using B = lane_t<Tag, S>;
-        constexpr std::size_t R = static_cast<std::size_t>(reduction_count_v<E>);
+        using totals_t = kernel::totals<S, static_cast<std::size_t>(reduction_count_v<E>), Targets::size>;
         constexpr std::size_t W = static_cast<std::size_t>(math<B>::width);
-        kernel::totals<S, R, Targets::size> total;
+        totals_t total;
         kernel::set_zero(total);
         // A few scalar steps first, until the first array sits on a batch boundary: a batch load
         // that straddles two cache lines costs more than the steps (std::vector's data starts
@@ -57,26 +63,50 @@ struct executor_base {
             ctx.index = i;
             kernel::accumulate<S, 0, Targets, Grad>(e, ctx, total);
         }
-        for (std::size_t begin = start; begin < n; begin += block_size) {
-            const std::size_t end = std::min(n, begin + block_size);
-            kernel::totals<B, R, Targets::size> block;
-            kernel::set_zero(block);
+        // The sum of block b on its own: SIMD lanes, then the scalar tail.
+        auto block_total = [&e](Ctx at, std::size_t begin, std::size_t end) {
+            totals_t sum;
+            kernel::set_zero(sum);
+            kernel::totals<B, static_cast<std::size_t>(reduction_count_v<E>), Targets::size> lanes;
+            kernel::set_zero(lanes);
             std::size_t i = begin;
             for (; i + W <= end; i += W) {
-                ctx.index = i;
-                kernel::accumulate<B, 0, Targets, Grad>(e, ctx, block);
+                at.index = i;
+                kernel::accumulate<B, 0, Targets, Grad>(e, at, lanes);
             }
-            kernel::add_into(total, block);
-            if constexpr (W > 1) {
-                kernel::totals<S, R, Targets::size> tail;
-                kernel::set_zero(tail);
-                for (; i < end; ++i) {
-                    ctx.index = i;
-                    kernel::accumulate<S, 0, Targets, Grad>(e, ctx, tail);
-                }
-                kernel::add_into(total, tail);
+            kernel::add_into(sum, lanes);
+            for (; i < end; ++i) {
+                at.index = i;
+                kernel::accumulate<S, 0, Targets, Grad>(e, at, sum);
             }
+            return sum;
+        };
+        // Blocks are summed apart, then added in order: consecutive blocks into at most
+        // max_parts part sums (kept on the stack: evaluation allocates nothing), and the part
+        // sums into the total. How blocks fall into parts depends on n alone, so one thread or
+        // many add the same numbers in the same order (core/parallel.hpp).
+        const std::size_t blocks = (n - start + block_size - 1) / block_size;
+        const std::size_t blocks_per_part = std::max<std::size_t>(1, (blocks + max_parts - 1) / max_parts);
+        const std::size_t parts = (blocks + blocks_per_part - 1) / blocks_per_part;
+        auto part_total = [&](Ctx at, std::size_t p) {
+            totals_t sum;
+            kernel::set_zero(sum);
+            const std::size_t last = std::min(blocks, (p + 1) * blocks_per_part);
+            for (std::size_t b = p * blocks_per_part; b < last; ++b)
+                kernel::add_into(sum, block_total(at, start + b * block_size, std::min(n, start + (b + 1) * block_size)));
+            return sum;
+        };
+        const std::size_t grain_blocks = static_cast<std::size_t>(ctgrad::detail::parallel_grain) / block_size;
+        const auto grain = static_cast<std::int64_t>(std::max<std::size_t>(1, grain_blocks / blocks_per_part));
+        if (ctgrad::detail::threads_for(static_cast<std::int64_t>(parts), grain) <= 1) {
+            for (std::size_t p = 0; p < parts; ++p) kernel::add_into(total, part_total(ctx, p));
+            return total;
         }
+        totals_t part_sums[max_parts];
+        ctgrad::detail::parallel_for(static_cast<std::int64_t>(parts), grain, [&](std::int64_t p0, std::int64_t p1) {
+            for (auto p = static_cast<std::size_t>(p0); p < static_cast<std::size_t>(p1); ++p) part_sums[p] = part_total(ctx, p);
+        });
+        for (std::size_t p = 0; p < parts; ++p) kernel::add_into(total, part_sums[p]);
         return total;
     }
 
@@ -84,15 +114,20 @@ struct executor_base {
     static void assign(const Tag&, const E& e, Ctx ctx, std::size_t n, S* out) {
         using B = lane_t<Tag, S>;
         constexpr std::size_t W = static_cast<std::size_t>(math<B>::width);
-        std::size_t i = 0;
-        for (; i + W <= n; i += W) {
-            ctx.index = i;
-            math<B>::store(out + i, kernel::evaluate<B, 0>(e, ctx));
-        }
-        for (; i < n; ++i) {
-            ctx.index = i;
-            out[i] = kernel::evaluate<S, 0>(e, ctx);
-        }
+        // Whole blocks to each thread; only the last block has a scalar tail.
+        ctgrad::detail::parallel_for_blocks(static_cast<std::int64_t>(n), block_size, [&](std::int64_t first, std::int64_t last) {
+            Ctx at = ctx;
+            auto i = static_cast<std::size_t>(first);
+            const auto end = static_cast<std::size_t>(last);
+            for (; i + W <= end; i += W) {
+                at.index = i;
+                math<B>::store(out + i, kernel::evaluate<B, 0>(e, at));
+            }
+            for (; i < end; ++i) {
+                at.index = i;
+                out[i] = kernel::evaluate<S, 0>(e, at);
+            }
+        });
     }
 
     template <class Targets, class E, class Ctx, class S, std::size_t R, std::size_t M>
@@ -100,16 +135,20 @@ struct executor_base {
                         const ctgrad::detail::array<S*, M>& outs) {
         using B = lane_t<Tag, S>;
         constexpr std::size_t W = static_cast<std::size_t>(math<B>::width);
-        auto step = [&]<class T>(T, std::size_t i) {
-            ctx.index = i;
-            kernel::sink<T, M, 0> g;
-            kernel::set_zero(g);
-            kernel::scatter<T, 0, Targets>(e, ctx, adjoints, g);
-            for (std::size_t j = 0; j < M; ++j) math<T>::store(outs[j] + i, g.partial[j]);
-        };
-        std::size_t i = 0;
-        for (; i + W <= n; i += W) step(B{}, i);
-        for (; i < n; ++i) step(S{}, i);
+        ctgrad::detail::parallel_for_blocks(static_cast<std::int64_t>(n), block_size, [&](std::int64_t first, std::int64_t last) {
+            Ctx at = ctx;
+            auto step = [&]<class T>(T, std::size_t i) {
+                at.index = i;
+                kernel::sink<T, M, 0> g;
+                kernel::set_zero(g);
+                kernel::scatter<T, 0, Targets>(e, at, adjoints, g);
+                for (std::size_t j = 0; j < M; ++j) math<T>::store(outs[j] + i, g.partial[j]);
+            };
+            auto i = static_cast<std::size_t>(first);
+            const auto end = static_cast<std::size_t>(last);
+            for (; i + W <= end; i += W) step(B{}, i);
+            for (; i < end; ++i) step(S{}, i);
+        });
     }
 };
 

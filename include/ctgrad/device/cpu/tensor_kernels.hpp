@@ -12,12 +12,14 @@
 #include <algorithm>
 #include <array>
 #include <climits>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include "../../core/parallel.hpp"
 #include "../../core/storage.hpp"
 #include "../elements.hpp"
 #include "../expressions.hpp"
@@ -156,11 +158,40 @@ void gemm_one(bool ta, bool tb, index_t m, index_t n, index_t k, T alpha, const 
     }
 }
 
+// Products share threads in fixed pieces: one matrix of a batch, and within a large one panels
+// of gemm_panel_rows rows of the result, each piece one single-threaded BLAS call. The pieces
+// depend on the shapes alone, so the result does not depend on the thread count (OpenBLAS's own
+// threads split a product by the thread count, and its results changed with it).
+inline constexpr std::int64_t gemm_panel_rows = 64;
+// Multiply-adds below which a matrix stays whole (about 30 microseconds on one core).
+inline constexpr double gemm_split_work = 1 << 18;
+
+// OpenBLAS runs each call on the calling thread: ctgrad's threads are the parallelism.
+inline void blas_on_calling_thread() {
+#if defined(OPENBLAS_CONFIG_H)
+    static const bool once = (openblas_set_num_threads(1), true);
+    (void)once;
+#endif
+}
+
 template <class T>
 void gemm_batch(bool ta, bool tb, index_t m, index_t n, index_t k, T alpha, const T* a, index_t lda, index_t sa,
                 const T* b, index_t ldb, index_t sb, T beta, T* c, index_t ldc, index_t sc, index_t batch) {
-    for (index_t i = 0; i < batch; ++i)
-        gemm_one<T>(ta, tb, m, n, k, alpha, a + i * sa, lda, b + i * sb, ldb, beta, c + i * sc, ldc);
+    blas_on_calling_thread();
+    const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(std::max<index_t>(k, 1));
+    const index_t panel = work >= gemm_split_work ? gemm_panel_rows : m;
+    const index_t panels = (m + panel - 1) / panel;
+    const double piece_work = work / static_cast<double>(panels);
+    const auto grain = static_cast<std::int64_t>(std::max(1.0, std::ceil(detail::parallel_grain / piece_work)));
+    // Row r of op(A) starts r elements into A when A is transposed, r rows otherwise.
+    const index_t a_row_step = ta ? 1 : lda;
+    detail::parallel_for(batch * panels, grain, [&](std::int64_t first, std::int64_t last) {
+        for (std::int64_t piece = first; piece < last; ++piece) {
+            const index_t i = piece / panels, row = piece % panels * panel;
+            gemm_one<T>(ta, tb, std::min(panel, m - row), n, k, alpha, a + i * sa + row * a_row_step, lda, b + i * sb,
+                        ldb, beta, c + i * sc + row * ldc, ldc);
+        }
+    });
 }
 
 // The kernels themselves (one instance per instruction set the library is built for).

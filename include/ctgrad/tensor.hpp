@@ -35,4 +35,7 @@
 #include "tensor/npy.hpp"
 #include "ops/addmm.hpp"
 #include "ops/loss.hpp"
+#include "ops/softmax.hpp"
+#include "ops/classification.hpp"
+#include "ops/dropout.hpp"
 #endif

@@ -142,6 +142,23 @@ Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, std::int64_t re
 Tensor huber_loss(const Tensor& input, const Tensor& target, std::int64_t reduction = Reduction::Mean,
                   double delta = 1.0);
 
+// softmax and log_softmax along a dim, computed in `dtype` when given (ops/softmax.hpp)
+Tensor softmax(const Tensor& input, std::int64_t dim, std::optional<ScalarType> dtype = std::nullopt);
+Tensor log_softmax(const Tensor& input, std::int64_t dim, std::optional<ScalarType> dtype = std::nullopt);
+
+// the classification losses over int64 class indices (ops/classification.hpp)
+Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight = {},
+                std::int64_t reduction = Reduction::Mean, std::int64_t ignore_index = -100);
+Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight = {},
+                     std::int64_t reduction = Reduction::Mean, std::int64_t ignore_index = -100,
+                     double label_smoothing = 0.0);
+
+// dropout of elements, or of whole channels (dims 0 and 1 kept), in training (ops/dropout.hpp)
+Tensor dropout(const Tensor& input, double p, bool train);
+Tensor feature_dropout(const Tensor& input, double p, bool train);
+Tensor& dropout_(Tensor& input, double p, bool train);
+Tensor& feature_dropout_(Tensor& input, double p, bool train);
+
 
 // joining (ops/join.hpp)
 Tensor cat(const TensorList& tensors, std::int64_t dim = 0);

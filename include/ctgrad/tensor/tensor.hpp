@@ -157,6 +157,8 @@ public:
     Tensor all() const;
     Tensor any() const;
     Tensor sum_to_size(IntArrayRef sizes) const;
+    Tensor softmax(std::int64_t dim, std::optional<ScalarType> dtype = std::nullopt) const;
+    Tensor log_softmax(std::int64_t dim, std::optional<ScalarType> dtype = std::nullopt) const;
 
     Tensor matmul(const Tensor& other) const;
     Tensor mm(const Tensor& other) const;

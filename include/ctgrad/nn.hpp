@@ -4,6 +4,7 @@
 #include "tensor.hpp"  // the runtime, whose definitions a CTGRAD_HEADER_ONLY program compiles in
 #include "nn/activation.hpp"
 #include "nn/any_module.hpp"
+#include "nn/dropout.hpp"
 #include "nn/enum.hpp"
 #include "nn/flatten.hpp"
 #include "nn/functional.hpp"

@@ -1,5 +1,6 @@
 #pragma once
-// Activation layers: nn::ReLU (ReLUOptions().inplace(true) optional), nn::Tanh, nn::Sigmoid.
+// Activation layers: nn::ReLU (ReLUOptions().inplace(true) optional), nn::Tanh, nn::Sigmoid,
+// nn::Softmax(dim) and nn::LogSoftmax(dim).
 #include <ostream>
 
 #include "functional.hpp"
@@ -36,5 +37,29 @@ public:
     void pretty_print(std::ostream& stream) const override { stream << "ctgrad::nn::Sigmoid()"; }
 };
 CTGRAD_MODULE(Sigmoid);
+
+class SoftmaxImpl : public Module {
+public:
+    explicit SoftmaxImpl(std::int64_t dim) : SoftmaxImpl(SoftmaxOptions(dim)) {}
+    explicit SoftmaxImpl(const SoftmaxOptions& options_) : options(options_) {}
+    void reset() {}
+    Tensor forward(const Tensor& input) { return ctgrad::softmax(input, options.dim()); }
+    void pretty_print(std::ostream& stream) const override { stream << "ctgrad::nn::Softmax(dim=" << options.dim() << ")"; }
+    SoftmaxOptions options;
+};
+CTGRAD_MODULE(Softmax);
+
+class LogSoftmaxImpl : public Module {
+public:
+    explicit LogSoftmaxImpl(std::int64_t dim) : LogSoftmaxImpl(LogSoftmaxOptions(dim)) {}
+    explicit LogSoftmaxImpl(const LogSoftmaxOptions& options_) : options(options_) {}
+    void reset() {}
+    Tensor forward(const Tensor& input) { return ctgrad::log_softmax(input, options.dim()); }
+    void pretty_print(std::ostream& stream) const override {
+        stream << "ctgrad::nn::LogSoftmax(dim=" << options.dim() << ")";
+    }
+    LogSoftmaxOptions options;
+};
+CTGRAD_MODULE(LogSoftmax);
 
 }  // namespace ctgrad::nn

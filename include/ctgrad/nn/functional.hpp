@@ -1,7 +1,10 @@
 #pragma once
 // nn::functional: the layers and losses as functions (libtorch's torch::nn::functional, usually
 // spelled `namespace F = ctgrad::nn::functional;`).
+#include <string>
+
 #include "../autograd/grad_mode.hpp"
+#include "../core/error.hpp"
 #include "../tensor/functions.hpp"
 #include "enum.hpp"
 #include "options.hpp"
@@ -31,6 +34,32 @@ inline Tensor relu(Tensor input, const ReLUFuncOptions& options = {}) {
 }
 inline Tensor tanh(const Tensor& input) { return ctgrad::tanh(input); }
 inline Tensor sigmoid(const Tensor& input) { return ctgrad::sigmoid(input); }
+inline Tensor softmax(const Tensor& input, const SoftmaxFuncOptions& options) {
+    return ctgrad::softmax(input, options.dim(), options.dtype());
+}
+inline Tensor log_softmax(const Tensor& input, const LogSoftmaxFuncOptions& options) {
+    return ctgrad::log_softmax(input, options.dim(), options.dtype());
+}
+
+// Dropout with options.training() (true by default; the modules pass is_training()).
+inline Tensor dropout(Tensor input, const DropoutFuncOptions& options = {}) {
+    if (options.inplace()) return ctgrad::dropout_(input, options.p(), options.training());
+    return ctgrad::dropout(input, options.p(), options.training());
+}
+// Zeroes whole channels: of [N, C, H, W], or of [C, H, W] seen as one sample (libtorch's
+// _dropoutNd_helper<3, 4>: any input but a 4-d one is given a batch dim of 1 first).
+inline Tensor dropout2d(Tensor input, const Dropout2dFuncOptions& options = {}) {
+    const bool batched = input.dim() == 4;
+    if (options.inplace()) {
+        // Through a view of the same storage, so that input is the one changed.
+        Tensor seen = batched ? input : input.unsqueeze(0);
+        ctgrad::feature_dropout_(seen, options.p(), options.training());
+        return batched ? seen : seen.squeeze(0);
+    }
+    const Tensor out = ctgrad::feature_dropout(batched ? input : input.unsqueeze(0), options.p(), options.training());
+    return batched ? out : out.squeeze(0);
+}
+
 inline Tensor flatten(const Tensor& input, std::int64_t start_dim = 0, std::int64_t end_dim = -1) {
     return input.flatten(start_dim, end_dim);
 }
@@ -46,6 +75,21 @@ inline Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, const Sm
 }
 inline Tensor huber_loss(const Tensor& input, const Tensor& target, const HuberLossFuncOptions& options = {}) {
     return ctgrad::huber_loss(input, target, enumtype::reduction_get_enum(options.reduction()), options.delta());
+}
+
+// libtorch's F::nll_loss asks for a batch ([N, C, ...]; ctgrad::nll_loss also takes one [C] sample).
+inline Tensor nll_loss(const Tensor& input, const Tensor& target, const NLLLossFuncOptions& options = {}) {
+    if (input.dim() < 2) throw Error("nll_loss: Expected 2 or more dimensions (got " + std::to_string(input.dim()) + ")");
+    if (target.dim() == 0 || input.size(0) != target.size(0))
+        throw Error("nll_loss: Expected input batch_size (" + std::to_string(input.size(0)) +
+                    ") to match target batch_size (" +
+                    (target.dim() == 0 ? std::string("none: a 0-d target") : std::to_string(target.size(0))) + ").");
+    return ctgrad::nll_loss(input, target, options.weight(), enumtype::reduction_get_enum(options.reduction()),
+                            options.ignore_index());
+}
+inline Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyFuncOptions& options = {}) {
+    return ctgrad::cross_entropy(input, target, options.weight(), enumtype::reduction_get_enum(options.reduction()),
+                                 options.ignore_index(), options.label_smoothing());
 }
 
 }  // namespace ctgrad::nn::functional

@@ -1,6 +1,8 @@
 #pragma once
-// Loss modules: nn::MSELoss, nn::L1Loss, nn::SmoothL1Loss, nn::HuberLoss; `loss_fn(input,
-// target)` with the reduction (and beta / delta) of their options.
+// Loss modules: nn::MSELoss, nn::L1Loss, nn::SmoothL1Loss, nn::HuberLoss, nn::NLLLoss,
+// nn::CrossEntropyLoss; `loss_fn(input, target)` with the reduction (and beta / delta, weight,
+// ignore_index, label_smoothing) of their options. The class weights are a buffer ("weight"),
+// as in libtorch, so that `to()` moves them with the module.
 #include <ostream>
 
 #include "functional.hpp"
@@ -49,5 +51,31 @@ public:
     HuberLossOptions options;
 };
 CTGRAD_MODULE(HuberLoss);
+
+class NLLLossImpl : public Module {
+public:
+    explicit NLLLossImpl(const NLLLossOptions& options_ = {}) : options(options_) { reset(); }
+    void reset() { weight = register_buffer("weight", options.weight()); }
+    Tensor forward(const Tensor& input, const Tensor& target) {
+        return functional::nll_loss(input, target, functional::NLLLossFuncOptions(options).weight(weight));
+    }
+    void pretty_print(std::ostream& stream) const override { stream << "ctgrad::nn::NLLLoss()"; }
+    NLLLossOptions options;
+    Tensor weight;
+};
+CTGRAD_MODULE(NLLLoss);
+
+class CrossEntropyLossImpl : public Module {
+public:
+    explicit CrossEntropyLossImpl(const CrossEntropyLossOptions& options_ = {}) : options(options_) { reset(); }
+    void reset() { weight = register_buffer("weight", options.weight()); }
+    Tensor forward(const Tensor& input, const Tensor& target) {
+        return functional::cross_entropy(input, target, functional::CrossEntropyFuncOptions(options).weight(weight));
+    }
+    void pretty_print(std::ostream& stream) const override { stream << "ctgrad::nn::CrossEntropyLoss()"; }
+    CrossEntropyLossOptions options;
+    Tensor weight;
+};
+CTGRAD_MODULE(CrossEntropyLoss);
 
 }  // namespace ctgrad::nn

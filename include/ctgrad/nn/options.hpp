@@ -5,7 +5,9 @@
 // their *FuncOptions names (nn::functional::MSELossFuncOptions).
 #include <concepts>
 #include <cstdint>
+#include <optional>
 
+#include "../tensor/tensor.hpp"
 #include "arg.hpp"
 #include "enum.hpp"
 
@@ -28,6 +30,23 @@ struct ReLUOptions {
     ReLUOptions(bool inplace = false) : inplace_(inplace) {}  // NOLINT: libtorch's ReLUOptions(true)
     CTGRAD_ARG(bool, inplace);
 };
+
+struct SoftmaxOptions {
+    SoftmaxOptions(std::int64_t dim) : dim_(dim) {}  // NOLINT: libtorch's Softmax(1)
+    CTGRAD_ARG(std::int64_t, dim);
+};
+struct LogSoftmaxOptions {
+    LogSoftmaxOptions(std::int64_t dim) : dim_(dim) {}  // NOLINT: libtorch's LogSoftmax(1)
+    CTGRAD_ARG(std::int64_t, dim);
+};
+
+// Dropout and Dropout2d: the probability p of zeroing an element (a channel for Dropout2d).
+struct DropoutOptions {
+    DropoutOptions(double p = 0.5) : p_(p) {}  // NOLINT: libtorch's Dropout(0.25)
+    CTGRAD_ARG(double, p);
+    CTGRAD_ARG(bool, inplace) = false;
+};
+using Dropout2dOptions = DropoutOptions;
 
 // A loss's reduction option, constructible from ctgrad::kNone / kMean / kSum directly.
 #define CTGRAD_NN_REDUCTION_OPTIONS(Options)                                                   \
@@ -52,9 +71,40 @@ struct HuberLossOptions {
     CTGRAD_NN_REDUCTION_OPTIONS(HuberLossOptions);
     CTGRAD_ARG(double, delta) = 1.0;
 };
+// weight: one per class (undefined: all 1); targets equal to ignore_index count for nothing.
+struct NLLLossOptions {
+    CTGRAD_NN_REDUCTION_OPTIONS(NLLLossOptions);
+    CTGRAD_ARG(Tensor, weight) = {};
+    CTGRAD_ARG(std::int64_t, ignore_index) = -100;
+};
+struct CrossEntropyLossOptions {
+    CTGRAD_NN_REDUCTION_OPTIONS(CrossEntropyLossOptions);
+    CTGRAD_ARG(Tensor, weight) = {};
+    CTGRAD_ARG(std::int64_t, ignore_index) = -100;
+    CTGRAD_ARG(double, label_smoothing) = 0.0;
+};
 #undef CTGRAD_NN_REDUCTION_OPTIONS
 
 namespace functional {
+struct SoftmaxFuncOptions {
+    SoftmaxFuncOptions(std::int64_t dim) : dim_(dim) {}  // NOLINT: libtorch's spelling
+    CTGRAD_ARG(std::int64_t, dim);
+    CTGRAD_ARG(std::optional<ScalarType>, dtype) = std::nullopt;
+};
+struct LogSoftmaxFuncOptions {
+    LogSoftmaxFuncOptions(std::int64_t dim) : dim_(dim) {}  // NOLINT: libtorch's spelling
+    CTGRAD_ARG(std::int64_t, dim);
+    CTGRAD_ARG(std::optional<ScalarType>, dtype) = std::nullopt;
+};
+// The functional forms take `training` (default true) where the modules read is_training().
+struct DropoutFuncOptions {
+    CTGRAD_ARG(double, p) = 0.5;
+    CTGRAD_ARG(bool, training) = true;
+    CTGRAD_ARG(bool, inplace) = false;
+};
+using Dropout2dFuncOptions = DropoutFuncOptions;
+using NLLLossFuncOptions = NLLLossOptions;
+using CrossEntropyFuncOptions = CrossEntropyLossOptions;
 using ReLUFuncOptions = ReLUOptions;
 using MSELossFuncOptions = MSELossOptions;
 using L1LossFuncOptions = L1LossOptions;

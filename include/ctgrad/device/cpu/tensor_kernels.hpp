@@ -185,13 +185,20 @@ void gemm_batch(bool ta, bool tb, index_t m, index_t n, index_t k, T alpha, cons
     const auto grain = static_cast<std::int64_t>(std::max(1.0, std::ceil(detail::parallel_grain / piece_work)));
     // Row r of op(A) starts r elements into A when A is transposed, r rows otherwise.
     const index_t a_row_step = ta ? 1 : lda;
-    detail::parallel_for(batch * panels, grain, [&](std::int64_t first, std::int64_t last) {
-        for (std::int64_t piece = first; piece < last; ++piece) {
-            const index_t i = piece / panels, row = piece % panels * panel;
-            gemm_one<T>(ta, tb, std::min(panel, m - row), n, k, alpha, a + i * sa + row * a_row_step, lda, b + i * sb,
-                        ldb, beta, c + i * sc + row * ldc, ldc);
-        }
-    });
+    auto run_pieces = [&](index_t first_matrix, index_t matrices) {
+        detail::parallel_for(matrices * panels, grain, [&](std::int64_t first, std::int64_t last) {
+            for (std::int64_t piece = first; piece < last; ++piece) {
+                const index_t i = first_matrix + piece / panels, row = piece % panels * panel;
+                gemm_one<T>(ta, tb, std::min(panel, m - row), n, k, alpha, a + i * sa + row * a_row_step, lda,
+                            b + i * sb, ldb, beta, c + i * sc + row * ldc, ldc);
+            }
+        });
+    };
+    // Results of a batch that share elements (a stride shorter than a matrix) add up one matrix
+    // after another.
+    if (batch > 1 && (sc < 0 ? -sc : sc) < m * ldc)
+        for (index_t i = 0; i < batch; ++i) run_pieces(i, 1);
+    else run_pieces(0, batch);
 }
 
 // The kernels themselves (one instance per instruction set the library is built for).

@@ -48,9 +48,15 @@ def main(argv):
     # Open MPI keeps what MPI_Init allocates until the process ends (its plugins, hwloc's
     # topology, PMIx's tables), which LeakSanitizer reports as leaks outside ctgrad. Those
     # libraries' allocations are suppressed (lsan_mpi.supp); leaks in ctgrad's code and the
-    # tests' still fail a sanitizer build. Ignored by a build without LeakSanitizer.
-    suppressions = f"suppressions={HERE / 'lsan_mpi.supp'}:print_suppressions=0"
-    env["LSAN_OPTIONS"] = f"{env['LSAN_OPTIONS']}:{suppressions}" if env.get("LSAN_OPTIONS") else suppressions
+    # tests' still fail a sanitizer build. A suppression matches a frame of the allocation's
+    # stack, and Debian's Open MPI is built without frame pointers: ASan's fast unwinder stops
+    # at its first frame and names the wrong library, so the stacks are unwound from DWARF
+    # (fast_unwind_on_malloc=0: slower allocations, for this job only). Both settings are
+    # ignored by a build without the sanitizers.
+    def append(variable, options):
+        env[variable] = f"{env[variable]}:{options}" if env.get(variable) else options
+    append("LSAN_OPTIONS", f"suppressions={HERE / 'lsan_mpi.supp'}:print_suppressions=0")
+    append("ASAN_OPTIONS", "fast_unwind_on_malloc=0")
 
     command = [mpirun, "--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
                "--mca", "pml", "ob1", "--mca", "btl", "self,vader", "--timeout", timeout,

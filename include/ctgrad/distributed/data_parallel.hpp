@@ -131,6 +131,7 @@ public:
     }
 
     void average_gradients() {
+        if (group_->get_world_size() == 1) return;  // each gradient is its own average
         NoGradGuard no_grad;
         std::vector<Tensor> flats;
         flats.reserve(buckets_.size());
@@ -154,7 +155,9 @@ public:
             flats.push_back(std::move(flat));
         }
         // Every bucket reduced before any .grad is written: a failure leaves them all local.
-        for (Tensor& flat : flats) group_->allreduce(flat, ReduceOp::AVG);
+        // (On one rank the average is the buffer itself.)
+        for (Tensor& flat : flats)
+            if (Tensor average = group_->reduced(flat, ReduceOp::AVG); average.defined()) flat = std::move(average);
         for (std::size_t i = 0; i < buckets_.size(); ++i) {
             const bucket& b = buckets_[i];
             const Tensor flags = flats[i].narrow(0, b.numel, static_cast<std::int64_t>(b.members.size())).to(kDouble);

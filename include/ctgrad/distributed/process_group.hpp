@@ -68,6 +68,7 @@ class ProcessGroupMPI;
 template <class ModuleType> class DistributedDataParallel;
 
 namespace detail {
+class gradient_reducer;
 
 // What a pending operation that timed out still points to. It can neither be cancelled nor
 // freed while MPI may write into it, so it is kept here, reachable, until the process ends.
@@ -253,28 +254,8 @@ public:
     // Replaces `tensor` on every rank by the sum (or mean) of all ranks' tensors
     // (torch.distributed.all_reduce). Every rank passes a CPU tensor of the same dtype and shape.
     void allreduce(const Tensor& tensor, ReduceOp op = ReduceOp::SUM) {
-        const char* name = "allreduce";
-        detail::call_description mine =
-            agree(name, detail::call_description::allreduce, &tensor, static_cast<std::int64_t>(op));
-        const ScalarType dtype = tensor.scalar_type();
-        if (op == ReduceOp::AVG && !is_floating_point(dtype))
-            throw Error(where(name) + ": ReduceOp::AVG needs a floating-point tensor, got " + mine.tensor_str() +
-                        " (on every rank)");
-        if (tensor.numel() == 0) return;
-        const Tensor send = tensor.contiguous();
-        Tensor result = empty(tensor.sizes(), TensorOptions().dtype(dtype));
-        const MPI_Op mpi_op = dtype == kBool ? MPI_LOR : MPI_SUM;
-        std::vector<MPI_Request> requests;
-        for_each_chunk(tensor, [&](std::size_t offset_bytes, int count) {
-            MPI_Request r = MPI_REQUEST_NULL;
-            const int rc = MPI_Iallreduce(static_cast<const char*>(send.data_ptr()) + offset_bytes,
-                                          static_cast<char*>(result.data_ptr()) + offset_bytes, count,
-                                          detail::mpi_datatype(dtype), mpi_op, comm_, &r);
-            requests.push_back(r);
-            if (rc != MPI_SUCCESS) abandon_and_throw(requests, {send, result}, name, "MPI_Iallreduce", rc, mine);
-        });
-        wait(requests, name, {send, result}, nullptr, nullptr, mine.tensor_str());
-        if (op == ReduceOp::AVG) result.div_(size_);
+        const Tensor result = reduced(tensor, op);
+        if (!result.defined()) return;  // nothing to write: one rank, or no elements
         NoGradGuard no_grad;  // a parameter (a leaf that requires grad) is written as data, as c10d does
         Tensor(tensor).copy_(result);
     }
@@ -286,7 +267,8 @@ public:
         if (src < 0 || src >= size_)
             throw Error(where(name) + ": src " + std::to_string(src) + " is not a rank of this group of " +
                         std::to_string(size_) + " processes");
-        if (tensor.numel() == 0) return;
+        // On one rank, every rank's tensor is this one.
+        if (tensor.numel() == 0 || size_ == 1) return;
         const bool root = rank_ == src;
         // The root's tensor is only read; the others receive into a scratch tensor.
         Tensor buffer = root ? tensor.contiguous() : empty(tensor.sizes(), TensorOptions().dtype(tensor.scalar_type()));
@@ -318,6 +300,37 @@ public:
 
 private:
     template <class ModuleType> friend class DistributedDataParallel;
+    friend class detail::gradient_reducer;
+
+    // allreduce without its last step: the sum (or mean) in a new tensor, `tensor` unchanged.
+    // Undefined when it equals `tensor` (one rank) or there are no elements. The data-parallel
+    // wrapper reads its flat gradient buffers' averages from here, saving a copy.
+    Tensor reduced(const Tensor& tensor, ReduceOp op) {
+        const char* name = "allreduce";
+        detail::call_description mine =
+            agree(name, detail::call_description::allreduce, &tensor, static_cast<std::int64_t>(op));
+        const ScalarType dtype = tensor.scalar_type();
+        if (op == ReduceOp::AVG && !is_floating_point(dtype))
+            throw Error(where(name) + ": ReduceOp::AVG needs a floating-point tensor, got " + mine.tensor_str() +
+                        " (on every rank)");
+        // On one rank the sum and the mean are the tensor itself (MPI would copy it).
+        if (tensor.numel() == 0 || size_ == 1) return Tensor();
+        const Tensor send = tensor.contiguous();
+        Tensor result = empty(tensor.sizes(), TensorOptions().dtype(dtype));
+        const MPI_Op mpi_op = dtype == kBool ? MPI_LOR : MPI_SUM;
+        std::vector<MPI_Request> requests;
+        for_each_chunk(tensor, [&](std::size_t offset_bytes, int count) {
+            MPI_Request r = MPI_REQUEST_NULL;
+            const int rc = MPI_Iallreduce(static_cast<const char*>(send.data_ptr()) + offset_bytes,
+                                          static_cast<char*>(result.data_ptr()) + offset_bytes, count,
+                                          detail::mpi_datatype(dtype), mpi_op, comm_, &r);
+            requests.push_back(r);
+            if (rc != MPI_SUCCESS) abandon_and_throw(requests, {send, result}, name, "MPI_Iallreduce", rc, mine);
+        });
+        wait(requests, name, {send, result}, nullptr, nullptr, mine.tensor_str());
+        if (op == ReduceOp::AVG) result.div_(size_);
+        return result;
+    }
 
     // "ProcessGroupMPI allreduce on rank 1 of 2", the start of every message.
     std::string where(const char* op) const {

@@ -6,7 +6,9 @@
 //                          MPI_Allreduce on the same buffers (target: within 1.1x)
 //   allreduce/1 float      the same on one element: the fixed cost (latency) of each
 //   step/...               a training step (forward, loss, zero_grad, backward, SGD step) of a
-//                          model on this rank's share, plain and through DistributedDataParallel
+//                          model on this rank's share of a fixed global batch (strong scaling),
+//                          plain (no communication: the overhead's baseline) and through
+//                          DistributedDataParallel (the job's time per step)
 //
 // Every rank runs every benchmark for a fixed number of iterations (Google Benchmark would
 // otherwise choose a count per rank from its own timings, and the ranks' collectives would no
@@ -83,23 +85,26 @@ BENCHMARK(BM_ctgrad_allreduce)->Args({1, 0})->Iterations(20000)->Unit(benchmark:
 
 // ---- training steps ------------------------------------------------------------------------
 
-// Seed 2's Step 5 (Linear(3, 1) and Flatten on (x, x^2, x^3), MSELoss(sum), SGD 1e-6), each rank
-// on 1000 of the 2000 points: 4 parameters, so the step's communication is all latency.
+// This rank's share of a global batch of `n`.
+std::int64_t share(std::int64_t n) { return n / group()->get_world_size(); }
+
+// Seed 2's Step 5 (Linear(3, 1) and Flatten on (x, x^2, x^3), MSELoss(sum), SGD 1e-6) on the
+// rank's share of the 2000 points: 4 parameters, so the step's communication is all latency.
 struct Step5 {
     nn::Sequential model{nn::Linear(3, 1), nn::Flatten(nn::FlattenOptions().start_dim(0).end_dim(1))};
     Tensor xx, y;
     Step5() {
-        const Tensor x = ctgrad::linspace(-std::numbers::pi, std::numbers::pi, 2000).narrow(0, 0, 1000);
+        const Tensor x = ctgrad::linspace(-std::numbers::pi, std::numbers::pi, 2000).narrow(0, 0, share(2000));
         y = ctgrad::sin(x);
         xx = x.unsqueeze(-1).pow(ctgrad::tensor({1, 2, 3}));
     }
 };
 
 // A wider model, for bandwidth: Linear(512, 1024), ReLU, Linear(1024, 512) (1.05 million
-// parameters, 4.2 MB of gradients), batch of 32 per rank, MSELoss (mean), SGD.
+// parameters, 4.2 MB of gradients), the rank's share of a batch of 64, MSELoss (mean), SGD.
 struct Wide {
     nn::Sequential model{nn::Linear(512, 1024), nn::ReLU(), nn::Linear(1024, 512)};
-    Tensor x = ctgrad::randn({32, 512}), y = ctgrad::randn({32, 512});
+    Tensor x = ctgrad::randn({share(64), 512}), y = ctgrad::randn({share(64), 512});
 };
 
 void BM_step5_local(benchmark::State& state) {

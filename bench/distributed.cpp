@@ -176,17 +176,20 @@ public:
 
 int main(int argc, char** argv) {
     group() = dist::ProcessGroupMPI::createProcessGroupMPI();
-    // With --benchmark_out=FILE the other ranks must not write FILE too: they get a silent file
-    // reporter (which Google Benchmark refuses when there is no such flag).
-    bool writes_file = false;
-    for (int i = 1; i < argc; ++i) writes_file = writes_file || std::string_view(argv[i]).starts_with("--benchmark_out=");
-    benchmark::Initialize(&argc, argv);
-    if (group()->get_rank() == 0) {
+    // With --benchmark_out=FILE the other ranks must not open FILE too (Google Benchmark opens,
+    // and so truncates, it whatever the reporter): they drop the flags that name it.
+    const bool reports = group()->get_rank() == 0;
+    std::vector<char*> args;
+    for (int i = 0; i < argc; ++i)
+        if (reports || !std::string_view(argv[i]).starts_with("--benchmark_out")) args.push_back(argv[i]);
+    int count = static_cast<int>(args.size());
+    benchmark::Initialize(&count, args.data());
+    if (reports) {
         benchmark::AddCustomContext("mpi_ranks", std::to_string(group()->get_world_size()));
         benchmark::RunSpecifiedBenchmarks();
     } else {
-        SilentReporter silent, silent_file;
-        benchmark::RunSpecifiedBenchmarks(&silent, writes_file ? &silent_file : nullptr);
+        SilentReporter silent;
+        benchmark::RunSpecifiedBenchmarks(&silent);
     }
     benchmark::Shutdown();
     group().reset();

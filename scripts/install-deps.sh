@@ -16,6 +16,7 @@ packages=(
     zlib1g-dev                                         # crc32: checksums of ctgrad::save's files
     doctest-dev                                        # test framework
     libbenchmark-dev                                   # bench/
+    libopenmpi-dev openmpi-bin                         # ctgrad::distributed: MPI and mpirun
 )
 
 for arg in "$@"; do

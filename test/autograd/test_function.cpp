@@ -335,4 +335,49 @@ TEST_CASE("Function: mark_dirty, mark_non_differentiable, an input returned as i
     }
 }
 
+// queue_callback: a Function's backward queues work that sees every .grad of the pass (what
+// DistributedDataParallel does to average gradients across processes).
+struct QueuesCallback : public ctgrad::autograd::Function<QueuesCallback> {
+    static Tensor forward(AutogradContext*, Tensor x) { return x.clone(); }
+    static variable_list backward(AutogradContext*, variable_list g) {
+        ctgrad::autograd::queue_callback([] {
+            seen.push_back(watched.grad().defined() ? watched.grad().clone() : Tensor());
+            // A callback may queue another; it runs after this one, in the same pass.
+            ctgrad::autograd::queue_callback([] { seen.push_back(ctgrad::full({1}, -1.0)); });
+        });
+        if (fail) throw ctgrad::Error("QueuesCallback: backward failed");
+        return {g[0]};
+    }
+    static inline Tensor watched;
+    static inline std::vector<Tensor> seen;
+    static inline bool fail = false;
+};
+
+TEST_CASE("queue_callback: runs after the pass has stored every .grad; only inside a pass") {
+    Tensor x = ctgrad::tensor({1.0, 2.0}, ctgrad::requires_grad());
+    Tensor w = ctgrad::tensor({3.0, 4.0}, ctgrad::requires_grad());
+    QueuesCallback::watched = w;
+    QueuesCallback::seen.clear();
+    QueuesCallback::fail = false;
+    // The custom node runs before w's gradient is stored: the callback must still see it.
+    const Tensor loss = (QueuesCallback::apply(x) * w).sum();
+    loss.backward({}, /*retain_graph=*/true);
+    REQUIRE(QueuesCallback::seen.size() == 2);
+    REQUIRE(QueuesCallback::seen[0].defined());
+    check_all_close(QueuesCallback::seen[0], ctgrad::tensor({1.0, 2.0}), 0);
+    check_all_close(QueuesCallback::seen[1], ctgrad::full({1}, -1.0), 0);
+    check_all_close(x.grad(), ctgrad::tensor({3.0, 4.0}), 0);
+
+    // A pass that fails runs none of its callbacks, and stores nothing.
+    QueuesCallback::seen.clear();
+    QueuesCallback::fail = true;
+    CHECK_ERROR_HAS(loss.backward(), "QueuesCallback: backward failed");
+    CHECK(QueuesCallback::seen.empty());
+    check_all_close(w.grad(), ctgrad::tensor({1.0, 2.0}), 0);
+    QueuesCallback::fail = false;
+    QueuesCallback::watched = Tensor();
+
+    CHECK_ERROR_HAS(ctgrad::autograd::queue_callback([] {}), "queue_callback: no backward pass is running");
+}
+
 }  // namespace

@@ -1,6 +1,7 @@
 #pragma once
 // The backward pass's entry points, as torch::autograd spells them; the engine that runs them is
 // autograd/engine.hpp.
+#include <functional>
 #include <optional>
 
 #include "../tensor/tensor.hpp"
@@ -16,5 +17,12 @@ variable_list grad(const variable_list& outputs, const variable_list& inputs, co
 // Accumulates gradients of `tensors` into the leaves' .grad (torch.autograd.backward).
 void backward(const variable_list& tensors, const variable_list& grad_tensors = {},
               std::optional<bool> retain_graph = std::nullopt, bool create_graph = false);
+
+// Runs `callback` on this thread when the backward pass now running on it ends, after that pass
+// has stored every .grad (PyTorch's Variable._execution_engine.queue_callback): a Function's
+// backward, which sees one gradient, can so act on all of them, as DistributedDataParallel does
+// to average them across processes. Callbacks run in the order queued (one may queue another);
+// a pass that fails runs none. Called outside a backward pass, it throws ctgrad::Error.
+void queue_callback(std::function<void()> callback);
 
 }  // namespace ctgrad::autograd

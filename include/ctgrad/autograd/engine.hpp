@@ -10,7 +10,9 @@
 // graph as they were. Storing is itself split in three: every .grad that will be written is
 // checked (a .grad assigned by hand with another shape, dtype or device is an error), then every
 // new .grad tensor is computed, and only then is anything written, by steps that cannot fail.
+// Callbacks queued during the pass (queue_callback) run after that, so they see every .grad.
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <queue>
 #include <unordered_map>
@@ -78,6 +80,22 @@ inline void check_stored_grad(const TensorImpl& owner, const char* what, bool in
                             "single memory location. Please clone() it first.");
 }
 
+// The callbacks queued by the pass running on this thread (queue_callback), or null outside a
+// pass. A pass run from inside another (autograd::grad in a Function's backward) has its own
+// list for its duration.
+using callback_list = std::vector<std::function<void()>>;
+inline callback_list*& current_callbacks() {
+    thread_local callback_list* current = nullptr;
+    return current;
+}
+struct callbacks_scope {
+    explicit callbacks_scope(callback_list& own) : previous(current_callbacks()) { current_callbacks() = &own; }
+    ~callbacks_scope() { current_callbacks() = previous; }
+    callbacks_scope(const callbacks_scope&) = delete;
+    callbacks_scope& operator=(const callbacks_scope&) = delete;
+    callback_list* previous;
+};
+
 inline void accumulate(Tensor& slot, Tensor g) {
     if (!slot.defined()) slot = std::move(g);
     else slot = add(slot, g);
@@ -91,6 +109,8 @@ inline void accumulate(Tensor& slot, Tensor g) {
 inline variable_list run_backward(const variable_list& roots, const variable_list& grad_roots, bool keep_graph,
                                   bool create_graph, const std::vector<Edge>& captures = {},
                                   bool allow_unused = true) {
+    detail::callback_list callbacks;
+    detail::callbacks_scope callbacks_of_this_pass(callbacks);
     std::vector<Edge> root_edges;
     for (std::size_t i = 0; i < roots.size(); ++i) {
         Edge e = gradient_edge(roots[i]);
@@ -250,7 +270,22 @@ inline variable_list run_backward(const variable_list& roots, const variable_lis
         static_cast<AccumulateGrad&>(*node).store_grad(std::move(next_grads[next++]), grads[0]);
     if (!keep_graph)
         for (auto& node : ran) node->release_variables();
+    // By index: a callback may queue another, which runs after it. Each is moved out before it
+    // runs, as queueing may move the list.
+    for (std::size_t i = 0; i < callbacks.size(); ++i) {
+        std::function<void()> callback = std::move(callbacks[i]);
+        callback();
+    }
     return captured;
+}
+
+CTGRAD_API void queue_callback(std::function<void()> callback) {
+    detail::callback_list* callbacks = detail::current_callbacks();
+    if (!callbacks)
+        throw Error("queue_callback: no backward pass is running on this thread (a callback can only be queued "
+                    "from inside one, e.g. from a custom Function's backward)");
+    if (!callback) throw Error("queue_callback: the callback is empty");
+    callbacks->push_back(std::move(callback));
 }
 
 // Without grad mode (no create_graph) a sum is written into the existing .grad in place.

@@ -82,6 +82,7 @@ namespace autograd {
 
 // libtorch's names inside torch::autograd, which custom functions are written with.
 using Variable = Tensor;
+using ctgrad::tensor_list;
 using ctgrad::variable_list;
 
 template <class T> struct CppNode;

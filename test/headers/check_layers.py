@@ -11,7 +11,7 @@ folder or of a lower layer, never one above. The layers, lowest first (docs/desi
   tensor    Tensor, its storage view, factories, conversions, .npy files
   autograd  graph nodes, the engine, grad mode, custom Functions
   ops       the dynamic ops (with fuse, addmm, the losses, printing)
-  optim, nn the optimizers and the modules (neither includes the other)
+  optim, nn, data  the optimizers, the modules, the datasets and data loaders (none includes another)
 
 The umbrella headers at the top (tensor.hpp, nn.hpp, ...) may include anything; expr.hpp and
 cuda.hpp sit just above the layers they gather. Usage: check_layers.py <include dir>
@@ -22,7 +22,7 @@ import re
 import sys
 import tempfile
 
-LAYERS = ["core", "detail", "expr", "adapt", "backend", "device", "tensor", "autograd", "ops", ("optim", "nn")]
+LAYERS = ["core", "detail", "expr", "adapt", "backend", "device", "tensor", "autograd", "ops", ("optim", "nn", "data")]
 RANK = {}
 for rank, layer in enumerate(LAYERS):
     for name in (layer if isinstance(layer, tuple) else (layer,)):

@@ -11,7 +11,7 @@ folder or of a lower layer, never one above. The layers, lowest first (docs/desi
   tensor    Tensor, its storage view, factories, conversions, .npy files
   autograd  graph nodes, the engine, grad mode, custom Functions
   ops       the dynamic ops (with fuse, addmm, the losses, printing)
-  optim, nn the optimizers and the modules (neither includes the other)
+  optim, nn, data  the optimizers, the modules, the datasets and data loaders (none includes another)
   distributed  process groups over MPI and data-parallel training of modules
 
 The umbrella headers at the top (tensor.hpp, nn.hpp, ...) may include anything; expr.hpp and
@@ -23,7 +23,7 @@ import re
 import sys
 import tempfile
 
-LAYERS = ["core", "detail", "expr", "adapt", "backend", "device", "tensor", "autograd", "ops", ("optim", "nn"),
+LAYERS = ["core", "detail", "expr", "adapt", "backend", "device", "tensor", "autograd", "ops", ("optim", "nn", "data"),
           "distributed"]
 RANK = {}
 for rank, layer in enumerate(LAYERS):

@@ -3,6 +3,9 @@
 // randn({3, 1}, requires_grad()), tensor({{1, 2}, {3, 4}}), linspace, arange, the *_like forms.
 #include <cmath>
 #include <initializer_list>
+#include <limits>
+#include <mutex>
+#include <utility>
 #include <vector>
 
 #include "../core/config.hpp"
@@ -180,6 +183,43 @@ CTGRAD_API Tensor randint(std::int64_t low, std::int64_t high, IntArrayRef sizes
 }
 CTGRAD_API Tensor randint(std::int64_t high, IntArrayRef sizes, const TensorOptions& options) {
     return randint(0, high, sizes, options);
+}
+
+// ATen's randperm_cpu: 0 .. n-1, then one swap per position with a later one (or itself) chosen
+// by a 32-bit draw modulo the positions left, so that after manual_seed(s) the permutation is
+// torch.randperm's. From n = 2^32 / 20 on, where a 32-bit modulo would be visibly skewed, ATen
+// (and ctgrad) switch to the inside-out shuffle with 64-bit draws. A float (double) permutation
+// is refused beyond 2^24 + 1 (2^53 + 1) elements, where the indices stop being exact.
+CTGRAD_API Tensor randperm(std::int64_t n, const TensorOptions& options) {
+    if (n < 0) throw Error("randperm: n must be non-negative, got " + std::to_string(n));
+    const TensorOptions o = options.has_dtype() ? options : options.dtype(kLong);
+    if (o.dtype() == kBool) throw Error("randperm: \"randperm_cpu\" not implemented for 'Bool'");
+    if ((o.dtype() == kFloat && n > (std::int64_t{1} << 24) + 1) || (o.dtype() == kDouble && n > (std::int64_t{1} << 53) + 1))
+        throw Error("randperm: n cannot be greater than " + std::string(o.dtype() == kFloat ? "2^24+1" : "2^53+1") + " for " +
+                    (o.dtype() == kFloat ? "Float" : "Double") + " type (got " + std::to_string(n) + ")");
+    Tensor t = detail::allocate({n}, o, "randperm");
+    dispatch_dtype(t.scalar_type(), [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        if constexpr (!std::is_same_v<T, bool>) {
+            T* p = t.data_ptr<T>();
+            Generator& g = default_generator();
+            std::lock_guard<std::mutex> lock(g.mutex());
+            if (n < static_cast<std::int64_t>(std::numeric_limits<std::uint32_t>::max() / 20)) {
+                for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(i);
+                for (std::int64_t i = 0; i + 1 < n; ++i) {
+                    const auto z = static_cast<std::int64_t>(g.random() % static_cast<std::uint64_t>(n - i));
+                    std::swap(p[i], p[i + z]);
+                }
+            } else {
+                for (std::int64_t i = 0; i < n; ++i) {
+                    const auto z = static_cast<std::int64_t>(g.random64() % static_cast<std::uint64_t>(i + 1));
+                    p[i] = p[z];
+                    p[z] = static_cast<T>(i);
+                }
+            }
+        }
+    });
+    return detail::finish(t, o);
 }
 
 CTGRAD_API Tensor TensorData::make(const TensorOptions& options) const {

@@ -32,6 +32,8 @@ Tensor rand(IntArrayRef sizes, const TensorOptions& options = {});
 Tensor randn(IntArrayRef sizes, const TensorOptions& options = {});
 Tensor randint(std::int64_t high, IntArrayRef sizes, const TensorOptions& options = {});
 Tensor randint(std::int64_t low, std::int64_t high, IntArrayRef sizes, const TensorOptions& options = {});
+// A random permutation of 0 .. n-1, int64 unless the options say otherwise (PyTorch's CPU algorithm).
+Tensor randperm(std::int64_t n, const TensorOptions& options = {});
 
 // elementwise (ops/elementwise.hpp)
 Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha = 1);

@@ -1,0 +1,40 @@
+#pragma once
+// samplers::SequentialSampler(size): the indices 0, 1, ..., size - 1 in order, batch_size at a
+// time (libtorch's torch::data::samplers::SequentialSampler).
+#include <algorithm>
+#include <cstddef>
+#include <numeric>
+#include <optional>
+#include <vector>
+
+#include "base.hpp"
+
+namespace ctgrad::data::samplers {
+
+class SequentialSampler : public Sampler<> {
+public:
+    explicit SequentialSampler(std::size_t size) : size_(size) {}
+
+    void reset(std::optional<std::size_t> new_size = std::nullopt) override {
+        if (new_size) size_ = *new_size;
+        index_ = 0;
+    }
+
+    std::optional<std::vector<std::size_t>> next(std::size_t batch_size) override {
+        const std::size_t remaining = size_ - index_;
+        if (remaining == 0) return std::nullopt;
+        std::vector<std::size_t> batch(std::min(remaining, batch_size));
+        std::iota(batch.begin(), batch.end(), index_);
+        index_ += batch.size();
+        return batch;
+    }
+
+    // The index of the next example to be returned.
+    std::size_t index() const noexcept { return index_; }
+
+private:
+    std::size_t size_;
+    std::size_t index_ = 0;
+};
+
+}  // namespace ctgrad::data::samplers

@@ -131,6 +131,7 @@ def main():
     import reference_optim; reference_optim.write(os.path.dirname(os.path.abspath(out)))  # optim.txt
     import reference_nn; reference_nn.write(os.path.dirname(os.path.abspath(out)))  # nn.txt
     import reference_classification; reference_classification.write(os.path.dirname(os.path.abspath(out)))  # classification.txt
+    import reference_conv; reference_conv.write(os.path.dirname(os.path.abspath(out)))  # conv.txt
     import reference_static_model; reference_static_model.write(os.path.dirname(os.path.abspath(out)))  # static_model.txt
 
 

@@ -4,8 +4,10 @@
 #include "tensor.hpp"  // the runtime, whose definitions a CTGRAD_HEADER_ONLY program compiles in
 #include "nn/activation.hpp"
 #include "nn/any_module.hpp"
+#include "nn/conv.hpp"
 #include "nn/dropout.hpp"
 #include "nn/enum.hpp"
+#include "nn/expanding_array.hpp"
 #include "nn/flatten.hpp"
 #include "nn/functional.hpp"
 #include "nn/init.hpp"
@@ -15,5 +17,6 @@
 #include "nn/options.hpp"
 #include "nn/ordered_dict.hpp"
 #include "nn/pimpl.hpp"
+#include "nn/pooling.hpp"
 #include "nn/sequential.hpp"
 #include "serialize.hpp"

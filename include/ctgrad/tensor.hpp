@@ -38,4 +38,7 @@
 #include "ops/softmax.hpp"
 #include "ops/classification.hpp"
 #include "ops/dropout.hpp"
+#include "ops/pad.hpp"
+#include "ops/conv.hpp"
+#include "ops/pooling.hpp"
 #endif

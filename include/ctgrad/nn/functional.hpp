@@ -2,6 +2,7 @@
 // nn::functional: the layers and losses as functions (libtorch's torch::nn::functional, usually
 // spelled `namespace F = ctgrad::nn::functional;`).
 #include <string>
+#include <tuple>
 
 #include "../autograd/grad_mode.hpp"
 #include "../core/error.hpp"
@@ -58,6 +59,29 @@ inline Tensor dropout2d(Tensor input, const Dropout2dFuncOptions& options = {}) 
     }
     const Tensor out = ctgrad::feature_dropout(batched ? input : input.unsqueeze(0), options.p(), options.training());
     return batched ? out : out.squeeze(0);
+}
+
+// Convolution and pooling, libtorch's F::conv2d(input, weight, Conv2dFuncOptions().stride(2)),
+// F::max_pool2d(input, MaxPool2dFuncOptions(2)), F::avg_pool2d, F::pad (ops/conv.hpp,
+// ops/pooling.hpp, ops/pad.hpp).
+inline Tensor conv2d(const Tensor& input, const Tensor& weight, const Conv2dFuncOptions& options = {}) {
+    return ctgrad::conv2d(input, weight, options.bias(), options.stride(), options.padding(), options.dilation(),
+                          options.groups());
+}
+inline Tensor max_pool2d(const Tensor& input, const MaxPool2dFuncOptions& options) {
+    return ctgrad::max_pool2d(input, options.kernel_size(), options.stride(), options.padding(), options.dilation(),
+                              options.ceil_mode());
+}
+inline std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, const MaxPool2dFuncOptions& options) {
+    return ctgrad::max_pool2d_with_indices(input, options.kernel_size(), options.stride(), options.padding(),
+                                           options.dilation(), options.ceil_mode());
+}
+inline Tensor avg_pool2d(const Tensor& input, const AvgPool2dFuncOptions& options) {
+    return ctgrad::avg_pool2d(input, options.kernel_size(), options.stride(), options.padding(), options.ceil_mode(),
+                              options.count_include_pad(), options.divisor_override());
+}
+inline Tensor pad(const Tensor& input, const PadFuncOptions& options) {
+    return ctgrad::constant_pad_nd(input, options.pad(), options.value());
 }
 
 inline Tensor flatten(const Tensor& input, std::int64_t start_dim = 0, std::int64_t end_dim = -1) {

@@ -6,10 +6,13 @@
 #include <concepts>
 #include <cstdint>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "../tensor/tensor.hpp"
 #include "arg.hpp"
 #include "enum.hpp"
+#include "expanding_array.hpp"
 
 namespace ctgrad::nn {
 
@@ -47,6 +50,42 @@ struct DropoutOptions {
     CTGRAD_ARG(bool, inplace) = false;
 };
 using Dropout2dOptions = DropoutOptions;
+
+// Conv2d: weight [out_channels, in_channels / groups, kH, kW]; the sizes one number or {h, w}.
+// (libtorch's padding also takes kSame / kValid and a padding_mode: not here, zeros only.)
+struct Conv2dOptions {
+    Conv2dOptions(std::int64_t in_channels, std::int64_t out_channels, ExpandingArray<2> kernel_size)
+        : in_channels_(in_channels), out_channels_(out_channels), kernel_size_(kernel_size) {}
+    CTGRAD_ARG(std::int64_t, in_channels);
+    CTGRAD_ARG(std::int64_t, out_channels);
+    CTGRAD_ARG(ExpandingArray<2>, kernel_size);
+    CTGRAD_ARG(ExpandingArray<2>, stride) = 1;
+    CTGRAD_ARG(ExpandingArray<2>, padding) = 0;
+    CTGRAD_ARG(ExpandingArray<2>, dilation) = 1;
+    CTGRAD_ARG(std::int64_t, groups) = 1;
+    CTGRAD_ARG(bool, bias) = true;
+};
+
+// MaxPool2d and AvgPool2d: the stride defaults to the kernel size.
+struct MaxPool2dOptions {
+    MaxPool2dOptions(ExpandingArray<2> kernel_size)  // NOLINT: libtorch's MaxPool2d(2)
+        : kernel_size_(kernel_size), stride_(kernel_size) {}
+    CTGRAD_ARG(ExpandingArray<2>, kernel_size);
+    CTGRAD_ARG(ExpandingArray<2>, stride);
+    CTGRAD_ARG(ExpandingArray<2>, padding) = 0;
+    CTGRAD_ARG(ExpandingArray<2>, dilation) = 1;
+    CTGRAD_ARG(bool, ceil_mode) = false;
+};
+struct AvgPool2dOptions {
+    AvgPool2dOptions(ExpandingArray<2> kernel_size)  // NOLINT: libtorch's AvgPool2d(2)
+        : kernel_size_(kernel_size), stride_(kernel_size) {}
+    CTGRAD_ARG(ExpandingArray<2>, kernel_size);
+    CTGRAD_ARG(ExpandingArray<2>, stride);
+    CTGRAD_ARG(ExpandingArray<2>, padding) = 0;
+    CTGRAD_ARG(bool, ceil_mode) = false;
+    CTGRAD_ARG(bool, count_include_pad) = true;
+    CTGRAD_ARG(std::optional<std::int64_t>, divisor_override) = std::nullopt;
+};
 
 // A loss's reduction option, constructible from ctgrad::kNone / kMean / kSum directly.
 #define CTGRAD_NN_REDUCTION_OPTIONS(Options)                                                   \
@@ -103,6 +142,23 @@ struct DropoutFuncOptions {
     CTGRAD_ARG(bool, inplace) = false;
 };
 using Dropout2dFuncOptions = DropoutFuncOptions;
+// conv2d's options; the bias is one of them, as in libtorch.
+struct Conv2dFuncOptions {
+    CTGRAD_ARG(Tensor, bias) = {};
+    CTGRAD_ARG(ExpandingArray<2>, stride) = 1;
+    CTGRAD_ARG(ExpandingArray<2>, padding) = 0;
+    CTGRAD_ARG(ExpandingArray<2>, dilation) = 1;
+    CTGRAD_ARG(std::int64_t, groups) = 1;
+};
+using MaxPool2dFuncOptions = MaxPool2dOptions;
+using AvgPool2dFuncOptions = AvgPool2dOptions;
+// pad's options: the amounts ({left, right, top, bottom, ...}, last dim first) and the value.
+// Constant padding only (libtorch also has kReflect, kReplicate, kCircular).
+struct PadFuncOptions {
+    PadFuncOptions(std::vector<std::int64_t> pad) : pad_(std::move(pad)) {}  // NOLINT: libtorch's spelling
+    CTGRAD_ARG(std::vector<std::int64_t>, pad);
+    CTGRAD_ARG(double, value) = 0;
+};
 using NLLLossFuncOptions = NLLLossOptions;
 using CrossEntropyFuncOptions = CrossEntropyLossOptions;
 using ReLUFuncOptions = ReLUOptions;

@@ -161,6 +161,25 @@ Tensor feature_dropout(const Tensor& input, double p, bool train);
 Tensor& dropout_(Tensor& input, double p, bool train);
 Tensor& feature_dropout_(Tensor& input, double p, bool train);
 
+// padding with a constant: pad = {left, right} of the last dim, then of the one before, ...;
+// negative amounts crop (ops/pad.hpp)
+Tensor constant_pad_nd(const Tensor& self, IntArrayRef pad, const Scalar& value = 0);
+
+// convolution of [N, C, H, W] (or [C, H, W]) with weight [O, C / groups, kH, kW]; stride, padding
+// and dilation one number or {h, w} (ops/conv.hpp)
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = {}, IntArrayRef stride = 1,
+              IntArrayRef padding = 0, IntArrayRef dilation = 1, std::int64_t groups = 1);
+
+// pooling over windows of [N, C, H, W] (or [C, H, W]); stride {} means kernel_size (ops/pooling.hpp)
+Tensor max_pool2d(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stride = {}, IntArrayRef padding = 0,
+                  IntArrayRef dilation = 1, bool ceil_mode = false);
+// the maxima and the flat index h * W + w of each in its input plane (int64)
+std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, IntArrayRef kernel_size,
+                                                   IntArrayRef stride = {}, IntArrayRef padding = 0,
+                                                   IntArrayRef dilation = 1, bool ceil_mode = false);
+Tensor avg_pool2d(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stride = {}, IntArrayRef padding = 0,
+                  bool ceil_mode = false, bool count_include_pad = true,
+                  std::optional<std::int64_t> divisor_override = std::nullopt);
 
 // joining (ops/join.hpp)
 Tensor cat(const TensorList& tensors, std::int64_t dim = 0);

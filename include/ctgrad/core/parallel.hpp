@@ -81,7 +81,8 @@ template <class F>
 void parallel_for(std::int64_t items, std::int64_t grain, const F& f) {
     if (items <= 0) return;
 #if defined(_OPENMP)
-    const int threads = threads_for(items, grain);
+    // Small loops (the common case) decide without reading the setting.
+    const int threads = items < 2 * grain ? 1 : threads_for(items, grain);
     if (threads > 1 && !omp_in_parallel()) {
         std::exception_ptr failure;
         std::atomic<bool> failed{false};
@@ -112,6 +113,10 @@ void parallel_for(std::int64_t items, std::int64_t grain, const F& f) {
 // block and SIMD loops keep their alignment.
 template <class F>
 void parallel_for_blocks(std::int64_t n, std::int64_t block, const F& f) {
+    if (n < 2 * parallel_grain) {
+        if (n > 0) f(std::int64_t(0), n);
+        return;
+    }
     const std::int64_t blocks = (n + block - 1) / block;
     parallel_for(blocks, std::max<std::int64_t>(1, parallel_grain / block), [&](std::int64_t b0, std::int64_t b1) {
         f(b0 * block, std::min(n, b1 * block));

@@ -179,6 +179,12 @@ void gemm_batch(bool ta, bool tb, index_t m, index_t n, index_t k, T alpha, cons
                 const T* b, index_t ldb, index_t sb, T beta, T* c, index_t ldc, index_t sc, index_t batch) {
     blas_on_calling_thread();
     const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(std::max<index_t>(k, 1));
+    if (work * static_cast<double>(batch) < 2 * detail::parallel_grain) {
+        // Too small for threads at any thread count (the seeds' products).
+        for (index_t i = 0; i < batch; ++i)
+            gemm_one<T>(ta, tb, m, n, k, alpha, a + i * sa, lda, b + i * sb, ldb, beta, c + i * sc, ldc);
+        return;
+    }
     const index_t panel = work >= gemm_split_work ? gemm_panel_rows : m;
     const index_t panels = (m + panel - 1) / panel;
     const double piece_work = work / static_cast<double>(panels);

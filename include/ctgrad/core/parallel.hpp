@@ -73,6 +73,57 @@ inline int threads_for(std::int64_t items, std::int64_t grain) {
     return static_cast<int>(std::min<std::int64_t>(wanted, items / std::max<std::int64_t>(grain, 1)));
 }
 
+// The one OpenMP region: body(context, begin, end) for up to `threads` consecutive parts of
+// [0, items), the calling thread taking the first; an exception thrown by a part is rethrown
+// after every thread has finished. Not a template, so that the loops stay free of OpenMP
+// constructs. Where this translation unit has OpenMP it is defined here; the runtime library
+// compiles its loops without -fopenmp (the flag changed GCC's inlining across the dynamic layer
+// and cost its small ops 10%) and takes it from the library's one OpenMP translation unit
+// (src/parallel.cpp) instead (CTGRAD_THREADS_FROM_LIBRARY, set by meson.build).
+using part_body = void (*)(const void* context, std::int64_t begin, std::int64_t end);
+#if defined(_OPENMP)
+#define CTGRAD_HAS_THREADS 1
+inline namespace openmp_threads {  // apart from the library's (below): another symbol
+[[gnu::noinline]] inline void run_parts(std::int64_t items, int threads, part_body body, const void* context) {
+    std::exception_ptr failure;
+    std::atomic<bool> failed{false};
+#pragma omp parallel num_threads(threads)
+    {
+        const std::int64_t team = omp_get_num_threads();
+        const std::int64_t per_thread = (items + team - 1) / team;
+        const std::int64_t begin = std::min<std::int64_t>(items, omp_get_thread_num() * per_thread);
+        const std::int64_t end = std::min<std::int64_t>(items, begin + per_thread);
+        if (begin < end) {
+            try {
+                body(context, begin, end);
+            } catch (...) {
+                // Exceptions must not leave an OpenMP region: keep the first, rethrow below.
+                if (!failed.exchange(true)) failure = std::current_exception();
+            }
+        }
+    }
+    if (failure) std::rethrow_exception(failure);
+}
+inline bool in_parallel_region() { return omp_in_parallel(); }
+}  // namespace openmp_threads
+#elif defined(CTGRAD_THREADS_FROM_LIBRARY)
+#define CTGRAD_HAS_THREADS 1
+inline namespace library_threads {  // defined in src/parallel.cpp
+void run_parts(std::int64_t items, int threads, part_body body, const void* context);
+bool in_parallel_region();
+}  // namespace library_threads
+#else
+#define CTGRAD_HAS_THREADS 0
+#endif
+
+// A loop's body, called once per part, on one thread or many. Out of line, so that the body is
+// compiled once, here, whichever way the loop runs: a second inlined copy in every kernel of the
+// runtime used up GCC's inlining budget for the library, and its small ops lost 10%.
+template <class F>
+[[gnu::noinline]] void run_part(const void* f, std::int64_t begin, std::int64_t end) {
+    (*static_cast<const F*>(f))(begin, end);
+}
+
 // f(begin, end) over consecutive parts of [0, items) covering it exactly once, each part at
 // least `grain` items (but the last), on up to get_num_threads() threads. The calling thread
 // takes part too; inside another parallel region everything runs on the calling thread. An
@@ -80,32 +131,14 @@ inline int threads_for(std::int64_t items, std::int64_t grain) {
 template <class F>
 void parallel_for(std::int64_t items, std::int64_t grain, const F& f) {
     if (items <= 0) return;
-#if defined(_OPENMP)
+#if CTGRAD_HAS_THREADS
     // Small loops (the common case) decide without reading the setting.
-    const int threads = items < 2 * grain ? 1 : threads_for(items, grain);
-    if (threads > 1 && !omp_in_parallel()) {
-        std::exception_ptr failure;
-        std::atomic<bool> failed{false};
-#pragma omp parallel num_threads(threads)
-        {
-            const std::int64_t team = omp_get_num_threads();
-            const std::int64_t per_thread = (items + team - 1) / team;
-            const std::int64_t begin = std::min<std::int64_t>(items, omp_get_thread_num() * per_thread);
-            const std::int64_t end = std::min<std::int64_t>(items, begin + per_thread);
-            if (begin < end) {
-                try {
-                    f(begin, end);
-                } catch (...) {
-                    // Exceptions must not leave an OpenMP region: keep the first, rethrow below.
-                    if (!failed.exchange(true)) failure = std::current_exception();
-                }
-            }
-        }
-        if (failure) std::rethrow_exception(failure);
-        return;
+    if (items >= 2 * grain) {
+        const int threads = threads_for(items, grain);
+        if (threads > 1 && !in_parallel_region()) return run_parts(items, threads, &run_part<F>, &f);
     }
 #endif
-    f(std::int64_t(0), items);
+    run_part<F>(&f, 0, items);
 }
 
 // parallel_for over the elements [0, n) in whole blocks of `block` elements (the last may be
@@ -113,12 +146,8 @@ void parallel_for(std::int64_t items, std::int64_t grain, const F& f) {
 // block and SIMD loops keep their alignment.
 template <class F>
 void parallel_for_blocks(std::int64_t n, std::int64_t block, const F& f) {
-    if (n < 2 * parallel_grain) {
-        if (n > 0) f(std::int64_t(0), n);
-        return;
-    }
     const std::int64_t blocks = (n + block - 1) / block;
-    parallel_for(blocks, std::max<std::int64_t>(1, parallel_grain / block), [&](std::int64_t b0, std::int64_t b1) {
+    parallel_for(blocks, std::max<std::int64_t>(1, parallel_grain / block), [&f, n, block](std::int64_t b0, std::int64_t b1) {
         f(b0 * block, std::min(n, b1 * block));
     });
 }

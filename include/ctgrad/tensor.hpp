@@ -9,6 +9,7 @@
 #include "autograd/function.hpp"
 #include "autograd/grad_mode.hpp"
 #include "core/config.hpp"
+#include "core/check.hpp"
 #include "core/parallel.hpp"
 #include "cuda.hpp"
 #include "tensor/functions.hpp"

@@ -7,6 +7,7 @@
 #include <ctgrad/tensor.hpp>
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -355,3 +356,14 @@ TEST_CASE("views: sizes, flatten/squeeze edge cases and 0-d tensors") {
 }
 
 }  // namespace
+
+TEST_CASE("AT_ASSERT and TORCH_CHECK, as libtorch's programs use them, throw ctgrad::Error") {
+    const ctgrad::Tensor loss = ctgrad::tensor({std::nan("")});
+    AT_ASSERT(loss.numel() == 1);  // holds: nothing happens
+    TORCH_CHECK(loss.dim() == 1, "never printed");
+    const std::string failed = ctgrad_test::error_of([&] { AT_ASSERT(!std::isnan(loss.item<float>())); });
+    CHECK(failed.find("Expected !std::isnan(loss.item<float>()) to be true, but got false.") == 0);
+    CHECK(failed.find("test_tensor.cpp:") != std::string::npos);
+    const std::string message = ctgrad_test::error_of([&] { TORCH_CHECK(loss.dim() == 2, "expected 2 dims, got ", loss.dim()); });
+    CHECK(message.find("expected 2 dims, got 1 (loss.dim() == 2 at ") == 0);
+}

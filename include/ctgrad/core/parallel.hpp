@@ -77,8 +77,8 @@ inline int threads_for(std::int64_t items, std::int64_t grain) {
 // [0, items), the calling thread taking the first; an exception thrown by a part is rethrown
 // after every thread has finished. Not a template, so that the loops stay free of OpenMP
 // constructs. Where this translation unit has OpenMP it is defined here; the runtime library
-// compiles its loops without -fopenmp (the flag changed GCC's inlining across the dynamic layer
-// and cost its small ops 10%) and takes it from the library's one OpenMP translation unit
+// compiles its loops without -fopenmp, so that the flag leaves the dynamic layer's code as it was
+// before threads, and takes it from the library's one OpenMP translation unit
 // (src/parallel.cpp) instead (CTGRAD_THREADS_FROM_LIBRARY, set by meson.build).
 using part_body = void (*)(const void* context, std::int64_t begin, std::int64_t end);
 #if defined(_OPENMP)

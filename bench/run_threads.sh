@@ -6,7 +6,7 @@
 # usage: bench/run_threads.sh [BUILD_DIR [OUT_DIR]]
 #   BUILD_DIR  a meson build with benchmarks on (default: build); bench/threads is built here
 #   OUT_DIR    where the JSON goes (default: BUILD_DIR/bench-results)
-# environment: REPETITIONS (default 5)
+# environment: REPETITIONS (default 5), BENCH_THREADS (default "1 2": the thread counts)
 set -eu
 build=${1:-build}
 out=${2:-$build/bench-results}
@@ -22,15 +22,20 @@ meson compile -C "$build" bench/threads >/dev/null
     --benchmark_min_time=0.3 --benchmark_out="$out/threads.json" --benchmark_out_format=json >/dev/null
 python3 - "$out/threads.json" <<'PY'
 import json, sys
-rows = {}
+rows, counts = {}, set()
 for b in json.load(open(sys.argv[1]))["benchmarks"]:
     if b.get("aggregate_name") != "median":
         continue
     name, size, threads = b["run_name"].split("/")[:3]
-    rows.setdefault((name, size), {})[threads] = b["real_time"]
-print("| case | N | 1 thread (us) | 2 threads (us) | speed-up |")
-print("|---|---:|---:|---:|---:|")
+    rows.setdefault((name, size), {})[int(threads)] = b["real_time"]
+    counts.add(int(threads))
+counts = sorted(counts)
+print("| case | N | " + " | ".join(f"{t} thread{'s' if t > 1 else ''} (us)" for t in counts) +
+      " | " + " | ".join(f"speed-up at {t}" for t in counts[1:]) + " |")
+print("|---|---:|" + "---:|" * (2 * len(counts) - 1))
 for (name, size), t in rows.items():
-    print(f"| {name} | {size} | {t['1']:.1f} | {t['2']:.1f} | {t['1'] / t['2']:.2f}x |")
+    times = " | ".join(f"{t[c]:.1f}" for c in counts)
+    ups = " | ".join(f"{t[counts[0]] / t[c]:.2f}x" for c in counts[1:])
+    print(f"| {name} | {size} | {times} | {ups} |")
 PY
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -12,14 +12,17 @@
 //                               batch of B, with Adam
 //   seed_step/N/T               the seeds' Step 3 loop body at N = 2000 (below the grain: threads
 //                               must cost nothing there)
-// bench/run_threads.sh runs it; docs/performance.md ("Threads") has the figures.
+// bench/run_threads.sh runs it; docs/performance.md ("Threads") has the figures. BENCH_THREADS
+// (e.g. "1 2 4 8") sets the thread counts.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
 #include <cstddef>
+#include <cstdlib>
 #include <map>
 #include <utility>
 #include <numbers>
+#include <sstream>
 #include <vector>
 
 #include <xsimd/xsimd.hpp>
@@ -214,10 +217,17 @@ int main(int argc, char** argv) {
         {"mlp_step", BM_mlp_step, 128},
         {"seed_step", BM_seed_step, 2000},
     };
-    // 1 and 2 threads next to each other, case by case (the machine drifts less between
-    // neighbours than across the run).
+    // 1 and 2 threads (or the counts in BENCH_THREADS, e.g. "1 2 4 8") next to each other, case
+    // by case (the machine drifts less between neighbours than across the run).
+    std::vector<std::int64_t> thread_counts;
+    if (const char* env = std::getenv("BENCH_THREADS")) {
+        std::istringstream list(env);
+        for (std::int64_t t; list >> t;)
+            if (t > 0) thread_counts.push_back(t);
+    }
+    if (thread_counts.empty()) thread_counts = {1, 2};
     for (const auto& c : cases)
-        for (std::int64_t threads : {1, 2})
+        for (std::int64_t threads : thread_counts)
             benchmark::RegisterBenchmark(c.name, c.f)->Args({c.size, threads})->Unit(benchmark::kMicrosecond)->UseRealTime();
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

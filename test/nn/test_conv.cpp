@@ -21,6 +21,7 @@
 
 #include "../support/errors.hpp"
 #include "../support/gradcheck.hpp"
+#include "../support/reference.hpp"
 #include "../support/values.hpp"
 
 namespace nn = ctgrad::nn;
@@ -35,50 +36,11 @@ using ctgrad_test::gradcheck::unchanged;
 
 namespace {
 
-struct golden_tensor {
-    std::vector<std::int64_t> sizes;
-    std::vector<double> values;
-};
-using golden_case = std::map<std::string, golden_tensor>;
-struct golden_file {
-    std::map<std::string, golden_case> cases;
-    std::map<std::string, std::string> errors;
-};
+using ctgrad_test::golden_case;
+using ctgrad_test::golden_tensor;
 
-const golden_file& golden() {
-    static const golden_file file = [] {
-        golden_file f;
-        const std::string path = std::string(CTGRAD_REFERENCE_DIR) + "/conv.txt";
-        std::ifstream in(path);
-        if (!in) throw std::runtime_error("cannot open " + path);
-        std::string line;
-        while (std::getline(in, line)) {
-            if (line.empty() || line[0] == '#') continue;
-            std::istringstream fields(line);
-            std::string name, label;
-            fields >> name >> label;
-            if (name == "error") {
-                std::string message;
-                std::getline(fields >> std::ws, message);
-                f.errors[label] = message;
-                continue;
-            }
-            std::size_t rank = 0;
-            fields >> rank;
-            golden_tensor g;
-            g.sizes.resize(rank);
-            std::int64_t n = 1;
-            for (auto& s : g.sizes) {
-                fields >> s;
-                n *= s;
-            }
-            g.values.resize(static_cast<std::size_t>(n));
-            for (auto& v : g.values) fields >> v;
-            if (!fields) throw std::runtime_error("malformed golden line: " + line);
-            f.cases[name][label] = std::move(g);
-        }
-        return f;
-    }();
+const ctgrad_test::golden_tensor_file& golden() {
+    static const ctgrad_test::golden_tensor_file file = ctgrad_test::read_golden_tensors("conv.txt");
     return file;
 }
 

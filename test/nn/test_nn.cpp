@@ -23,6 +23,7 @@
 #include <ctgrad/tensor.hpp>
 
 #include "../support/errors.hpp"
+#include "../support/reference.hpp"
 #include "../support/values.hpp"
 
 namespace nn = ctgrad::nn;
@@ -32,40 +33,12 @@ using ctgrad_test::values_of;
 
 namespace {
 
-struct golden_tensor {
-    std::vector<std::int64_t> sizes;
-    std::vector<double> values;
-};
-using golden_case = std::map<std::string, golden_tensor>;
+using ctgrad_test::golden_case;
+using ctgrad_test::golden_tensor;
 
 const std::map<std::string, golden_case>& golden() {
-    static const std::map<std::string, golden_case> table = [] {
-        std::map<std::string, golden_case> t;
-        const std::string path = std::string(CTGRAD_REFERENCE_DIR) + "/nn.txt";
-        std::ifstream in(path);
-        if (!in) throw std::runtime_error("cannot open " + path);
-        std::string line;
-        while (std::getline(in, line)) {
-            if (line.empty() || line[0] == '#') continue;
-            std::istringstream fields(line);
-            std::string name, label;
-            std::size_t rank = 0;
-            fields >> name >> label >> rank;
-            golden_tensor g;
-            g.sizes.resize(rank);
-            std::int64_t n = 1;
-            for (auto& s : g.sizes) {
-                fields >> s;
-                n *= s;
-            }
-            g.values.resize(static_cast<std::size_t>(n));
-            for (auto& v : g.values) fields >> v;
-            if (!fields) throw std::runtime_error("malformed golden line: " + line);
-            t[name][label] = std::move(g);
-        }
-        return t;
-    }();
-    return table;
+    static const ctgrad_test::golden_tensor_file file = ctgrad_test::read_golden_tensors("nn.txt");
+    return file.cases;
 }
 
 const golden_tensor& gold(const std::string& c, const std::string& label) {

@@ -2,6 +2,7 @@
 // Golden values written by tools/make_reference.py (PyTorch, float64) into test/reference/.
 // The directory comes from meson as CTGRAD_REFERENCE_DIR.
 #include <cstddef>
+#include <cstdint>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -51,6 +52,53 @@ inline reference_table read_reference(const std::string& file) {
         table[name].push_back(std::move(r));
     }
     return table;
+}
+
+// Tensors with their shapes, as tools/reference_nn.py, reference_classification.py and
+// reference_conv.py write them: "case label rank size... value..." per line, and
+// "error label message" for PyTorch's error messages.
+struct golden_tensor {
+    std::vector<std::int64_t> sizes;
+    std::vector<double> values;
+};
+using golden_case = std::map<std::string, golden_tensor>;
+struct golden_tensor_file {
+    std::map<std::string, golden_case> cases;
+    std::map<std::string, std::string> errors;
+};
+
+inline golden_tensor_file read_golden_tensors(const std::string& file) {
+    const std::string path = std::string(CTGRAD_REFERENCE_DIR) + "/" + file;
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("cannot open " + path);
+    golden_tensor_file f;
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        std::istringstream fields(line);
+        std::string name, label;
+        fields >> name >> label;
+        if (name == "error") {
+            std::string message;
+            std::getline(fields >> std::ws, message);
+            f.errors[label] = message;
+            continue;
+        }
+        std::size_t rank = 0;
+        fields >> rank;
+        golden_tensor g;
+        g.sizes.resize(rank);
+        std::int64_t n = 1;
+        for (auto& s : g.sizes) {
+            fields >> s;
+            n *= s;
+        }
+        g.values.resize(static_cast<std::size_t>(n));
+        for (auto& v : g.values) fields >> v;
+        if (!fields) throw std::runtime_error("malformed golden line: " + line);
+        f.cases[name][label] = std::move(g);
+    }
+    return f;
 }
 
 }  // namespace ctgrad_test

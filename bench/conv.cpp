@@ -7,6 +7,11 @@
 //   max_pool_train       max_pool2d(2) of [64, 10, 24, 24], forward and backward
 //   direct_conv1/2       the same forwards as a plain direct loop (7 nested loops, the
 //                        innermost over the output row): the yardstick im2col + GEMM must beat
+//   cnn_train/B          one training step of pytorch/examples' mnist network at batch B
+//                        (forward, nll_loss, backward, SGD with momentum), B = 64 and 8
+//   cnn_test/B           its evaluation pass (eval mode, no grad, argmax) at batch B = 1000, 8
+//
+// bench/conv_torch.py runs the same network, steps and data sizes in PyTorch eager.
 //
 // bench/meson.build builds it as `conv`; docs/performance.md ("Convolution") has the figures.
 #include <benchmark/benchmark.h>
@@ -15,6 +20,7 @@
 #include <vector>
 
 #include <ctgrad/nn.hpp>
+#include <ctgrad/optim.hpp>
 #include <ctgrad/tensor.hpp>
 
 namespace {
@@ -81,8 +87,74 @@ void max_pool_train(benchmark::State& state) {
     }
 }
 
+// pytorch/examples' mnist network, written as a libtorch user writes it.
+struct NetImpl : ctgrad::nn::Module {
+    NetImpl()
+        : conv1(ctgrad::nn::Conv2dOptions(1, 10, 5)),
+          conv2(ctgrad::nn::Conv2dOptions(10, 20, 5)),
+          fc1(320, 50),
+          fc2(50, 10) {
+        register_module("conv1", conv1);
+        register_module("conv2", conv2);
+        register_module("conv2_drop", conv2_drop);
+        register_module("fc1", fc1);
+        register_module("fc2", fc2);
+    }
+    Tensor forward(Tensor x) {
+        x = ctgrad::relu(ctgrad::max_pool2d(conv1->forward(x), 2));
+        x = ctgrad::relu(ctgrad::max_pool2d(conv2_drop->forward(conv2->forward(x)), 2));
+        x = x.view({-1, 320});
+        x = ctgrad::relu(fc1->forward(x));
+        x = ctgrad::dropout(x, 0.5, is_training());
+        x = fc2->forward(x);
+        return ctgrad::log_softmax(x, 1);
+    }
+    ctgrad::nn::Conv2d conv1;
+    ctgrad::nn::Conv2d conv2;
+    ctgrad::nn::Dropout2d conv2_drop;
+    ctgrad::nn::Linear fc1;
+    ctgrad::nn::Linear fc2;
+};
+TORCH_MODULE(Net);
+
+void cnn_train(benchmark::State& state) {
+    const std::int64_t batch = state.range(0);
+    ctgrad::manual_seed(0);
+    Net model;
+    ctgrad::optim::SGD optimizer(model->parameters(), ctgrad::optim::SGDOptions(0.01).momentum(0.5));
+    const Tensor data = ctgrad::randn({batch, 1, 28, 28});
+    const Tensor target = ctgrad::randint(0, 10, {batch});
+    model->train();
+    for (auto _ : state) {
+        optimizer.zero_grad();
+        const Tensor loss = ctgrad::nll_loss(model->forward(data), target);
+        loss.backward();
+        optimizer.step();
+        benchmark::DoNotOptimize(loss.item<float>());
+    }
+}
+
+void cnn_test(benchmark::State& state) {
+    const std::int64_t batch = state.range(0);
+    ctgrad::manual_seed(0);
+    Net model;
+    const Tensor data = ctgrad::randn({batch, 1, 28, 28});
+    const Tensor target = ctgrad::randint(0, 10, {batch});
+    model->eval();
+    for (auto _ : state) {
+        ctgrad::NoGradGuard no_grad;
+        const Tensor output = model->forward(data);
+        const double loss = ctgrad::nll_loss(output, target, {}, ctgrad::Reduction::Sum).item<double>();
+        const std::int64_t correct = output.argmax(1).eq(target).sum().item<std::int64_t>();
+        benchmark::DoNotOptimize(loss);
+        benchmark::DoNotOptimize(correct);
+    }
+}
+
 }  // namespace
 
+BENCHMARK(cnn_train)->Arg(64)->Arg(8)->Unit(benchmark::kMicrosecond);
+BENCHMARK(cnn_test)->Arg(1000)->Arg(8)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(forward, conv1_forward, conv1)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(forward, conv2_forward, conv2)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(direct, direct_conv1, conv1)->Unit(benchmark::kMicrosecond);

@@ -42,4 +42,5 @@
 #include "ops/pad.hpp"
 #include "ops/conv.hpp"
 #include "ops/pooling.hpp"
+#include "ops/gather.hpp"
 #endif

@@ -640,6 +640,64 @@ TEST_CASE("select_along: many short slices, few long ones (a parallel reduction)
                     ctgrad::Error);
 }
 
+// ---- gather_along, scatter_add_along ----
+
+// An index [outer, m, inner] into slices of n, with some -1 ("none") when `with_none`.
+inline buffer<std::int64_t> sample_index(std::int64_t count, std::int64_t n, unsigned seed, bool with_none) {
+    buffer<std::int64_t> index(static_cast<std::size_t>(count));
+    std::uint64_t state = seed;
+    for (auto& v : index) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        v = static_cast<std::int64_t>((state >> 33) % static_cast<std::uint64_t>(n + (with_none ? 1 : 0))) -
+            (with_none ? 1 : 0);
+    }
+    return index;
+}
+
+template <class T>
+void check_gather_scatter(ctgrad::DeviceKernels& k, std::int64_t outer, std::int64_t n, std::int64_t inner,
+                          std::int64_t m) {
+    CAPTURE(outer);
+    CAPTURE(n);
+    CAPTURE(inner);
+    CAPTURE(m);
+    const auto in = sample<T>(static_cast<std::size_t>(outer * n * inner), 71);
+    const auto index = sample_index(outer * m * inner, n, 72, true);
+    buffer<T> gathered(static_cast<std::size_t>(outer * m * inner), T(1));
+    k.gather_along(ctgrad::dtype_of<T>(), in.data(), outer, n, inner, index.data(), m, gathered.data());
+    const auto src = sample<T>(static_cast<std::size_t>(outer * m * inner), 73);
+    auto scattered = sample<T>(static_cast<std::size_t>(outer * n * inner), 74);  // adds onto what is there
+    auto want_scattered = scattered;
+    k.scatter_add_along(ctgrad::dtype_of<T>(), src.data(), outer, m, inner, index.data(), n, scattered.data());
+    for (std::int64_t o = 0; o < outer; ++o)
+        for (std::int64_t j = 0; j < m; ++j)
+            for (std::int64_t i = 0; i < inner; ++i) {
+                const std::size_t e = static_cast<std::size_t>((o * m + j) * inner + i);
+                const std::int64_t at = index[e];
+                CHECK(gathered[e] == (at < 0 ? T(0) : in[static_cast<std::size_t>((o * n + at) * inner + i)]));
+                if (at < 0) continue;
+                T& target = want_scattered[static_cast<std::size_t>((o * n + at) * inner + i)];
+                if constexpr (std::is_same_v<T, bool>) target = target || src[e];
+                else target += src[e];  // in j order, as the kernel adds
+            }
+    for (std::size_t e = 0; e < scattered.size(); ++e) {
+        CAPTURE(e);
+        CHECK(scattered[e] == want_scattered[e]);
+    }
+}
+
+TEST_CASE("gather_along and scatter_add_along: along the last, middle and first dims, repeated and -1 indices") {
+    ctgrad::DeviceKernels& k = kernels_under_test();
+    check_gather_scatter<float>(k, 7, 5, 1, 3);     // the last dim (nll_loss, take_along)
+    check_gather_scatter<float>(k, 3, 6, 4, 9);     // a middle dim, more picks than n: repeats add up
+    check_gather_scatter<double>(k, 1, 12, 5, 2);   // the first dim
+    check_gather_scatter<std::int64_t>(k, 4, 3, 2, 3);
+    check_gather_scatter<bool>(k, 2, 4, 3, 5);
+    check_gather_scatter<float>(k, 0, 4, 3, 2);     // nothing to do
+    check_gather_scatter<float>(k, 3, 4, 2, 0);
+    check_gather_scatter<double>(k, 40, 144, 1, 36);  // max_pool2d's backward: planes of 12 x 12, 6 x 6 windows
+}
+
 // ---- gemm ----
 
 template <class T>

@@ -428,3 +428,27 @@ TEST_CASE("convolution and pooling errors: PyTorch's messages after the op's nam
     CHECK_FALSE(x.grad().defined());
     CHECK_FALSE(w.grad().defined());
 }
+
+TEST_CASE("conv2d: a batch convolved in several chunks equals its samples convolved one by one") {
+    // Conv2d(2, 3, 3), stride 2, padding 1, on 160 x 160 planes: 2 * 9 * 80 * 80 doubles of
+    // columns per sample, so the 2 MiB budget takes 2 samples per product: 5 chunks.
+    ctgrad::manual_seed(11);
+    const Tensor x = ctgrad::randn({10, 2, 160, 160}, ctgrad::kDouble).requires_grad_(true);
+    const Tensor w = ctgrad::randn({3, 2, 3, 3}, ctgrad::kDouble).requires_grad_(true);
+    const Tensor b = ctgrad::randn({3}, ctgrad::kDouble).requires_grad_(true);
+    const Tensor g = ctgrad::randn({10, 3, 80, 80}, ctgrad::kDouble);
+    const Tensor y = ctgrad::conv2d(x, w, b, 2, 1);
+    (y * g).sum().backward();
+    const Tensor gx = x.grad().clone(), gw = w.grad().clone();
+    x.grad().zero_();
+    w.grad().zero_();
+    std::vector<Tensor> rows;
+    for (std::int64_t i = 0; i < 10; ++i) {
+        const Tensor yi = ctgrad::conv2d(x.narrow(0, i, 1), w, b, 2, 1);
+        (yi * g.narrow(0, i, 1)).sum().backward();
+        rows.push_back(yi);
+    }
+    CHECK(ctgrad::allclose(y, ctgrad::cat(rows, 0), 1e-12, 1e-12));
+    CHECK(ctgrad::allclose(gx, x.grad(), 1e-12, 1e-12));
+    CHECK(ctgrad::allclose(gw, w.grad(), 1e-10, 1e-10));
+}

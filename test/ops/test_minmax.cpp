@@ -3,6 +3,7 @@
 #include "../support/errors.hpp"
 #include "../support/gradcheck.hpp"
 #include "../support/reduce_golden.hpp"
+#include "../support/reference.hpp"
 #include "../support/values.hpp"
 #include <doctest/doctest.h>
 
@@ -141,4 +142,119 @@ TEST_CASE("max and min: saved tensors are version-checked and freed after backwa
     const Tensor n = (x * 2).max();
     n.backward();
     CHECK_ERROR_CONTAINS(n.backward(), "Trying to backward through the graph a second time");
+}
+
+// ---- gather and scatter_add (ops/gather.hpp): the golden cases of test/reference/gather.txt ----
+
+namespace {
+
+const ctgrad_test::golden_tensor_file& gather_golden() {
+    static const ctgrad_test::golden_tensor_file file = ctgrad_test::read_golden_tensors("gather.txt");
+    return file;
+}
+
+Tensor golden_tensor(const std::string& name, const std::string& label, ScalarType dtype = kDouble) {
+    const auto& g = gather_golden().cases.at(name).at(label);
+    return ctgrad::tensor(g.values, TensorOptions().dtype(kDouble)).reshape(g.sizes).to(dtype);
+}
+
+// The message ctgrad gives contains PyTorch's, less an "op(): " prefix naming another op.
+std::string golden_message(const std::string& name) {
+    std::string message = gather_golden().errors.at(name);
+    const auto colon = message.find("(): ");
+    if (colon != std::string::npos && colon < 16) message.erase(0, colon + 4);
+    return message;
+}
+
+bool same_values(const Tensor& a, const Tensor& b) {
+    return a.sizes() == b.sizes() && ctgrad::allclose(a.to(kDouble), b.to(kDouble), 1e-12, 1e-12);
+}
+
+}  // namespace
+
+TEST_CASE("golden: gather along every kind of dim, its gradient, on float and double") {
+    const std::vector<std::pair<std::string, std::int64_t>> cases{
+        {"last", 1}, {"first", 0}, {"middle", 1}, {"negative_dim", -1}, {"smaller_index", 1}, {"vector", 0}};
+    for (const auto& [name, dim] : cases) {
+        CAPTURE(name);
+        const std::string c = "gather/" + name;
+        for (ScalarType dtype : {kDouble, kFloat}) {
+            const Tensor x = golden_tensor(c, "x", dtype).requires_grad_(true);
+            const Tensor index = golden_tensor(c, "index", kLong);
+            const Tensor out = ctgrad::gather(x, dim, index);
+            CHECK(out.scalar_type() == dtype);
+            CHECK(same_values(out, golden_tensor(c, "out", dtype)));  // gathered exactly
+            CHECK(out.grad_fn()->name() == "GatherBackward0");
+            (out * golden_tensor(c, "gout", dtype)).sum().backward();
+            const double tol = dtype == kFloat ? 1e-6 : 1e-12;
+            CHECK(ctgrad::allclose(x.grad().to(kDouble), golden_tensor(c, "gx"), tol, tol));
+        }
+    }
+}
+
+TEST_CASE("golden: scatter_add with repeated indices, a smaller index, its gradients") {
+    const std::vector<std::pair<std::string, std::int64_t>> cases{
+        {"last", 1}, {"first_repeats", 0}, {"middle", 1}, {"smaller_index", 2}, {"vector", 0}};
+    for (const auto& [name, dim] : cases) {
+        CAPTURE(name);
+        const std::string c = "scatter_add/" + name;
+        const Tensor x = golden_tensor(c, "x").requires_grad_(true);
+        const Tensor src = golden_tensor(c, "src").requires_grad_(true);
+        const Tensor index = golden_tensor(c, "index", kLong);
+        const Tensor out = ctgrad::scatter_add(x, dim, index, src);
+        CHECK(same_values(out, golden_tensor(c, "out")));
+        if (!gather_golden().cases.at(c).count("gout")) continue;
+        (out * golden_tensor(c, "gout")).sum().backward();
+        CHECK(same_values(x.grad(), golden_tensor(c, "gx")));
+        CHECK(same_values(src.grad(), golden_tensor(c, "gsrc")));
+    }
+}
+
+TEST_CASE("gather and scatter_add: finite differences, create_graph, a larger src, integer dtypes") {
+    ctgrad::manual_seed(3);
+    const Tensor index = ctgrad::randint(0, 4, {3, 6});
+    check_gradient([&](const TensorList& in) { return ctgrad::gather(in[0], 1, index); }, {random_tensor({3, 4}, 1)},
+                   "gather");
+    check_gradient([&](const TensorList& in) { return ctgrad::scatter_add(in[0], 1, index, in[1]); },
+                   {random_tensor({3, 4}, 2), random_tensor({3, 6}, 3)}, "scatter_add");
+    // Second order: gather's gradient (a scatter_add) is itself differentiable.
+    const Tensor x = random_tensor({3, 4}, 4).requires_grad_(true);
+    const Tensor y = ctgrad::gather(x, 1, index).pow(2).sum();
+    const Tensor gx = ctgrad::autograd::grad({y}, {x}, {}, std::nullopt, true)[0];
+    const Tensor ggx = ctgrad::autograd::grad({gx.sum()}, {x})[0];
+    // d/dx sum(2 * count(x_i) * x_i) = 2 * (how often each element is gathered)
+    const Tensor counts = ctgrad::scatter_add(ctgrad::zeros({3, 4}, kDouble), 1, index, ctgrad::ones({3, 6}, kDouble));
+    CHECK(ctgrad::allclose(ggx, 2 * counts));
+    // src larger than index: only index's extent is read; the rest of src gets no gradient.
+    const Tensor big = random_tensor({3, 8}, 5).requires_grad_(true);
+    const Tensor sum = ctgrad::scatter_add(ctgrad::zeros({3, 4}, kDouble), 1, index, big).sum();
+    sum.backward();
+    CHECK(ctgrad::allclose(big.grad().narrow(1, 0, 6), ctgrad::ones({3, 6}, kDouble)));
+    CHECK(ctgrad::allclose(big.grad().narrow(1, 6, 2), ctgrad::zeros({3, 2}, kDouble)));
+    // int64 values gather exactly.
+    const Tensor ints = ctgrad::arange(12).reshape({3, 4});
+    const Tensor picked = ctgrad::gather(ints, 1, index);
+    CHECK(picked.scalar_type() == kLong);
+    CHECK(ctgrad::equal(picked, index + ctgrad::arange(3).reshape({3, 1}) * 4));
+}
+
+TEST_CASE("gather and scatter_add: bad input raises PyTorch's message and changes nothing") {
+    const Tensor x = ctgrad::zeros({2, 3});
+    CHECK_ERROR_CONTAINS(ctgrad::gather(x, 1, ctgrad::zeros({2, 3})), golden_message("gather_float_index"));
+    CHECK_ERROR_CONTAINS(ctgrad::gather(x, 1, ctgrad::zeros({2}, kLong)), golden_message("gather_rank"));
+    CHECK_ERROR_CONTAINS(ctgrad::gather(x, 1, ctgrad::zeros({3, 2}, kLong)), golden_message("gather_too_large"));
+    const Tensor out_of_bounds = ctgrad::tensor({0, 3, 1, 2}).reshape({2, 2});
+    CHECK_ERROR_CONTAINS(ctgrad::gather(x, 1, out_of_bounds), golden_message("gather_out_of_bounds"));
+    const Tensor negative = ctgrad::tensor({0, -1, 1, 2}).reshape({2, 2});
+    CHECK_ERROR_CONTAINS(ctgrad::gather(x, 1, negative), golden_message("gather_negative"));
+    CHECK_ERROR_CONTAINS(ctgrad::gather(x, 2, ctgrad::zeros({2, 3}, kLong)), golden_message("gather_dim"));
+    const Tensor self = ctgrad::zeros({3, 4}).requires_grad_(true);
+    CHECK_ERROR_CONTAINS(ctgrad::scatter_add(self, 0, ctgrad::zeros({2, 4}, kLong), ctgrad::zeros({2, 3})),
+                         golden_message("scatter_add_src_small"));
+    CHECK_ERROR_CONTAINS(ctgrad::scatter_add(self, 0, ctgrad::tensor({3, 0, 0, 0}).reshape({1, 4}), ctgrad::zeros({1, 4})),
+                         golden_message("scatter_add_out_of_bounds"));
+    CHECK_ERROR_CONTAINS(ctgrad::scatter_add(self, 0, ctgrad::zeros({1, 4}, kLong), ctgrad::zeros({1, 4}, kDouble)),
+                         golden_message("scatter_add_dtype"));
+    CHECK(ctgrad::equal(self, ctgrad::zeros({3, 4})));
+    CHECK(!self.grad().defined());
 }

@@ -111,6 +111,19 @@ public:
     virtual void select_along(bool largest, ScalarType dtype, const void* in, std::int64_t outer, std::int64_t n,
                               std::int64_t inner, void* values, std::int64_t* indices) = 0;
 
+    // Gather and scatter-add along the middle dim of contiguous arrays, PyTorch's gather and
+    // scatter_add along one dim: `index` is a contiguous int64 [outer, m, inner] array whose
+    // entries lie in [0, n), or are -1 for "none" (gather writes 0, scatter_add skips it; the
+    // caller checks them), the indexed array is [outer, n, inner]:
+    //   gather_along:      out[o, j, i] = in[o, index[o, j, i], i]          (out [outer, m, inner])
+    //   scatter_add_along: out[o, index[o, j, i], i] += src[o, j, i]       (src [outer, m, inner])
+    // scatter_add adds the entries of one slice (o, i) in the order of j, one slice per work
+    // item, so that its sums are the same on every device and need no atomics. Any dtype.
+    virtual void gather_along(ScalarType dtype, const void* in, std::int64_t outer, std::int64_t n,
+                              std::int64_t inner, const std::int64_t* index, std::int64_t m, void* out) = 0;
+    virtual void scatter_add_along(ScalarType dtype, const void* src, std::int64_t outer, std::int64_t m,
+                                   std::int64_t inner, const std::int64_t* index, std::int64_t n, void* out) = 0;
+
     // out[i] = E(g[i], a[i], b[i], o[i]) for i < n, E being entry `expression` of
     // ctgrad::detail::device_expressions, out contiguous of dtype `dtype` (float, double, or
     // int64 for the integer forward expressions).

@@ -8,7 +8,8 @@
 // view (ops/windows.hpp) copied once into columns [groups, C / groups * kH * kW, N * oH * oW],
 // and weight [groups, O / groups, C / groups * kH * kW] times the columns is a bmm (BLAS on the
 // CPU). The product comes out as [O, N, oH, oW] and is laid out as [N, O, oH, oW] with the bias
-// added: one GEMM for the whole batch rather than one per sample. At the mnist CNN's shapes this
+// added: one GEMM per chunk of samples (as many as keep the columns within 2 MiB, so that they
+// stay in cache) rather than one per sample. At the mnist CNN's shapes this
 // beats a direct loop 4.3x for Conv2d(10, 20, 5) and loses 1.45x to it for Conv2d(1, 10, 5),
 // whose product has 25-long rows (bench/conv.cpp, docs/performance.md "Convolution").
 //
@@ -21,6 +22,7 @@
 // every step a differentiable op, so create_graph and second derivatives work through it.
 //
 // Errors carry ATen's wording after the op's name and come before anything is computed.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -154,6 +156,29 @@ inline Tensor columns(const Tensor& x, const params& p) {
         {p.groups, x.size(1) / p.groups * g.kernel_h * g.kernel_w, x.size(0) * g.out_h * g.out_w});
 }
 
+// How many samples one im2col product takes: as many as keep their columns within 2 MiB, so
+// that the GEMM reads them back from cache and the allocator reuses their buffer (the columns of
+// a whole test batch, 58 MB for Conv2d(1, 10, 5) at batch 1000, would be fresh pages at every
+// call). Every device takes the same chunks, so results do not depend on the device.
+inline std::int64_t samples_per_chunk(const Tensor& x, const params& p) {
+    const window_geometry& g = p.geometry;
+    const std::int64_t per_sample = x.size(1) * g.kernel_h * g.kernel_w * g.out_h * g.out_w *
+                                    static_cast<std::int64_t>(element_size(x.scalar_type()));
+    constexpr std::int64_t budget = std::int64_t{2} << 20;
+    return std::clamp<std::int64_t>(budget / std::max<std::int64_t>(per_sample, 1), 1, std::max<std::int64_t>(x.size(0), 1));
+}
+
+// f(start, length) for each chunk of samples_per_chunk samples of the batch.
+template <class F>
+void for_each_chunk(const Tensor& x, const params& p, F&& f) {
+    const std::int64_t n = x.size(0), chunk = samples_per_chunk(x, p);
+    for (std::int64_t start = 0; start < n; start += chunk) f(start, std::min(chunk, n - start));
+}
+
+inline Tensor samples(const Tensor& t, std::int64_t start, std::int64_t length) {
+    return start == 0 && length == t.size(0) ? t : t.narrow(0, start, length);
+}
+
 struct ConvolutionBackward final : autograd::Node {
     autograd::SavedVariable input, weight;  // input: [N, C, H, W], unpadded
     params p;
@@ -165,27 +190,37 @@ struct ConvolutionBackward final : autograd::Node {
     variable_list apply(variable_list&& grads) override {
         const Tensor x = input.unpack(), w = weight.unpack();
         const window_geometry& geo = p.geometry;
-        const std::int64_t n = x.size(0), out = w.size(0), groups = p.groups;
-        // g as [groups, O / groups, N * oH * oW], the layout of the forward's product.
-        const Tensor g = grads[0]
-                             .reshape({n, groups, out / groups, geo.out_h * geo.out_w})
-                             .permute({1, 2, 0, 3})
-                             .reshape({groups, out / groups, n * geo.out_h * geo.out_w});
+        const std::int64_t out = w.size(0), groups = p.groups;
         const Tensor w3 = w.reshape({groups, out / groups, w.size(1) * geo.kernel_h * geo.kernel_w});
+        std::vector<Tensor> input_parts;
         Tensor grad_input, grad_weight, grad_bias;
-        if (should_compute_output(0)) {
-            const std::vector<std::int64_t> padded_sizes{n, x.size(1), x.size(2) + 2 * p.padding[0],
-                                                         x.size(3) + 2 * p.padding[1]};
-            const Tensor cols = bmm(w3.transpose(1, 2), g);  // [groups, C / groups * kH * kW, N * oH * oW]
-            const Tensor per_window = cols.view({x.size(1), geo.kernel_h, geo.kernel_w, n, geo.out_h, geo.out_w})
-                                          .permute({3, 0, 4, 5, 1, 2});
-            const Tensor folded = fold_windows(per_window, padded_sizes, geo);
-            grad_input = p.padding[0] == 0 && p.padding[1] == 0
-                             ? folded
-                             : constant_pad_nd(folded, {-p.padding[1], -p.padding[1], -p.padding[0], -p.padding[0]}, 0);
-        }
-        if (should_compute_output(1))
-            grad_weight = bmm(g, columns(padded(x, p), p).transpose(1, 2)).view(w.sizes());
+        // Chunk by chunk of samples, as the forward: each chunk's input gradient is its own, the
+        // weight's gradient the sum of the chunks'.
+        for_each_chunk(x, p, [&](std::int64_t start, std::int64_t n) {
+            const Tensor xs = samples(x, start, n);
+            // g as [groups, O / groups, n * oH * oW], the layout of the forward's product.
+            const Tensor g = samples(grads[0], start, n)
+                                 .reshape({n, groups, out / groups, geo.out_h * geo.out_w})
+                                 .permute({1, 2, 0, 3})
+                                 .reshape({groups, out / groups, n * geo.out_h * geo.out_w});
+            if (should_compute_output(0)) {
+                const std::vector<std::int64_t> padded_sizes{n, x.size(1), x.size(2) + 2 * p.padding[0],
+                                                             x.size(3) + 2 * p.padding[1]};
+                const Tensor cols = bmm(w3.transpose(1, 2), g);  // [groups, C / groups * kH * kW, n * oH * oW]
+                const Tensor per_window = cols.view({x.size(1), geo.kernel_h, geo.kernel_w, n, geo.out_h, geo.out_w})
+                                              .permute({3, 0, 4, 5, 1, 2});
+                const Tensor folded = fold_windows(per_window, padded_sizes, geo);
+                input_parts.push_back(p.padding[0] == 0 && p.padding[1] == 0
+                                          ? folded
+                                          : constant_pad_nd(folded, {-p.padding[1], -p.padding[1], -p.padding[0], -p.padding[0]}, 0));
+            }
+            if (should_compute_output(1)) {
+                const Tensor part = bmm(g, columns(padded(xs, p), p).transpose(1, 2));
+                grad_weight = grad_weight.defined() ? grad_weight + part : part;
+            }
+        });
+        if (should_compute_output(0)) grad_input = input_parts.size() == 1 ? input_parts[0] : cat(input_parts, 0);
+        if (should_compute_output(1)) grad_weight = grad_weight.view(w.sizes());
         if (should_compute_output(2)) grad_bias = grads[0].sum({0, 2, 3});
         return {grad_input, grad_weight, grad_bias};
     }
@@ -194,16 +229,18 @@ struct ConvolutionBackward final : autograd::Node {
 // conv2d of a 4-d input, checked.
 inline Tensor convolution(const Tensor& x, const Tensor& weight, const Tensor& bias, const params& p) {
     const window_geometry& geo = p.geometry;
-    const std::int64_t n = x.size(0), out = weight.size(0);
+    const std::int64_t out = weight.size(0);
     Tensor y;
     {
         NoGradGuard no_grad;
         const Tensor w3 = weight.reshape({p.groups, out / p.groups, weight.size(1) * geo.kernel_h * geo.kernel_w});
-        const Tensor product = bmm(w3, columns(padded(x, p), p));
-        // a tensor of its own (not a view of the product), so that in-place ops treat it as one
-        y = make_empty({n, out, geo.out_h, geo.out_w}, x.scalar_type(), x.device(), "conv2d");
-        copy_elements(*y.unsafeGetTensorImpl(),
-                      *product.view({out, n, geo.out_h, geo.out_w}).permute({1, 0, 2, 3}).unsafeGetTensorImpl());
+        // a tensor of its own (not a view of a product), so that in-place ops treat it as one
+        y = make_empty({x.size(0), out, geo.out_h, geo.out_w}, x.scalar_type(), x.device(), "conv2d");
+        for_each_chunk(x, p, [&](std::int64_t start, std::int64_t n) {
+            const Tensor product = bmm(w3, columns(padded(samples(x, start, n), p), p));
+            copy_elements(*samples(y, start, n).unsafeGetTensorImpl(),
+                          *product.view({out, n, geo.out_h, geo.out_w}).permute({1, 0, 2, 3}).unsafeGetTensorImpl());
+        });
         if (bias.defined()) y.add_(bias.reshape({1, out, 1, 1}));
     }
     if (autograd::compute_requires_grad({&x, &weight, &bias})) {

@@ -7,7 +7,8 @@
 // evenly among the elements equal to the result (MaxBackward1); max(dim)/min(dim) send it to the
 // index each slice selected (MaxBackward0). Both are written with differentiable ops, so
 // create_graph works through them. The selection is the device's select_along kernel (the
-// CPU's too), and the gradients' masks and index placements are its compare and where kernels.
+// CPU's too), the gradients' masks its compare and where kernels, and the index placements its
+// gather_along and scatter_add_along kernels.
 #include <cmath>
 #include <optional>
 #include <string>
@@ -99,19 +100,6 @@ struct ExtremeBackward final : autograd::Node {
 Tensor take_along(const Tensor& x, const Tensor& index, std::int64_t dim);
 Tensor place_along(const Tensor& src, const Tensor& index, std::int64_t dim, IntArrayRef sizes);
 
-// Where, at `sizes`, the position along `dim` is the one `index` (size 1 at `dim`)
-// selects for its slice, a bool mask (positions 0..n-1 along dim compared with the index).
-inline Tensor selected_along(const Tensor& index, std::int64_t dim, IntArrayRef sizes, Device device) {
-    const std::int64_t n = sizes[static_cast<std::size_t>(dim)];
-    std::vector<std::int64_t> line(sizes.size(), 1);
-    line[static_cast<std::size_t>(dim)] = n;
-    Tensor positions = make_empty(line, kLong);
-    std::int64_t* p = positions.data_ptr<std::int64_t>();
-    for (std::int64_t k = 0; k < n; ++k) p[k] = k;
-    return device_compare(device_relation::eq, contiguous_copy_on(positions, device), index, sizes, device,
-                          "max/min backward");
-}
-
 // The backward of place_along: each slice takes back the element placed at its index.
 struct PlaceAlongBackward final : autograd::Node {
     Tensor index;  // the reduction's indices: an output nobody differentiates
@@ -127,13 +115,44 @@ struct TakeAlongBackward final : autograd::Node {
     variable_list apply(variable_list&& grads) override { return {place_along(grads[0], index, dim, input_sizes)}; }
 };
 
-// zeros(sizes) with src[..., 0, ...] written at [..., index[..., 0, ...], ...] along `dim`: one
-// element per slice (src and index have size 1 at `dim`, the other sizes of `sizes`).
+// `sizes` seen as [outer, n, inner] around `dim`, as the device's gather/scatter kernels see
+// contiguous arrays.
+struct extent_along {
+    std::int64_t outer = 1, n = 1, inner = 1;
+    extent_along(IntArrayRef sizes, std::int64_t dim) {
+        for (std::size_t d = 0; d < sizes.size(); ++d) {
+            const auto i = static_cast<std::int64_t>(d);
+            if (i < dim) outer *= sizes[d];
+            else if (i == dim) n = sizes[d];
+            else inner *= sizes[d];
+        }
+    }
+};
+
+// The index of take_along/place_along as the kernels read it: contiguous int64 on `device`,
+// expanded to `sizes` (a size-1 index broadcasts over the other dims).
+inline Tensor index_as_kernels_read(const Tensor& index, IntArrayRef sizes, Device device) {
+    const Tensor expanded = index.sizes() == sizes ? index : index.expand(sizes);
+    return expanded.is_contiguous() && expanded.device() == device ? expanded : contiguous_copy_on(expanded, device);
+}
+
+// zeros(sizes).scatter_add(dim, index, src): src[..., j, ...] added at [..., index[..., j, ...], ...]
+// along `dim` (src and index have the same sizes, those of `sizes` except at `dim`). An index
+// of -1 places nothing (nll_loss's ignored targets). The device's scatter_add_along kernel.
 inline Tensor place_along(const Tensor& src, const Tensor& index, std::int64_t dim, IntArrayRef sizes) {
     const Device device = common_device("max/min backward", {&src, &index});
-    // The selected places of each slice take src's element, every other place zero.
-    const Tensor zero = device_scalar(0, src.scalar_type(), device, "max/min backward");
-    Tensor out = device_where(selected_along(index, dim, sizes, device), src, zero, sizes, device, "max/min backward");
+    std::vector<std::int64_t> placed = sizes.vec();
+    placed[static_cast<std::size_t>(dim)] = index.size(dim);
+    const Tensor idx = index_as_kernels_read(index, placed, device);
+    const Tensor values = src.sizes() == IntArrayRef(placed) && src.is_contiguous()
+                              ? src
+                              : contiguous_copy_on(src.expand(placed), device);
+    Tensor out = zeros(sizes, TensorOptions().dtype(src.scalar_type()).device(device));
+    const extent_along e(sizes, dim);
+    kernels_of(out, "max/min backward")
+        .scatter_add_along(src.scalar_type(), values.unsafeGetTensorImpl()->data(), e.outer, index.size(dim), e.inner,
+                           reinterpret_cast<const std::int64_t*>(idx.unsafeGetTensorImpl()->data()), e.n,
+                           out.unsafeGetTensorImpl()->data());
     if (autograd::compute_requires_grad({&src})) {
         auto node = autograd::record<PlaceAlongBackward>(out, {&src});
         node->index = index;
@@ -142,14 +161,20 @@ inline Tensor place_along(const Tensor& src, const Tensor& index, std::int64_t d
     return out;
 }
 
-// The element of each slice of x along `dim` at index[..., 0, ...] (size 1 at `dim`).
+// x.gather(dim, index): x[..., index[..., j, ...], ...] along `dim` (index has x's sizes except
+// at `dim`); 0 where the index is -1. The device's gather_along kernel.
 inline Tensor take_along(const Tensor& x, const Tensor& index, std::int64_t dim) {
     const Device device = common_device("max/min", {&x, &index});
-    // The one selected element of each slice, summed with the zeros around it.
-    const Tensor zero = device_scalar(0, x.scalar_type(), device, "max/min");
-    const Tensor picked =
-        device_where(selected_along(index, dim, x.sizes(), device), x, zero, x.sizes(), device, "max/min");
-    Tensor out = device_sum_as(picked, {dim}, x.scalar_type(), "max/min");
+    std::vector<std::int64_t> picked = x.sizes().vec();
+    picked[static_cast<std::size_t>(dim)] = index.size(dim);
+    const Tensor idx = index_as_kernels_read(index, picked, device);
+    const Tensor from = x.is_contiguous() ? x : contiguous_copy_on(x, device);
+    Tensor out = make_empty(picked, x.scalar_type(), device);
+    const extent_along e(x.sizes(), dim);
+    kernels_of(out, "max/min")
+        .gather_along(x.scalar_type(), from.unsafeGetTensorImpl()->data(), e.outer, e.n, e.inner,
+                      reinterpret_cast<const std::int64_t*>(idx.unsafeGetTensorImpl()->data()), index.size(dim),
+                      out.unsafeGetTensorImpl()->data());
     if (autograd::compute_requires_grad({&x})) {
         auto node = autograd::record<TakeAlongBackward>(out, {&x});
         node->index = index;

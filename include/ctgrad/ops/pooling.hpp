@@ -17,9 +17,9 @@
 //
 // Backward, one node each with PyTorch's name, written with differentiable ops so that
 // create_graph works:
-//  - MaxPool2DWithIndicesBackward0: g placed at each window's maximum (place_along) and the
-//    windows folded back onto the input (fold_windows, which adds up what overlapping windows
-//    share), the padding cut off;
+//  - MaxPool2DWithIndicesBackward0: g added at each maximum's index in its input plane
+//    (place_along, the device's scatter_add along each plane, which adds up what overlapping
+//    windows share);
 //  - AvgPool2DBackward0: g / divisor spread over each window (an expand), folded back the same way.
 //
 // Errors carry ATen's wording after the op's name and come before anything is computed.
@@ -161,50 +161,47 @@ inline Tensor unfold_gradient(const Tensor& per_window, const params& p) {
 }
 
 // Per output position (i, j) and window element k = r * kW + c: the element's flat index
-// h * W + w in the input plane, or -1 where it lies in the padding. [oH, oW, kH * kW], host.
+// h * W + w in the input plane. An element in the padding maps to the window's first element
+// inside the input, the one ATen's kernel reports for a window whose maximum is -inf (every
+// window holds an element of the input: pad <= kernel / 2). [oH * oW, kH * kW], host.
 inline Tensor plane_positions(const params& p) {
     const window_geometry& g = p.geometry;
     const std::int64_t kk = g.kernel_h * g.kernel_w;
-    Tensor t = make_empty({g.out_h, g.out_w, kk}, kLong);
+    Tensor t = make_empty({g.out_h * g.out_w, kk}, kLong);
     std::int64_t* out = t.data_ptr<std::int64_t>();
     for (std::int64_t i = 0; i < g.out_h; ++i)
-        for (std::int64_t j = 0; j < g.out_w; ++j)
+        for (std::int64_t j = 0; j < g.out_w; ++j, out += kk) {
+            std::int64_t first_inside = -1;
             for (std::int64_t r = 0; r < g.kernel_h; ++r)
                 for (std::int64_t c = 0; c < g.kernel_w; ++c) {
                     const std::int64_t h = i * g.stride_h - p.pad_h + r * g.dilation_h;
                     const std::int64_t w = j * g.stride_w - p.pad_w + c * g.dilation_w;
                     const bool inside = h >= 0 && h < p.height && w >= 0 && w < p.width;
-                    *out++ = inside ? h * p.width + w : -1;
+                    out[r * g.kernel_w + c] = inside ? h * p.width + w : -1;
+                    if (inside && first_inside < 0) first_inside = h * p.width + w;
                 }
+            for (std::int64_t k = 0; k < kk; ++k)
+                if (out[k] < 0) out[k] = first_inside;
+        }
     return t;
 }
 
-// The k of each window's first element inside the input: [oH, oW, 1], host.
-inline Tensor first_inside(const Tensor& positions) {
-    const std::int64_t windows = positions.size(0) * positions.size(1), kk = positions.size(2);
-    Tensor t = make_empty({positions.size(0), positions.size(1), 1}, kLong);
-    const std::int64_t* pos = positions.data_ptr<std::int64_t>();
-    std::int64_t* out = t.data_ptr<std::int64_t>();
-    for (std::int64_t w = 0; w < windows; ++w) {
-        std::int64_t k = 0;
-        while (k < kk && pos[w * kk + k] < 0) ++k;
-        out[w] = k;  // every window holds an element of the input (pad <= kernel / 2)
-    }
-    return t;
-}
-
+// The gradient of max_pool2d: g [N, C, oH, oW] added at each window's maximum, indices [N, C,
+// oH, oW] (flat in the input plane), with the device's scatter_add along each plane, so that
+// windows that overlap add up. Written with a differentiable op (place_along), so that
+// create_graph works.
 struct MaxPool2DWithIndicesBackward final : autograd::Node {
-    Tensor choice;  // [N, C, oH, oW, 1]: the window element (k) each maximum came from
+    Tensor indices;  // [planes, oH * oW]
     params p;
     std::string name() const override { return "MaxPool2DWithIndicesBackward0"; }
     variable_list apply(variable_list&& grads) override {
-        const Tensor g = p.batched ? grads[0] : grads[0].unsqueeze(0);
-        const window_geometry& geo = p.geometry;
-        const std::vector<std::int64_t> flat{g.size(0), g.size(1), geo.out_h, geo.out_w, geo.kernel_h * geo.kernel_w};
-        const Tensor placed = place_along(g.unsqueeze(4), choice, 4, flat)
-                                  .view({g.size(0), g.size(1), geo.out_h, geo.out_w, geo.kernel_h, geo.kernel_w});
-        const Tensor gx = unfold_gradient(placed, p);
-        return {p.batched ? gx : gx.squeeze(0)};
+        const std::int64_t planes = indices.size(0);
+        const Tensor g = grads[0].reshape({planes, indices.size(1)});
+        const Tensor gx = place_along(g, indices, 1, {planes, p.height * p.width});
+        std::vector<std::int64_t> input_sizes = grads[0].sizes().vec();
+        input_sizes[input_sizes.size() - 2] = p.height;
+        input_sizes[input_sizes.size() - 1] = p.width;
+        return {gx.view(input_sizes)};
     }
 };
 
@@ -212,36 +209,31 @@ inline std::tuple<Tensor, Tensor> max_pool(const Tensor& input, IntArrayRef kern
                                            IntArrayRef padding, IntArrayRef dilation, bool ceil_mode, const char* op) {
     const params p = check(input, kernel_size, stride, padding, dilation, ceil_mode, op, true);
     const window_geometry& g = p.geometry;
-    const std::int64_t kk = g.kernel_h * g.kernel_w;
-    Tensor values, indices, choice;
+    const std::int64_t kk = g.kernel_h * g.kernel_w, windows_per_plane = g.out_h * g.out_w;
+    Tensor values, indices;
     {
         NoGradGuard no_grad;
         const Tensor x = p.batched ? input : input.unsqueeze(0);
+        const std::int64_t planes = x.size(0) * x.size(1);
         const std::vector<std::int64_t> flat{x.size(0), x.size(1), g.out_h, g.out_w, kk};
         const Tensor win = windows(padded(x, p, -std::numeric_limits<double>::infinity()), g).reshape(flat);
-        auto [v, k] = win.max(4, true);
-        const Tensor positions = plane_positions(p);
-        const Tensor on_device = contiguous_copy_on(positions, x.device()).expand(flat);
-        if (has_padding(p)) {
-            // A window whose maximum is -inf may have chosen a padding element: ATen's kernel
-            // takes the first element inside the input then.
-            const Tensor in_padding = lt(take_along(on_device, k, 4), Scalar(std::int64_t{0})).to(kLong);
-            const Tensor first = contiguous_copy_on(first_inside(positions), x.device());
-            k = k + in_padding * (first - k);
-        }
-        indices = take_along(on_device, k, 4).squeeze(4);
-        values = v.squeeze(4);
-        choice = k;
-        if (!p.batched) {
-            values = values.squeeze(0);
-            indices = indices.squeeze(0);
-        }
+        auto [v, k] = win.max(4);  // k: the window element each maximum is, [N, C, oH, oW]
+        // Its flat index in the input plane: the positions table gathered along each window,
+        // with the planes as the gather's columns ([oH * oW, planes]), then back to [planes, oH * oW].
+        const Tensor positions = contiguous_copy_on(plane_positions(p), x.device());
+        const Tensor per_window = k.reshape({planes, windows_per_plane}).t();
+        const Tensor at = take_along(positions, per_window, 1);
+        indices = contiguous_copy_on(at.t(), x.device());
+        values = v;
+        if (!p.batched) values = values.squeeze(0);
+        std::vector<std::int64_t> out_sizes = values.sizes().vec();
+        indices = indices.view(out_sizes);
         values = unaliased(values);
         indices = unaliased(indices);
     }
     if (autograd::compute_requires_grad({&input})) {
         auto node = autograd::record<MaxPool2DWithIndicesBackward>(values, {&input});
-        node->choice = choice;
+        node->indices = indices.reshape({-1, windows_per_plane});
         node->p = p;
     }
     return {values, indices};

@@ -181,6 +181,10 @@ Tensor avg_pool2d(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stri
                   bool ceil_mode = false, bool count_include_pad = true,
                   std::optional<std::int64_t> divisor_override = std::nullopt);
 
+// gather along a dim by int64 indices, and its adjoint scatter_add (ops/gather.hpp)
+Tensor gather(const Tensor& self, std::int64_t dim, const Tensor& index, bool sparse_grad = false);
+Tensor scatter_add(const Tensor& self, std::int64_t dim, const Tensor& index, const Tensor& src);
+
 // joining (ops/join.hpp)
 Tensor cat(const TensorList& tensors, std::int64_t dim = 0);
 Tensor stack(const TensorList& tensors, std::int64_t dim = 0);

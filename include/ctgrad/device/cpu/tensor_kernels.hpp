@@ -346,6 +346,52 @@ public:
         });
     }
 
+    void gather_along(ScalarType dtype, const void* in, std::int64_t outer, std::int64_t n, std::int64_t inner,
+                      const std::int64_t* index, std::int64_t m, void* out) override {
+        check_along("gather_along", outer, n, inner, index, m);
+        dispatch_dtype(dtype, [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            const T* from = static_cast<const T*>(in);
+            T* to = static_cast<T*>(out);
+            for (std::int64_t o = 0; o < outer; ++o) {
+                const T* slab = from + o * n * inner;
+                const std::int64_t* at = index + o * m * inner;
+                T* row = to + o * m * inner;
+                if (inner == 1)
+                    for (std::int64_t j = 0; j < m; ++j) row[j] = at[j] < 0 ? T(0) : slab[at[j]];
+                else
+                    for (std::int64_t j = 0; j < m; ++j)
+                        for (std::int64_t i = 0; i < inner; ++i) {
+                            const std::int64_t k = at[j * inner + i];
+                            row[j * inner + i] = k < 0 ? T(0) : slab[k * inner + i];
+                        }
+            }
+        });
+    }
+
+    void scatter_add_along(ScalarType dtype, const void* src, std::int64_t outer, std::int64_t m, std::int64_t inner,
+                           const std::int64_t* index, std::int64_t n, void* out) override {
+        check_along("scatter_add_along", outer, n, inner, index, m);
+        dispatch_dtype(dtype, [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            const T* from = static_cast<const T*>(src);
+            T* to = static_cast<T*>(out);
+            for (std::int64_t o = 0; o < outer; ++o) {
+                T* slab = to + o * n * inner;
+                const std::int64_t* at = index + o * m * inner;
+                const T* row = from + o * m * inner;
+                for (std::int64_t j = 0; j < m; ++j)
+                    for (std::int64_t i = 0; i < inner; ++i) {
+                        const std::int64_t k = at[j * inner + i];
+                        if (k < 0) continue;
+                        T& target = slab[k * inner + i];
+                        if constexpr (std::is_same_v<T, bool>) target = target || row[j * inner + i];
+                        else target += row[j * inner + i];
+                    }
+            }
+        });
+    }
+
     void map(int expression, ScalarType dtype, void* out, std::int64_t n, const device_operands& operands) override {
         if (n > 0) loop_for("map", expression, dtype, false)(out, n, operands, 1);
     }
@@ -498,6 +544,20 @@ private:
             for (; i < count; ++i) total += static_cast<Acc>(row[i * step[0]]);
             totals[o[1]] += total;
         });
+    }
+
+    // The sizes of gather_along/scatter_add_along, and every index inside [-1, n): checked before
+    // anything is written (the CPU can afford the pass; callers check too).
+    static void check_along(const char* what, std::int64_t outer, std::int64_t n, std::int64_t inner,
+                            const std::int64_t* index, std::int64_t m) {
+        if (outer < 0 || n < 0 || inner < 0 || m < 0)
+            throw Error(std::string("cpu ") + what + ": needs non-negative sizes, got outer " + std::to_string(outer) +
+                        ", n " + std::to_string(n) + ", inner " + std::to_string(inner) + ", m " + std::to_string(m));
+        const std::int64_t count = outer * m * inner;
+        for (std::int64_t e = 0; e < count; ++e)
+            if (index[e] < -1 || index[e] >= n)
+                throw Error(std::string("cpu ") + what + ": index " + std::to_string(index[e]) +
+                            " is out of bounds for a dim of size " + std::to_string(n));
     }
 
     // Walking n in the outer loop reads memory in order; the running best lives in the output.

@@ -311,6 +311,41 @@ struct select_element {
     }
 };
 
+// gather_along: one output element per work item.
+template <class T>
+struct gather_element {
+    const T* in;
+    const std::int64_t* index;
+    index_t n, m, inner;
+    T* out;
+    CTGRAD_HOST_DEVICE void operator()(index_t e) const {
+        const index_t i = e % inner, o = e / (m * inner);
+        out[e] = index[e] < 0 ? T(0) : in[(o * n + index[e]) * inner + i];
+    }
+};
+
+// scatter_add_along: one slice (o, i) per work item, its m entries added in order, so that no
+// two work items write the same element.
+template <class T>
+struct scatter_add_slice {
+    const T* src;
+    const std::int64_t* index;
+    index_t n, m, inner;
+    T* out;
+    CTGRAD_HOST_DEVICE void operator()(index_t s) const {
+        const index_t o = s / inner, i = s % inner;
+        T* slab = out + o * n * inner + i;
+        const index_t first = o * m * inner + i;
+        for (index_t j = 0; j < m; ++j) {
+            const std::int64_t k = index[first + j * inner];
+            if (k < 0) continue;
+            T& target = slab[k * inner];
+            if constexpr (std::is_same_v<T, bool>) target = target || src[first + j * inner];
+            else target += src[first + j * inner];
+        }
+    }
+};
+
 // ---- fused element-wise expressions ----
 
 template <class E, class Ctx>
@@ -550,6 +585,37 @@ public:
         });
     }
 
+    // Indices are not checked on the device (a GPU cannot throw): the ops check them first.
+    void gather_along(ScalarType dtype, const void* in, std::int64_t outer, std::int64_t n, std::int64_t inner,
+                      const std::int64_t* index, std::int64_t m, void* out) override {
+        using namespace thrust_kernels;
+        check_along_sizes("gather_along", outer, n, inner, m);
+        const index_t count = outer * m * inner;
+        if (count == 0) return;
+        guarded("gather_along", [&] {
+            with_element_type(dtype, [&](auto tag) {
+                using T = typename decltype(tag)::type;
+                thrust::for_each(policy_, thrust::counting_iterator<index_t>(0), thrust::counting_iterator<index_t>(count),
+                                 gather_element<T>{static_cast<const T*>(in), index, n, m, inner, static_cast<T*>(out)});
+            });
+        });
+    }
+
+    void scatter_add_along(ScalarType dtype, const void* src, std::int64_t outer, std::int64_t m, std::int64_t inner,
+                           const std::int64_t* index, std::int64_t n, void* out) override {
+        using namespace thrust_kernels;
+        check_along_sizes("scatter_add_along", outer, n, inner, m);
+        const index_t slices = outer * inner;
+        if (slices == 0 || m == 0) return;
+        guarded("scatter_add_along", [&] {
+            with_element_type(dtype, [&](auto tag) {
+                using T = typename decltype(tag)::type;
+                thrust::for_each(policy_, thrust::counting_iterator<index_t>(0), thrust::counting_iterator<index_t>(slices),
+                                 scatter_add_slice<T>{static_cast<const T*>(src), index, n, m, inner, static_cast<T*>(out)});
+            });
+        });
+    }
+
     void map(int expression, ScalarType dtype, void* out, std::int64_t n, const device_operands& operands) override {
         const auto kernel = table_entry("map", expression, dtype, false);
         guarded("map", [&] { kernel(policy_, out, n, operands, 1); });
@@ -674,6 +740,13 @@ protected:
 
 private:
     Policy policy_;
+
+    void check_along_sizes(const char* kernel, std::int64_t outer, std::int64_t n, std::int64_t inner,
+                           std::int64_t m) const {
+        if (outer < 0 || n < 0 || inner < 0 || m < 0)
+            throw Error(backend_name() + " " + kernel + ": needs non-negative sizes, got outer " + std::to_string(outer) +
+                        ", n " + std::to_string(n) + ", inner " + std::to_string(inner) + ", m " + std::to_string(m));
+    }
 
     void check_rank(const char* kernel, const device_view& v) const {
         if (v.rank < 0 || v.rank > max_device_rank)

@@ -47,6 +47,14 @@ public:
         impl_ = std::move(other.impl_);
         return *this;
     }
+    // A number assigned to a named tensor: libtorch rejects it too (fill_ says what it means).
+    template <class Number, class = std::enable_if_t<std::is_arithmetic_v<Number>>>
+    Tensor& operator=(Number) & {
+        static_assert(!std::is_arithmetic_v<Number>,
+                      "Assigning a number to a named Tensor is not allowed (it would rebind the handle): write "
+                      "t.fill_(value) to fill it, or t[i] = value to write one element.");
+        return *this;
+    }
     Tensor& operator=(const Scalar& value) && { return fill_(value); }
     Tensor& operator=(const Tensor& src) && { return copy_(src); }
     Tensor& operator=(Tensor&& src) && { return copy_(src); }
@@ -300,15 +308,16 @@ inline Tensor Tensor::grad() const { return Tensor(checked().grad); }
 
 template <class Hook>
 unsigned Tensor::register_hook(Hook&& hook) const {
-    static_assert(std::is_invocable_v<Hook&, Tensor>, "A tensor hook must be callable with the gradient, a Tensor.");
-    using result = std::invoke_result_t<Hook&, Tensor>;
-    if constexpr (std::is_void_v<result>) {
+    if constexpr (!std::is_invocable_v<Hook&, Tensor>) {
+        static_assert(std::is_invocable_v<Hook&, Tensor>, "A tensor hook must be callable with the gradient, a Tensor.");
+        return 0;
+    } else if constexpr (std::is_void_v<std::invoke_result_t<Hook&, Tensor>>) {
         return _register_hook([look = std::forward<Hook>(hook)](const Tensor& g) mutable {
             look(g);
             return Tensor();
         });
     } else {
-        static_assert(std::is_convertible_v<result, Tensor>,
+        static_assert(std::is_convertible_v<std::invoke_result_t<Hook&, Tensor>, Tensor>,
                       "A tensor hook must return a Tensor (the gradient to use instead) or nothing.");
         return _register_hook([replace = std::forward<Hook>(hook)](const Tensor& g) mutable -> Tensor { return replace(g); });
     }

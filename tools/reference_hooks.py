@@ -2,7 +2,9 @@
 """Golden values for ctgrad's tensor hooks and backward's `inputs`, computed by PyTorch.
 Read by test/autograd/test_autograd.cpp.
 
-    /usr/bin/python3 tools/reference_hooks.py [output-dir]     (writes <output-dir>/hooks.txt)
+Called from tools/make_reference.py (write(outdir) writes <outdir>/hooks.txt), or alone:
+
+    /usr/bin/python3 tools/reference_hooks.py [output-dir]
 
 Format (tools/golden_tensors.py): '#' starts a comment line; every other line is one tensor,
 

@@ -5,6 +5,7 @@
 // PyTorch 1.13's (checked with torch in Python; messages follow ATen's wording).
 #include "../support/values.hpp"
 #include "../support/errors.hpp"
+#include "../support/gradcheck.hpp"
 #include <ctgrad/tensor.hpp>
 #include <doctest/doctest.h>
 
@@ -371,6 +372,20 @@ TEST_CASE("assigning to an indexed element is recorded as fill_ or copy_ of a vi
     CHECK(values(w.grad()) == std::vector<double>{2});
     CHECK_ERROR(x[0] = 1, "a view of a leaf Variable that requires grad is being used in an in-place operation");
     CHECK(values(x) == std::vector<double>{1, 2, 3});
+}
+
+TEST_CASE("assignments through views: gradients against finite differences") {
+    namespace gc = ctgrad_test::gradcheck;
+    gc::check_gradient(
+        [](const ctgrad::TensorList& xs) {
+            Tensor y = xs[0] * xs[0];  // [4, 2]; exp would save y, which the writes below change
+            y[1] = xs[1] * xs[1];    // copy_ of a row from w [2]
+            y[2][0] = 7;             // fill_ of one element
+            y.index_put_({3}, xs[1].sin());
+            y.index_put_({Slice(), 1}, y.select(1, 1) * 2);  // a write that reads the view's base
+            return y * xs[0];
+        },
+        {gc::random_tensor({4, 2}, 1), gc::random_tensor({2}, 2)}, "y[i] = ..., y[i][j] = ..., index_put_");
 }
 
 TEST_CASE("the free functions beside the methods give what the methods give") {

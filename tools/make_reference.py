@@ -134,6 +134,7 @@ def main():
     import reference_conv; reference_conv.write(os.path.dirname(os.path.abspath(out)))  # conv.txt
     import reference_static_model; reference_static_model.write(os.path.dirname(os.path.abspath(out)))  # static_model.txt
     import reference_gather; reference_gather.write(os.path.dirname(os.path.abspath(out)))  # gather.txt
+    import reference_hooks; reference_hooks.write(os.path.dirname(os.path.abspath(out)))  # hooks.txt
 
 
 if __name__ == "__main__":

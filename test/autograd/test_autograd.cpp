@@ -2,11 +2,13 @@
 // .grad, retain_grad, detach, requires_grad_, NoGradGuard (per thread), autograd::grad with
 // grad_outputs / create_graph / allow_unused, in-place writes (version counters, rebased
 // history, writes through views), every error message with a check that nothing changed,
-// concurrent graphs on four threads, and memory that does not grow over a training loop.
+// concurrent graphs on four threads, memory that does not grow over a training loop, tensor hooks
+// and backward's `inputs` (golden values from tools/reference_hooks.py).
 // Expectations are PyTorch 1.13's; grad_fn names are libtorch's (a Scalar operand selects the
 // op's `.Scalar` overload, e.g. `x * 2` is MulBackward1 in C++ where Python says MulBackward0).
 #include "../support/values.hpp"
 #include "../support/errors.hpp"
+#include "../support/reference.hpp"
 #include <ctgrad/tensor.hpp>
 #include <doctest/doctest.h>
 
@@ -610,6 +612,183 @@ vec train(int seed, int steps) {
     vec out = values(w);
     out.push_back(last);
     return out;
+}
+
+// The tensors of one case of test/reference/hooks.txt (tools/reference_hooks.py).
+const ctgrad_test::golden_case& hooks_case(const std::string& name) {
+    static const ctgrad_test::golden_tensor_file file = ctgrad_test::read_golden_tensors("hooks.txt");
+    const auto it = file.cases.find(name);
+    if (it == file.cases.end()) throw std::runtime_error("no golden case " + name + " in hooks.txt");
+    return it->second;
+}
+Tensor golden_leaf(const ctgrad_test::golden_case& c, const std::string& label) {
+    return ctgrad::tensor(c.at(label).values, ctgrad::dtype(kDouble).requires_grad(true));
+}
+void check_golden(const Tensor& t, const ctgrad_test::golden_case& c, const std::string& label) {
+    INFO(label);
+    REQUIRE(t.defined());
+    const vec got = values(t), want = c.at(label).values;
+    REQUIRE(got.size() == want.size());
+    for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(want[i]).epsilon(1e-13));
+}
+
+TEST_CASE("tensor hooks: replacing and looking at gradients, PyTorch's values and order") {
+    SUBCASE("a leaf's hook runs once per pass, on the summed gradient, before accumulation") {
+        const auto& c = hooks_case("leaf");
+        const Tensor x = golden_leaf(c, "x"), w = golden_leaf(c, "w");
+        int calls = 0;
+        const unsigned h = x.register_hook([&](const Tensor& g) {
+            ++calls;
+            return g * g;
+        });
+        CHECK(h == 0);
+        ((x * x * w).sum() + x.sin().sum()).backward();
+        CHECK(calls == 1);
+        check_golden(x.grad(), c, "gx");
+        check_golden(w.grad(), c, "gw");
+    }
+    SUBCASE("a non-leaf's hooks and retain_grad run in the order registered") {
+        const auto& c = hooks_case("nonleaf");
+        const Tensor x = golden_leaf(c, "x"), w = golden_leaf(c, "w");
+        Tensor y = x.exp() * w;
+        y.retain_grad();  // place 0: keeps the gradient before the hook registered after it
+        CHECK(y.register_hook([](const Tensor& g) { return 3 * g + 1; }) == 1);
+        Tensor u = y.sin();
+        CHECK(u.register_hook([](const Tensor& g) { return g.cos(); }) == 0);
+        u.retain_grad();  // place 1: keeps what the hook before it returned
+        (u * u).sum().backward();
+        check_golden(u.grad(), c, "gu");
+        check_golden(y.grad(), c, "gy");
+        check_golden(x.grad(), c, "gx");
+        check_golden(w.grad(), c, "gw");
+    }
+    SUBCASE("autograd::grad: hooks on the way run, those of the captured tensors do not") {
+        const auto& c = hooks_case("grad");
+        const Tensor x = golden_leaf(c, "x");
+        Tensor y = x * x;
+        y.register_hook([](const Tensor& g) { return 10 * g; });
+        x.register_hook([](const Tensor& g) { return g + 100; });
+        Tensor loss = y.sin().sum();
+        check_golden(grad({loss}, {x}, {}, true)[0], c, "dx");
+        check_golden(grad({loss}, {y})[0], c, "dy");
+        CHECK_FALSE(x.grad().defined());
+    }
+    SUBCASE("a void hook sees the gradient; an undefined result keeps it; removed hooks stop") {
+        const Tensor x = leaf({1, 2, 3});
+        vec seen;
+        const unsigned look = x.register_hook([&](Tensor g) { seen = values(g); });
+        const unsigned keep = x.register_hook([](const Tensor&) { return Tensor(); });
+        const unsigned triple = x.register_hook([](const Tensor& g) { return g * 3; });
+        CHECK((look == 0 && keep == 1 && triple == 2));
+        (x * x).sum().backward();
+        CHECK(seen == vec{2, 4, 6});
+        CHECK(values(x.grad()) == vec{6, 12, 18});
+        x.remove_hook(triple);
+        x.remove_hook(look);
+        seen.clear();
+        x.mutable_grad() = Tensor();
+        (x * x).sum().backward();
+        CHECK(seen.empty());
+        CHECK(values(x.grad()) == vec{2, 4, 6});
+        CHECK(x.register_hook([](const Tensor& g) { return g - 1; }) == 3);  // handles are not reused
+    }
+    SUBCASE("hooks of a non-leaf outlive its handle: the node keeps them, as in PyTorch") {
+        const Tensor x = leaf({1, 2});
+        Tensor y = x * 2;
+        y.register_hook([](const Tensor& g) { return g * 5; });
+        Tensor loss = (y * y).sum();
+        y = Tensor();
+        loss.backward();
+        CHECK(values(x.grad()) == vec{40, 80});  // 5 * 2y * 2
+    }
+    SUBCASE("a hook may register another, which runs in the same pass") {
+        const Tensor x = leaf({1, 2});
+        int later = 0;
+        x.register_hook([&](const Tensor& g) {
+            if (later == 0) x.register_hook([&](const Tensor& h) { return ++later, h * 2; });
+            return g;
+        });
+        (x * 1).sum().backward();
+        CHECK(later == 1);
+        CHECK(values(x.grad()) == vec{2, 2});
+    }
+}
+
+TEST_CASE("tensor hooks: errors say what PyTorch says and change nothing") {
+    const Tensor plain = ctgrad::ones({2});
+    CHECK_ERROR(plain.register_hook([](const Tensor& g) { return g; }),
+                "cannot register a hook on a tensor that doesn't require gradient");
+    const Tensor x = leaf({1, 2, 3});
+    CHECK_ERROR(x.remove_hook(0), "Invalid index, no hook at position 0");
+    x.register_hook([](const Tensor& g) { return g; });
+    CHECK_ERROR(x.remove_hook(1), "Invalid index, no hook at position 1");
+    x.remove_hook(0);
+    x.remove_hook(0);  // removing a removed hook is allowed, as in libtorch
+
+    (x * x).sum().backward();
+    const vec before = values(x.grad());
+    const Tensor y = x * 1;
+    y.retain_grad();
+    Tensor loss = (y * y).sum();
+    const unsigned shrink = x.register_hook([](const Tensor& g) { return g.sum(); });
+    CHECK_ERROR(loss.backward({}, true), "hook '1' has changed the size of value (was [3] got [])");
+    CHECK(values(x.grad()) == before);
+    CHECK_FALSE(y.grad().defined());
+    x.remove_hook(shrink);
+    x.register_hook([](const Tensor& g) { return g.to(ctgrad::kFloat); });
+    CHECK_ERROR(loss.backward({}, true), "hook '2' has changed the type of value (was Double got Float");
+    CHECK(values(x.grad()) == before);
+    CHECK_FALSE(y.grad().defined());
+}
+
+TEST_CASE("backward with inputs: only those accumulate; non-leaf inputs retain their gradient") {
+    const auto& c = hooks_case("inputs");
+    const Tensor a = golden_leaf(c, "a"), b = golden_leaf(c, "b");
+    {
+        Tensor m = a * b.tanh();
+        (m * m + a).sum().backward({}, std::nullopt, false, ctgrad::TensorList{a});
+        check_golden(a.grad(), c, "ga");
+        CHECK_FALSE(b.grad().defined());
+        CHECK_FALSE(m.retains_grad());
+        CHECK_FALSE(m.grad().defined());
+        // The same as autograd::grad's.
+        Tensor again = a * b.tanh();
+        CHECK(grad({(again * again + a).sum()}, {a})[0].allclose(a.grad(), 1e-14, 0));
+    }
+    a.mutable_grad() = Tensor();
+    {
+        Tensor m = a * b.tanh();
+        ctgrad::autograd::backward({(m * m + a).sum()}, {}, std::nullopt, false, {m});
+        CHECK(m.retains_grad());
+        check_golden(m.grad(), c, "gm");
+        CHECK_FALSE(a.grad().defined());
+        CHECK_FALSE(b.grad().defined());
+    }
+    {
+        a.register_hook([](const Tensor& g) { return 2 * g; });
+        Tensor m = a * b.tanh();
+        ctgrad::autograd::backward({(m * m + a).sum()}, {}, std::nullopt, false, {b, a});
+        check_golden(a.grad(), c, "ga2");
+        check_golden(b.grad(), c, "gb2");
+    }
+    // An input the outputs do not depend on keeps its .grad as it was.
+    const Tensor unused = leaf({7});
+    (a * 2).sum().backward({}, std::nullopt, false, ctgrad::TensorList{unused});
+    CHECK_FALSE(unused.grad().defined());
+}
+
+TEST_CASE("backward's inputs and autograd::grad's: the errors of empty and of non-differentiable lists") {
+    const Tensor a = leaf({1, 2}), plain = ctgrad::ones({2}, kDouble);
+    Tensor loss = (a * a).sum();
+    CHECK_ERROR(loss.backward({}, true, false, ctgrad::TensorList{}), "'inputs' argument to backward() cannot be empty.");
+    CHECK_ERROR(grad({loss}, {}), "grad requires non-empty inputs.");
+    const Tensor m = a * 3;
+    CHECK_ERROR(ctgrad::autograd::backward({(m * m).sum()}, {}, std::nullopt, false, {m, plain}),
+                "can't retain_grad on Tensor that has requires_grad=False");
+    CHECK_FALSE(m.retains_grad());  // checked before any input was made to retain
+    CHECK_FALSE(a.grad().defined());
+    loss.backward();
+    CHECK(values(a.grad()) == vec{2, 4});
 }
 
 TEST_CASE("four threads building and backpropagating their own graphs give one thread's results") {

@@ -1,6 +1,7 @@
 // The correct twin of every compile-fail case: it must compile with the harness's flags, so a
 // compile-fail test cannot pass because of a missing include path or a wrong -std.
 #include <ctgrad/expr.hpp>
+#include <ctgrad/tensor.hpp>
 #include <vector>
 #include <xtensor/xfixed.hpp>
 using namespace ctgrad::expr;
@@ -19,5 +20,8 @@ int main() {
     total += std::get<0>(value_and_grad(sum(x * a), wrt(a), x = v, a = 2.f).grads);
     total += eval(sum(x) - mean(x), x = v);                               // nested_reduction
     total += eval(x * x, x = 1.0);                                        // bound_twice
+    ctgrad::Tensor t = ctgrad::zeros({2}, ctgrad::requires_grad());      // tensor_assign_number
+    t[0] = 2.5;
+    total += t.register_hook([](const ctgrad::Tensor& g) { return g; }); // tensor_hook_signature
     return total > 0 ? 0 : 1;
 }

@@ -1,9 +1,11 @@
 // ctgrad::Tensor itself: factories and options, metadata, views sharing storage, contiguous(),
-// to(dtype), item(), in-place ops and version counters, indexing, and every error message of
+// to(dtype), item(), in-place ops (through const handles too) and version counters, indexing and
+// assigning through it, the free functions beside the methods, and every error message of
 // these, each followed by a check that the tensors involved did not change. Expectations are
 // PyTorch 1.13's (checked with torch in Python; messages follow ATen's wording).
 #include "../support/values.hpp"
 #include "../support/errors.hpp"
+#include "../support/gradcheck.hpp"
 #include <ctgrad/tensor.hpp>
 #include <doctest/doctest.h>
 
@@ -287,6 +289,168 @@ TEST_CASE("indexing with integers, Slice, None and Ellipsis") {
     CHECK_ERROR(x.index({0, 0, 0, 0}), "too many indices for tensor of dimension 3");
     CHECK_ERROR(x.slice(1, 0, 2, 0), "slice step must be positive");
     CHECK(state(x) == before);
+}
+
+TEST_CASE("in-place methods are const, as libtorch's: a const handle still writes the data") {
+    const Tensor x = ctgrad::zeros({2, 2});
+    const Tensor& c = x;
+    Tensor& same = c.add_(3);
+    CHECK(same.is_same(x));
+    c.sub_(ctgrad::ones({2})).mul_(2).div_(ctgrad::full({2, 2}, 4.0f));
+    CHECK(values(x) == std::vector<double>{1, 1, 1, 1});
+    c.mul_(ctgrad::tensor({{1.f, 2.f}, {3.f, 4.f}}));
+    c.copy_(c * 2);
+    CHECK(values(x) == std::vector<double>{2, 4, 6, 8});
+    c.fill_(5);
+    CHECK(values(x) == std::vector<double>{5, 5, 5, 5});
+    c.zero_();
+    CHECK(x._version() == 8);
+    c.uniform_(2, 3);
+    CHECK(x.ge(2).all().item<bool>());
+    c.normal_();
+    c.requires_grad_();
+    CHECK(x.requires_grad());
+    c.set_requires_grad(false);
+    CHECK_FALSE(x.requires_grad());
+    const Tensor n = ctgrad::zeros({3}, kLong);
+    n.random_(4, 5);
+    CHECK(values(n) == std::vector<double>{4, 4, 4});
+    const Tensor y = ctgrad::ones({2}, ctgrad::dtype(kDouble).requires_grad(true)) * 2;
+    y.detach_();
+    CHECK_FALSE(y.requires_grad());
+}
+
+TEST_CASE("assigning to an indexed element writes into the tensor; assigning to a name rebinds it") {
+    Tensor labels = ctgrad::zeros({4}, kLong);
+    for (std::int64_t i = 0; i < 4; ++i) labels[i] = 3 - i;  // fill_ of the view labels[i]
+    CHECK(values(labels) == std::vector<double>{3, 2, 1, 0});
+    CHECK(labels._version() == 4);
+
+    Tensor t = ctgrad::zeros({2, 3});
+    t[1][2] = 2.5;
+    t[0] = ctgrad::tensor({1.f, 2.f, 3.f});  // copy_ of the row
+    t[1].index({Slice(0, 2)}) = ctgrad::tensor({7, 8});  // converted from int64
+    CHECK(values(t) == std::vector<double>{1, 2, 3, 7, 8, 2.5});
+    Tensor row = ctgrad::full({3}, 9.0f);
+    t[0] = std::move(row);  // an rvalue source copies too
+    CHECK(values(t) == std::vector<double>{9, 9, 9, 7, 8, 2.5});
+    t.index_put_({Slice(), 0}, -1.0);
+    t.index_put_({1, Slice(1, None)}, ctgrad::tensor({4.f, 5.f}));
+    CHECK(values(t) == std::vector<double>{-1, 9, 9, -1, 4, 5});
+
+    // A named tensor keeps handle semantics: `a = b` shares b, writes nothing.
+    Tensor a = t;
+    const Tensor b = ctgrad::ones({1});
+    a = b;
+    CHECK(a.is_same(b));
+    CHECK(values(t) == std::vector<double>{-1, 9, 9, -1, 4, 5});
+    Tensor moved = ctgrad::zeros({2});
+    a = std::move(moved);
+    CHECK(sizes_of(a) == shape{2});
+
+    // The writes fail as fill_ and copy_ fail, and change nothing.
+    const state before(t);
+    CHECK_ERROR(t[0] = ctgrad::ones({2}), "The size of tensor a (3) must match the size of tensor b (2)");
+    CHECK_ERROR(t[1][0] = ctgrad::ones({1}), "output with shape [] doesn't match the broadcast shape [1]");
+    CHECK(state(t) == before);
+    // A number or a tensor of another dtype is converted, as by fill_ and copy_ (1.5 -> 1).
+    Tensor ints = ctgrad::zeros({2}, kLong);
+    ints[0] = 1.5;
+    ints[1] = ctgrad::tensor(-2.5);
+    CHECK(values(ints) == std::vector<double>{1, -2});
+}
+
+TEST_CASE("assigning to an indexed element is recorded as fill_ or copy_ of a view") {
+    const auto opts = ctgrad::dtype(kDouble).requires_grad(true);
+    const Tensor x = ctgrad::tensor({1., 2., 3.}, opts), w = ctgrad::tensor(10., opts);
+    Tensor y = x * x;
+    y[0] = 5;          // the gradient stops at the element overwritten
+    y[2] = w * 2;      // and flows to the source of a copy
+    CHECK(values(y) == std::vector<double>{5, 4, 20});
+    y.sum().backward();
+    CHECK(values(x.grad()) == std::vector<double>{0, 4, 0});
+    CHECK(values(w.grad()) == std::vector<double>{2});
+    CHECK_ERROR(x[0] = 1, "a view of a leaf Variable that requires grad is being used in an in-place operation");
+    CHECK(values(x) == std::vector<double>{1, 2, 3});
+}
+
+TEST_CASE("assignments through views: gradients against finite differences") {
+    namespace gc = ctgrad_test::gradcheck;
+    gc::check_gradient(
+        [](const ctgrad::TensorList& xs) {
+            Tensor y = xs[0] * xs[0];  // [4, 2]; exp would save y, which the writes below change
+            y[1] = xs[1] * xs[1];    // copy_ of a row from w [2]
+            y[2][0] = 7;             // fill_ of one element
+            y.index_put_({3}, xs[1].sin());
+            y.index_put_({Slice(), 1}, y.select(1, 1) * 2);  // a write that reads the view's base
+            return y * xs[0];
+        },
+        {gc::random_tensor({4, 2}, 1), gc::random_tensor({2}, 2)}, "y[i] = ..., y[i][j] = ..., index_put_");
+}
+
+TEST_CASE("the free functions beside the methods give what the methods give") {
+    const Tensor x = iota({2, 3, 1}, kDouble) - 2.5;
+    const Tensor m = iota({3, 2}, kDouble);
+    auto same = [](const Tensor& a, const Tensor& b) {
+        return a.sizes() == b.sizes() && a.scalar_type() == b.scalar_type() && a.equal(b);
+    };
+    auto shares = [](const Tensor& view, const Tensor& base) {
+        return view.unsafeGetTensorImpl()->storage == base.unsafeGetTensorImpl()->storage;
+    };
+    // views: the free form is a view too
+    CHECK(same(ctgrad::reshape(x, {3, 2}), x.reshape({3, 2})));
+    CHECK(same(ctgrad::unsqueeze(x, 1), x.unsqueeze(1)));
+    CHECK(same(ctgrad::squeeze(x), x.squeeze()));
+    CHECK(same(ctgrad::squeeze(x, -1), x.squeeze(-1)));
+    CHECK(same(ctgrad::flatten(x), x.flatten()));
+    CHECK(same(ctgrad::flatten(x, 1), x.flatten(1)));
+    CHECK(same(ctgrad::t(m), m.t()));
+    CHECK(same(ctgrad::transpose(x, 0, 1), x.transpose(0, 1)));
+    CHECK(same(ctgrad::permute(x, {2, 0, 1}), x.permute({2, 0, 1})));
+    CHECK(same(ctgrad::select(x, 1, 2), x.select(1, 2)));
+    CHECK(same(ctgrad::narrow(x, 1, 1, 2), x.narrow(1, 1, 2)));
+    CHECK(same(ctgrad::slice(x, 1, 0, 3, 2), x.slice(1, 0, 3, 2)));
+    for (const Tensor& v : {ctgrad::reshape(x, {6}), ctgrad::unsqueeze(x, 0), ctgrad::squeeze(x), ctgrad::flatten(x),
+                            ctgrad::transpose(x, 0, 2), ctgrad::permute(x, {1, 0, 2}), ctgrad::select(x, 0, 1),
+                            ctgrad::narrow(x, 1, 0, 1), ctgrad::slice(x, 1, 1), ctgrad::detach(x)})
+        CHECK(shares(v, x));
+    CHECK(shares(ctgrad::t(m), m));
+    CHECK(same(ctgrad::clone(x), x));
+    CHECK_FALSE(shares(ctgrad::clone(x), x));
+    CHECK(ctgrad::numel(x) == x.numel());
+    CHECK(ctgrad::is_floating_point(x));
+    CHECK_FALSE(ctgrad::is_floating_point(ctgrad::ones({1}, kLong)));
+    // math: the functions libtorch has beside these methods
+    CHECK(same(ctgrad::sum(x), x.sum()));
+    CHECK(same(ctgrad::sum(x, {1}, true), x.sum({1}, true)));
+    CHECK(same(ctgrad::mean(x, {0}), x.mean({0})));
+    CHECK(same(ctgrad::max(x), x.max()));
+    CHECK(same(std::get<1>(ctgrad::max(x, 1)), std::get<1>(x.max(1))));
+    CHECK(same(ctgrad::argmax(x, 1, true), x.argmax(1, true)));
+    CHECK(same(ctgrad::abs(x), x.abs()));
+    CHECK(same(ctgrad::exp(x), x.exp()));
+    CHECK(same(ctgrad::pow(x, 3), x.pow(3)));
+    CHECK(same(ctgrad::matmul(m.t(), m), m.t().matmul(m)));
+    CHECK(same(ctgrad::mm(m.t(), m), m.t().mm(m)));
+    CHECK(same(ctgrad::masked_fill(x, x.gt(0), 7), x.masked_fill(x.gt(0), 7)));
+    CHECK(same(ctgrad::softmax(x, 1), x.softmax(1)));
+    CHECK(same(ctgrad::add(x, 2, 3), x.add(2, 3)));
+    CHECK(same(ctgrad::sub(x, 2, 3), x.sub(2, 3)));
+    CHECK(same(ctgrad::mul(x, -2), x.mul(-2)));
+    CHECK(same(ctgrad::div(x, 4), x.div(4)));
+    CHECK(same(ctgrad::dropout(x, 0.5, false), x));
+    // in place: the free forms write into their argument
+    Tensor z = x.clone();
+    CHECK(ctgrad::fill_(z, 2).is_same(z));
+    CHECK(values(z) == std::vector<double>(6, 2.0));
+    CHECK(ctgrad::zero_(z).is_same(z));
+    CHECK(values(z) == std::vector<double>(6, 0.0));
+    Tensor d = x * ctgrad::ones({1}, ctgrad::dtype(kDouble).requires_grad(true));
+    CHECK(ctgrad::detach_(d).is_same(d));
+    CHECK_FALSE(d.requires_grad());
+    // and fail as the methods fail
+    CHECK_ERROR(ctgrad::reshape(x, {4}), "shape '[4]' is invalid for input of size 6");
+    CHECK_ERROR(ctgrad::select(x, 1, 3), "index 3 out of range for tensor of size [2, 3, 1] at dimension 1");
 }
 
 TEST_CASE("view, shape and dim errors say what PyTorch says and change nothing") {

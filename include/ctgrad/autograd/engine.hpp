@@ -101,14 +101,61 @@ inline void accumulate(Tensor& slot, Tensor g) {
     else slot = add(slot, g);
 }
 
+// The gradients a pass keeps for retain_grad tensors, stored when the pass has succeeded.
+using retained_list = std::vector<std::pair<std::shared_ptr<TensorImpl>, Tensor>>;
+
+// Runs a tensor's hooks on its gradient `g` in the order registered (autograd/hooks.hpp). A hook
+// that returns a tensor replaces `g`, which must keep its shape, dtype and device, as PyTorch
+// checks; the place of retain_grad records `g` as it is there. By index, as a hook may register
+// another, which then runs too.
+inline void run_tensor_hooks(TensorHooks& hooks, Tensor& g, retained_list& retained, bool create_graph) {
+    for (std::size_t i = 0; i < hooks.entries.size(); ++i) {
+        if (hooks.entries[i].retains_grad) {
+            if (auto t = hooks.tensor.lock()) retained.emplace_back(std::move(t), create_graph ? g : g.detach());
+            continue;
+        }
+        if (!hooks.entries[i].hook) continue;  // removed
+        const auto hook = hooks.entries[i].hook;  // a copy: registering another may move the list
+        Tensor result = hook(g);
+        if (!result.defined()) continue;
+        const std::string which = "backward: hook '" + std::to_string(i) + "' has changed the ";
+        if (!(result.sizes() == g.sizes()))
+            throw Error(which + "size of value (was " + shape_str(g.sizes()) + " got " + shape_str(result.sizes()) + ")");
+        if (result.scalar_type() != g.scalar_type())
+            throw Error(which + "type of value (was " + dtype_name(g.scalar_type()) + " got " +
+                        dtype_name(result.scalar_type()) + ", shape " + shape_str(g.sizes()) + ")");
+        if (!(result.device() == g.device()))
+            throw Error(which + "device of value (was " + g.device().str() + " got " + result.device().str() +
+                        ", shape " + shape_str(g.sizes()) + ")");
+        g = std::move(result);
+    }
+}
+
+// The hooks on a tensor's gradient, made on first use; a non-leaf's list is also given to the
+// node that made it, which runs it (a leaf's runs where its gradient is accumulated).
+inline TensorHooks& hooks_of(const std::shared_ptr<TensorImpl>& impl) {
+    if (!impl->hooks) {
+        auto hooks = std::make_shared<TensorHooks>();
+        hooks->tensor = impl;
+        impl->refresh_view();
+        if (impl->grad_fn) impl->grad_fn->tensor_hooks_.emplace_back(impl->output_nr, hooks);
+        impl->hooks = std::move(hooks);
+    }
+    return *impl->hooks;
+}
+
 }  // namespace detail
 
 // Runs backward from `roots` (with `grad_roots`, one per root). With `captures` empty, leaf
-// gradients accumulate into .grad; otherwise only the gradients flowing into the captured edges
-// are computed and returned, one per capture (autograd::grad).
+// gradients accumulate into .grad. Otherwise only the nodes that lead to a captured edge run,
+// and either the gradients flowing into the captured edges are returned, one per capture
+// (autograd::grad), or, with `accumulate`, the captured edges are those of backward's `inputs`:
+// only those leaves accumulate into .grad (non-leaf inputs retain theirs), nothing is returned.
+// A node's tensor hooks run when the node runs, before it (a leaf's: before accumulating); a
+// captured gradient is taken before them, as in PyTorch.
 inline variable_list run_backward(const variable_list& roots, const variable_list& grad_roots, bool keep_graph,
                                   bool create_graph, const std::vector<Edge>& captures = {},
-                                  bool allow_unused = true) {
+                                  bool allow_unused = true, bool accumulate = false) {
     detail::callback_list callbacks;
     detail::callbacks_scope callbacks_of_this_pass(callbacks);
     std::vector<Edge> root_edges;
@@ -195,7 +242,7 @@ inline variable_list run_backward(const variable_list& roots, const variable_lis
     };
     AutoGradMode mode(create_graph);
     std::vector<std::pair<std::shared_ptr<Node>, variable_list>> leaf_gradients;
-    std::vector<std::pair<std::shared_ptr<TensorImpl>, Tensor>> retained_gradients;
+    detail::retained_list retained_gradients;
     std::vector<std::shared_ptr<Node>> ran;
     while (!ready.empty()) {
         Node* n = ready.top();
@@ -216,15 +263,27 @@ inline variable_list run_backward(const variable_list& roots, const variable_lis
                     const auto& m = n->input_metadata_[i];
                     inputs[i] = zeros(m.shape(), TensorOptions().dtype(m.dtype).device(m.device));
                 }
-            for (auto& [nr, weak] : n->retained_)
-                if (auto t = weak.lock())
-                    retained_gradients.emplace_back(std::move(t), create_graph ? inputs[nr] : inputs[nr].detach());
-            for (std::size_t c = 0; c < captures.size(); ++c)
-                if (captures[c].function.get() == n) detail::accumulate(captured[c], inputs[captures[c].input_nr]);
-            const bool is_leaf_node = dynamic_cast<AccumulateGrad*>(n) != nullptr;
-            if (is_leaf_node && !capturing) {
+            if (!accumulate)
+                for (std::size_t c = 0; c < captures.size(); ++c)
+                    if (captures[c].function.get() == n) detail::accumulate(captured[c], inputs[captures[c].input_nr]);
+            auto* leaf_node = dynamic_cast<AccumulateGrad*>(n);
+            // Whether this node's work is wanted: every node's without captures; with backward's
+            // inputs, a node's on the way to one (an input's own included); with autograd::grad's,
+            // a non-leaf's that feeds one. Only then do its tensor hooks run.
+            const bool runs = !capturing ? true : accumulate ? needed[n] : !leaf_node && feeds_a_capture(n);
+            if (runs) {
+                if (leaf_node) {
+                    if (leaf_node->variable->hooks)
+                        detail::run_tensor_hooks(*leaf_node->variable->hooks, inputs[0], retained_gradients,
+                                                 create_graph);
+                } else {
+                    for (auto& [nr, hooks] : n->tensor_hooks_)
+                        detail::run_tensor_hooks(*hooks, inputs[nr], retained_gradients, create_graph);
+                }
+            }
+            if (runs && leaf_node) {
                 leaf_gradients.emplace_back(hold, std::move(inputs));
-            } else if (!(capturing && (is_leaf_node || !feeds_a_capture(n)))) {
+            } else if (runs && (!accumulate || feeds_a_capture(n))) {
                 outputs = n->apply(std::move(inputs));
                 ran.push_back(hold);
                 if (outputs.size() != n->num_outputs())
@@ -247,7 +306,7 @@ inline variable_list run_backward(const variable_list& roots, const variable_lis
         }
     }
 
-    if (capturing && !allow_unused)
+    if (capturing && !accumulate && !allow_unused)
         for (std::size_t c = 0; c < captured.size(); ++c)
             if (!captured[c].defined())
                 throw Error("One of the differentiated Tensors appears to not have been used in the graph. Set "
@@ -323,6 +382,7 @@ inline Tensor implicit_root_gradient(const Tensor& root) {
 CTGRAD_API variable_list grad(const variable_list& outputs, const variable_list& inputs,
                               const variable_list& grad_outputs, std::optional<bool> retain_graph, bool create_graph,
                               bool allow_unused) {
+    if (inputs.empty()) throw Error("grad requires non-empty inputs.");
     variable_list roots_grads;
     for (std::size_t i = 0; i < outputs.size(); ++i) {
         if (i < grad_outputs.size() && grad_outputs[i].defined()) roots_grads.push_back(grad_outputs[i]);
@@ -337,9 +397,10 @@ CTGRAD_API variable_list grad(const variable_list& outputs, const variable_list&
     return run_backward(outputs, roots_grads, retain_graph.value_or(create_graph), create_graph, captures, allow_unused);
 }
 
-// Accumulates gradients of `tensors` into the leaves' .grad (torch.autograd.backward).
+// Accumulates gradients of `tensors` into the leaves' .grad (torch.autograd.backward), or only
+// into the .grad of `inputs` when given (a non-leaf input is made to retain its gradient).
 CTGRAD_API void backward(const variable_list& tensors, const variable_list& grad_tensors,
-                         std::optional<bool> retain_graph, bool create_graph) {
+                         std::optional<bool> retain_graph, bool create_graph, const variable_list& inputs) {
     variable_list roots_grads;
     for (std::size_t i = 0; i < tensors.size(); ++i) {
         if (i < grad_tensors.size() && grad_tensors[i].defined()) {
@@ -352,21 +413,58 @@ CTGRAD_API void backward(const variable_list& tensors, const variable_list& grad
             roots_grads.push_back(detail::implicit_root_gradient(tensors[i]));
         }
     }
-    run_backward(tensors, roots_grads, retain_graph.value_or(create_graph), create_graph);
+    std::vector<Edge> targets;
+    // Checked, all of them, before any is made to retain its gradient. PyTorch calls
+    // retain_grad() on each input first, so that is the error of one that does not require grad.
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        ctgrad::detail::check_defined(inputs[i], "backward", "an element of inputs");
+        if (!inputs[i].requires_grad())
+            throw Error("backward: inputs[" + std::to_string(i) + "] (shape " + shape_str(inputs[i].sizes()) +
+                        "): can't retain_grad on Tensor that has requires_grad=False");
+    }
+    for (const Tensor& input : inputs) {
+        input.retain_grad();
+        targets.push_back(gradient_edge(input));
+    }
+    run_backward(tensors, roots_grads, retain_graph.value_or(create_graph), create_graph, targets,
+                 /*allow_unused=*/true, /*accumulate=*/!targets.empty());
 }
 
 }  // namespace ctgrad::autograd
 
 namespace ctgrad {
 
-CTGRAD_API void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, bool create_graph) const {
+CTGRAD_API void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, bool create_graph,
+                                 std::optional<TensorList> inputs) const {
     detail::check_defined(*this, "backward");
+    if (inputs && inputs->empty()) throw Error("'inputs' argument to backward() cannot be empty.");
     if (!requires_grad())
         throw Error("element 0 of tensors does not require grad and does not have a grad_fn");
-    autograd::backward({*this}, {gradient}, retain_graph, create_graph);
+    autograd::backward({*this}, {gradient}, retain_graph, create_graph, inputs.value_or(TensorList{}));
 }
 
-CTGRAD_API Tensor& Tensor::requires_grad_(bool r) {
+CTGRAD_API unsigned Tensor::_register_hook(std::function<Tensor(const Tensor&)> hook) const {
+    detail::check_defined(*this, "register_hook");
+    if (!requires_grad())
+        throw Error("cannot register a hook on a tensor that doesn't require gradient (register_hook on a tensor of "
+                    "shape " + shape_str(sizes()) + ", dtype " + dtype_name(scalar_type()) + ")");
+    if (!hook) throw Error("register_hook: the hook is empty");
+    auto& hooks = autograd::detail::hooks_of(impl_);
+    hooks.entries.push_back({std::move(hook), false});
+    return static_cast<unsigned>(hooks.entries.size() - 1);
+}
+
+CTGRAD_API void Tensor::remove_hook(unsigned pos) const {
+    detail::check_defined(*this, "remove_hook");
+    const auto& hooks = impl_->hooks;
+    const std::size_t count = hooks ? hooks->entries.size() : 0;
+    if (pos >= count)
+        throw Error("remove_hook: Invalid index, no hook at position " + std::to_string(pos) + " (the tensor has " +
+                    std::to_string(count) + " hook" + (count == 1 ? "" : "s") + ")");
+    hooks->entries[pos] = {};
+}
+
+CTGRAD_API const Tensor& Tensor::requires_grad_(bool r) const {
     detail::check_defined(*this, "requires_grad_");
     TensorImpl& impl = *impl_;
     if (!is_leaf() && !r)
@@ -382,10 +480,11 @@ CTGRAD_API Tensor& Tensor::requires_grad_(bool r) {
 CTGRAD_API void Tensor::retain_grad() const {
     detail::check_defined(*this, "retain_grad");
     TensorImpl& impl = *impl_;
-    if (!impl.requires_grad) throw Error("can't retain_grad on Tensor that has requires_grad=False");
-    if (!impl.grad_fn || impl.retains_grad) return;  // a leaf keeps its gradient anyway
+    if (!requires_grad()) throw Error("can't retain_grad on Tensor that has requires_grad=False");
+    if (is_leaf() || impl.retains_grad) return;  // a leaf keeps its gradient anyway
+    // A place in the tensor's hooks, after those registered so far (PyTorch 1.13's order).
+    autograd::detail::hooks_of(impl_).entries.push_back({nullptr, true});
     impl.retains_grad = true;
-    impl.grad_fn->retained_.emplace_back(impl.output_nr, impl_);
 }
 
 CTGRAD_API Tensor Tensor::detach() const {
@@ -393,12 +492,12 @@ CTGRAD_API Tensor Tensor::detach() const {
     return Tensor(autograd::detail::alias_of(*impl_));
 }
 
-CTGRAD_API Tensor& Tensor::detach_() {
+CTGRAD_API Tensor& Tensor::detach_() const {
     detail::check_defined(*this, "detach_");
     impl_->grad_fn.reset();
     impl_->requires_grad = false;
     impl_->output_nr = 0;
-    return *this;
+    return const_cast<Tensor&>(*this);
 }
 
 }  // namespace ctgrad

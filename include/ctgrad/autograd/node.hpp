@@ -12,6 +12,7 @@
 #include <boost/container/small_vector.hpp>
 
 #include "../tensor/tensor.hpp"
+#include "hooks.hpp"
 
 namespace ctgrad::autograd {
 
@@ -66,8 +67,10 @@ struct Node : std::enable_shared_from_this<Node> {
 
     edge_list next_edges_;
     boost::container::small_vector<InputMetadata, 1> input_metadata_;
-    // Non-leaf outputs whose .grad is kept (retain_grad): output number and the tensor.
-    std::vector<std::pair<std::uint32_t, std::weak_ptr<TensorImpl>>> retained_;
+    // The hooks of non-leaf outputs (register_hook, retain_grad): output number and the list,
+    // shared with the tensor, so that hooks it registers later run too, and kept by the node, so
+    // that they run even after the tensor is gone (as in PyTorch).
+    std::vector<std::pair<std::uint32_t, std::shared_ptr<TensorHooks>>> tensor_hooks_;
 
 private:
     // Later nodes run first among those ready, as in PyTorch (deterministic order).

@@ -167,29 +167,39 @@ void fill_elements(Tensor& self, F&& fill) {
 
 }  // namespace detail
 
-CTGRAD_API Tensor& Tensor::add_(const Tensor& o, const Scalar& alpha) {
-    return detail::inplace(*this, &o, "add_", [&](const Tensor& b) { return ctgrad::add(b, o, alpha); });
+// The in-place methods are const, as libtorch's are: they change the data the handle points to,
+// never the handle, so the const_cast writes nothing through a const object.
+CTGRAD_API Tensor& Tensor::add_(const Tensor& o, const Scalar& alpha) const {
+    Tensor& self = const_cast<Tensor&>(*this);
+    return detail::inplace(self, &o, "add_", [&](const Tensor& b) { return ctgrad::add(b, o, alpha); });
 }
-CTGRAD_API Tensor& Tensor::add_(const Scalar& o, const Scalar& alpha) {
-    return detail::inplace(*this, nullptr, "add_", [&](const Tensor& b) { return b.add(o, alpha); });
+CTGRAD_API Tensor& Tensor::add_(const Scalar& o, const Scalar& alpha) const {
+    Tensor& self = const_cast<Tensor&>(*this);
+    return detail::inplace(self, nullptr, "add_", [&](const Tensor& b) { return b.add(o, alpha); });
 }
-CTGRAD_API Tensor& Tensor::sub_(const Tensor& o, const Scalar& alpha) {
-    return detail::inplace(*this, &o, "sub_", [&](const Tensor& b) { return ctgrad::sub(b, o, alpha); });
+CTGRAD_API Tensor& Tensor::sub_(const Tensor& o, const Scalar& alpha) const {
+    Tensor& self = const_cast<Tensor&>(*this);
+    return detail::inplace(self, &o, "sub_", [&](const Tensor& b) { return ctgrad::sub(b, o, alpha); });
 }
-CTGRAD_API Tensor& Tensor::sub_(const Scalar& o, const Scalar& alpha) {
-    return detail::inplace(*this, nullptr, "sub_", [&](const Tensor& b) { return b.sub(o, alpha); });
+CTGRAD_API Tensor& Tensor::sub_(const Scalar& o, const Scalar& alpha) const {
+    Tensor& self = const_cast<Tensor&>(*this);
+    return detail::inplace(self, nullptr, "sub_", [&](const Tensor& b) { return b.sub(o, alpha); });
 }
-CTGRAD_API Tensor& Tensor::mul_(const Tensor& o) {
-    return detail::inplace(*this, &o, "mul_", [&](const Tensor& b) { return ctgrad::mul(b, o); });
+CTGRAD_API Tensor& Tensor::mul_(const Tensor& o) const {
+    Tensor& self = const_cast<Tensor&>(*this);
+    return detail::inplace(self, &o, "mul_", [&](const Tensor& b) { return ctgrad::mul(b, o); });
 }
-CTGRAD_API Tensor& Tensor::mul_(const Scalar& o) {
-    return detail::inplace(*this, nullptr, "mul_", [&](const Tensor& b) { return b * o; });
+CTGRAD_API Tensor& Tensor::mul_(const Scalar& o) const {
+    Tensor& self = const_cast<Tensor&>(*this);
+    return detail::inplace(self, nullptr, "mul_", [&](const Tensor& b) { return b * o; });
 }
-CTGRAD_API Tensor& Tensor::div_(const Tensor& o) {
-    return detail::inplace(*this, &o, "div_", [&](const Tensor& b) { return ctgrad::div(b, o); });
+CTGRAD_API Tensor& Tensor::div_(const Tensor& o) const {
+    Tensor& self = const_cast<Tensor&>(*this);
+    return detail::inplace(self, &o, "div_", [&](const Tensor& b) { return ctgrad::div(b, o); });
 }
-CTGRAD_API Tensor& Tensor::div_(const Scalar& o) {
-    return detail::inplace(*this, nullptr, "div_", [&](const Tensor& b) { return b / o; });
+CTGRAD_API Tensor& Tensor::div_(const Scalar& o) const {
+    Tensor& self = const_cast<Tensor&>(*this);
+    return detail::inplace(self, nullptr, "div_", [&](const Tensor& b) { return b / o; });
 }
 
 namespace detail {
@@ -203,18 +213,21 @@ inline Tensor& fill_impl(Tensor& self, const Scalar& value, const char* op, cons
 }
 }  // namespace detail
 
-CTGRAD_API Tensor& Tensor::fill_(const Scalar& value) { return detail::fill_impl(*this, value, "fill_", "FillBackward2"); }
-CTGRAD_API Tensor& Tensor::zero_() { return detail::fill_impl(*this, 0, "zero_", "ZeroBackward0"); }
+CTGRAD_API Tensor& Tensor::fill_(const Scalar& value) const {
+    return detail::fill_impl(const_cast<Tensor&>(*this), value, "fill_", "FillBackward2");
+}
+CTGRAD_API Tensor& Tensor::zero_() const { return detail::fill_impl(const_cast<Tensor&>(*this), 0, "zero_", "ZeroBackward0"); }
 
-CTGRAD_API Tensor& Tensor::copy_(const Tensor& src) {
-    detail::check_inplace(*this, "copy_", &src);
+CTGRAD_API Tensor& Tensor::copy_(const Tensor& src) const {
+    Tensor& self = const_cast<Tensor&>(*this);
+    detail::check_inplace(self, "copy_", &src);
     const std::vector<std::int64_t> shape = broadcast_shapes(sizes(), src.sizes(), "copy_");
     if (!(IntArrayRef(shape) == sizes()))
         throw Error("copy_: output with shape " + shape_str(sizes()) + " doesn't match the broadcast shape " +
                     shape_str(shape));
     const bool recording = GradMode::is_enabled() && (requires_grad() || src.requires_grad());
     if (recording) {
-        const Tensor self_before = *this;
+        const Tensor self_before = self;
         auto node = std::make_shared<detail::CopyBackwards>();
         autograd::set_next_edges(*node, {&self_before, &src});
         node->src_sizes = src.sizes().vec();
@@ -222,56 +235,59 @@ CTGRAD_API Tensor& Tensor::copy_(const Tensor& src) {
         node->src_device = src.device();
         detail::copy_elements(*impl_, *src.unsafeGetTensorImpl());
         impl_->storage->bump_version();
-        autograd::set_history(node, {this});
-        detail::rebase_view_history(*this);
-        return *this;
+        autograd::set_history(node, {&self});
+        detail::rebase_view_history(self);
+        return self;
     }
     detail::copy_elements(*impl_, *src.unsafeGetTensorImpl());
     impl_->storage->bump_version();
-    return *this;
+    return self;
 }
 
-CTGRAD_API Tensor& Tensor::uniform_(double from, double to) {
-    detail::check_inplace(*this, "uniform_", nullptr, false);
+CTGRAD_API Tensor& Tensor::uniform_(double from, double to) const {
+    Tensor& self = const_cast<Tensor&>(*this);
+    detail::check_inplace(self, "uniform_", nullptr, false);
     if (!(from <= to))  // also rejects NaN
         throw Error("uniform_ expects to return a [from, to) range, but found from=" + std::to_string(from) +
                     " > to=" + std::to_string(to));
     if (!std::isfinite(to - from))
         throw Error("uniform_: the range [from, to) = [" + std::to_string(from) + ", " + std::to_string(to) +
                     ") must be finite and no wider than the largest double");
-    detail::fill_elements(*this, [&](auto* p, std::int64_t n) {
+    detail::fill_elements(self, [&](auto* p, std::int64_t n) {
         using T = std::remove_pointer_t<decltype(p)>;
         if constexpr (std::is_floating_point_v<T>) detail::uniform_fill<T>(default_generator(), p, n, from, to);
         else throw Error(std::string("uniform_: expected a floating-point tensor, got ") + dtype_name(dtype_of<T>()));
     });
-    detail::overwrite_history(*this, "UniformBackward0");
-    return *this;
+    detail::overwrite_history(self, "UniformBackward0");
+    return self;
 }
-CTGRAD_API Tensor& Tensor::normal_(double mean, double std) {
-    detail::check_inplace(*this, "normal_", nullptr, false);
+CTGRAD_API Tensor& Tensor::normal_(double mean, double std) const {
+    Tensor& self = const_cast<Tensor&>(*this);
+    detail::check_inplace(self, "normal_", nullptr, false);
     if (!(std >= 0)) throw Error("normal_ expects std >= 0.0, but found std " + std::to_string(std));
     if (!std::isfinite(mean) || !std::isfinite(std))
         throw Error("normal_: mean and std must be finite, got mean=" + std::to_string(mean) + ", std=" + std::to_string(std));
-    detail::fill_elements(*this, [&](auto* p, std::int64_t n) {
+    detail::fill_elements(self, [&](auto* p, std::int64_t n) {
         using T = std::remove_pointer_t<decltype(p)>;
         if constexpr (std::is_floating_point_v<T>) detail::normal_fill<T>(default_generator(), p, n, mean, std);
         else throw Error(std::string("normal_: expected a floating-point tensor, got ") + dtype_name(dtype_of<T>()));
     });
-    detail::overwrite_history(*this, "NormalBackward0");
-    return *this;
+    detail::overwrite_history(self, "NormalBackward0");
+    return self;
 }
-CTGRAD_API Tensor& Tensor::random_(std::int64_t from, std::int64_t to) {
-    detail::check_inplace(*this, "random_", nullptr, false);
+CTGRAD_API Tensor& Tensor::random_(std::int64_t from, std::int64_t to) const {
+    Tensor& self = const_cast<Tensor&>(*this);
+    detail::check_inplace(self, "random_", nullptr, false);
     if (from >= to)
         throw Error("random_ expects 'from' to be less than 'to', but got from=" + std::to_string(from) +
                     " >= to=" + std::to_string(to));
-    detail::fill_elements(*this, [&](auto* p, std::int64_t n) {
+    detail::fill_elements(self, [&](auto* p, std::int64_t n) {
         using T = std::remove_pointer_t<decltype(p)>;
         if constexpr (std::is_same_v<T, bool>) throw Error("random_: bool tensors are not supported");
         else detail::random_from_to_fill<T>(default_generator(), p, n, from, to);
     });
-    detail::overwrite_history(*this, "RandomBackward0");
-    return *this;
+    detail::overwrite_history(self, "RandomBackward0");
+    return self;
 }
 
 template <class T>

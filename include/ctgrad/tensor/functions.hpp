@@ -198,6 +198,39 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t);
 void save_npy(const Tensor& t, const std::string& path);
 Tensor load_npy(const std::string& path);
 
+// The function forms of methods, as libtorch offers them in namespace torch (`torch::reshape(x,
+// {2, 3})` is `x.reshape({2, 3})`): each forwards to the method, the one implementation.
+inline Tensor reshape(const Tensor& self, IntArrayRef sizes) { return self.reshape(sizes); }
+inline Tensor unsqueeze(const Tensor& self, std::int64_t dim) { return self.unsqueeze(dim); }
+inline Tensor squeeze(const Tensor& self) { return self.squeeze(); }
+inline Tensor squeeze(const Tensor& self, std::int64_t dim) { return self.squeeze(dim); }
+inline Tensor flatten(const Tensor& self, std::int64_t start_dim = 0, std::int64_t end_dim = -1) {
+    return self.flatten(start_dim, end_dim);
+}
+inline Tensor t(const Tensor& self) { return self.t(); }
+inline Tensor transpose(const Tensor& self, std::int64_t dim0, std::int64_t dim1) { return self.transpose(dim0, dim1); }
+inline Tensor permute(const Tensor& self, IntArrayRef dims) { return self.permute(dims); }
+inline Tensor select(const Tensor& self, std::int64_t dim, std::int64_t index) { return self.select(dim, index); }
+inline Tensor narrow(const Tensor& self, std::int64_t dim, std::int64_t start, std::int64_t length) {
+    return self.narrow(dim, start, length);
+}
+inline Tensor slice(const Tensor& self, std::int64_t dim = 0, std::optional<std::int64_t> start = std::nullopt,
+                    std::optional<std::int64_t> end = std::nullopt, std::int64_t step = 1) {
+    return self.slice(dim, start, end, step);
+}
+inline Tensor clone(const Tensor& self) { return self.clone(); }
+inline Tensor detach(const Tensor& self) { return self.detach(); }
+inline Tensor& detach_(Tensor& self) { return self.detach_(); }
+inline Tensor& zero_(Tensor& self) { return self.zero_(); }
+inline Tensor& fill_(Tensor& self, const Scalar& value) { return self.fill_(value); }
+inline std::int64_t numel(const Tensor& self) { return self.numel(); }
+inline bool is_floating_point(const Tensor& self) { return self.is_floating_point(); }
+// With a number for `other` (the Tensor forms above are the ops themselves).
+inline Tensor add(const Tensor& self, const Scalar& other, const Scalar& alpha = 1) { return self.add(other, alpha); }
+inline Tensor sub(const Tensor& self, const Scalar& other, const Scalar& alpha = 1) { return self.sub(other, alpha); }
+inline Tensor mul(const Tensor& self, const Scalar& other) { return self.mul(other); }
+inline Tensor div(const Tensor& self, const Scalar& other) { return self.div(other); }
+
 // broadcasting (ops/broadcast.hpp)
 std::vector<std::int64_t> broadcast_shapes(IntArrayRef a, IntArrayRef b, const char* op);
 

@@ -3,10 +3,12 @@
 // This header declares the whole method vocabulary; the methods that compute are defined with
 // their op family in ctgrad/ops/ (include ctgrad/tensor.hpp, which brings all of them).
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -22,10 +24,40 @@ namespace autograd {
 struct Node;
 }
 
+class Tensor;
+using TensorList = std::vector<Tensor>;
+
 class Tensor {
 public:
     Tensor() = default;
     explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+    // Assigning to a named tensor rebinds the handle (`a = b;` makes a share b's data), as in
+    // libtorch. Assigning to a temporary writes into the data it looks at, as libtorch's
+    // `operator=(...) &&` does: `t[i][j] = 2.5;` is fill_ and `t[i] = row;` is copy_ of the view
+    // t[i], recorded for autograd like those in-place ops.
+    Tensor(const Tensor&) = default;
+    Tensor(Tensor&&) noexcept = default;
+    ~Tensor() = default;
+    Tensor& operator=(const Tensor& other) & {
+        impl_ = other.impl_;
+        return *this;
+    }
+    Tensor& operator=(Tensor&& other) & noexcept {
+        impl_ = std::move(other.impl_);
+        return *this;
+    }
+    // A number assigned to a named tensor: libtorch rejects it too (fill_ says what it means).
+    template <class Number, class = std::enable_if_t<std::is_arithmetic_v<Number>>>
+    Tensor& operator=(Number) & {
+        static_assert(!std::is_arithmetic_v<Number>,
+                      "Assigning a number to a named Tensor is not allowed (it would rebind the handle): write "
+                      "t.fill_(value) to fill it, or t[i] = value to write one element.");
+        return *this;
+    }
+    Tensor& operator=(const Scalar& value) && { return fill_(value); }
+    Tensor& operator=(const Tensor& src) && { return copy_(src); }
+    Tensor& operator=(Tensor&& src) && { return copy_(src); }
 
     // --- identity and metadata -------------------------------------------------------------
     bool defined() const { return impl_ != nullptr; }
@@ -67,8 +99,8 @@ public:
 
     // --- autograd --------------------------------------------------------------------------
     bool requires_grad() const { return refreshed().requires_grad; }
-    Tensor& requires_grad_(bool r = true);
-    Tensor& set_requires_grad(bool r) { return requires_grad_(r); }
+    const Tensor& requires_grad_(bool r = true) const;
+    const Tensor& set_requires_grad(bool r) const { return requires_grad_(r); }
     bool is_leaf() const { return refreshed().grad_fn == nullptr; }
     const std::shared_ptr<autograd::Node>& grad_fn() const { return refreshed().grad_fn; }
     std::uint32_t output_nr() const { return checked().output_nr; }
@@ -77,13 +109,23 @@ public:
     // Assignable handle to the gradient: `x.mutable_grad() = Tensor();` is PyTorch's `x.grad = None`.
     class GradRef;
     GradRef mutable_grad() const;
+    // Accumulates this tensor's gradients into the leaves' .grad, or, with `inputs`, into those
+    // tensors' .grad alone (an empty list is an error, as in libtorch).
     void backward(const Tensor& gradient = Tensor(), std::optional<bool> retain_graph = std::nullopt,
-                  bool create_graph = false) const;
+                  bool create_graph = false, std::optional<TensorList> inputs = std::nullopt) const;
+    // Keeps a non-leaf's gradient in its .grad (a leaf keeps its own anyway).
     void retain_grad() const;
+    // Registers `hook`, called with this tensor's gradient in every backward pass that computes
+    // it (a leaf's: before it is accumulated into .grad), and returns its handle for remove_hook.
+    // A hook returning a Tensor replaces the gradient with it (an undefined one keeps it); one
+    // returning void only looks. Hooks run in the order registered (autograd/hooks.hpp).
+    template <class Hook> unsigned register_hook(Hook&& hook) const;
+    unsigned _register_hook(std::function<Tensor(const Tensor&)> hook) const;
+    void remove_hook(unsigned pos) const;
     bool retains_grad() const { return checked().retains_grad; }
     // A tensor sharing this one's data (and version counter) with no autograd history.
     Tensor detach() const;
-    Tensor& detach_();
+    Tensor& detach_() const;
 
     // --- views (share storage) -------------------------------------------------------------
     Tensor view(IntArrayRef sizes) const;
@@ -182,20 +224,26 @@ public:
     bool allclose(const Tensor& other, double rtol = 1e-5, double atol = 1e-8) const;
 
     // --- in place (bump the version counter) -----------------------------------------------
-    Tensor& add_(const Tensor& other, const Scalar& alpha = 1);
-    Tensor& add_(const Scalar& other, const Scalar& alpha = 1);
-    Tensor& sub_(const Tensor& other, const Scalar& alpha = 1);
-    Tensor& sub_(const Scalar& other, const Scalar& alpha = 1);
-    Tensor& mul_(const Tensor& other);
-    Tensor& mul_(const Scalar& other);
-    Tensor& div_(const Tensor& other);
-    Tensor& div_(const Scalar& other);
-    Tensor& zero_();
-    Tensor& fill_(const Scalar& value);
-    Tensor& copy_(const Tensor& src);
-    Tensor& normal_(double mean = 0, double std = 1);
-    Tensor& uniform_(double from = 0, double to = 1);
-    Tensor& random_(std::int64_t from, std::int64_t to);
+    // Const, as in libtorch: they change the data, not the handle, so a `const Tensor&` allows them.
+    Tensor& add_(const Tensor& other, const Scalar& alpha = 1) const;
+    Tensor& add_(const Scalar& other, const Scalar& alpha = 1) const;
+    Tensor& sub_(const Tensor& other, const Scalar& alpha = 1) const;
+    Tensor& sub_(const Scalar& other, const Scalar& alpha = 1) const;
+    Tensor& mul_(const Tensor& other) const;
+    Tensor& mul_(const Scalar& other) const;
+    Tensor& div_(const Tensor& other) const;
+    Tensor& div_(const Scalar& other) const;
+    Tensor& zero_() const;
+    Tensor& fill_(const Scalar& value) const;
+    Tensor& copy_(const Tensor& src) const;
+    Tensor& normal_(double mean = 0, double std = 1) const;
+    Tensor& uniform_(double from = 0, double to = 1) const;
+    Tensor& random_(std::int64_t from, std::int64_t to) const;
+    // t.index(indices) = value / = src (libtorch's index_put_ with basic indices).
+    Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Scalar& value) const;
+    Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Tensor& src) const;
+    Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Scalar& value) const;
+    Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& src) const;
 
     Tensor& operator+=(const Tensor& other) { return add_(other); }
     Tensor& operator+=(const Scalar& other) { return add_(other); }
@@ -230,7 +278,6 @@ private:
     std::shared_ptr<TensorImpl> impl_;
 };
 
-using TensorList = std::vector<Tensor>;
 using tensor_list = std::vector<Tensor>;
 using variable_list = std::vector<Tensor>;
 
@@ -258,6 +305,40 @@ inline void check_defined(const Tensor& t, const char* op, const char* argument 
 }  // namespace detail
 
 inline Tensor Tensor::grad() const { return Tensor(checked().grad); }
+
+template <class Hook>
+unsigned Tensor::register_hook(Hook&& hook) const {
+    if constexpr (!std::is_invocable_v<Hook&, Tensor>) {
+        static_assert(std::is_invocable_v<Hook&, Tensor>, "A tensor hook must be callable with the gradient, a Tensor.");
+        return 0;
+    } else if constexpr (std::is_void_v<std::invoke_result_t<Hook&, Tensor>>) {
+        return _register_hook([look = std::forward<Hook>(hook)](const Tensor& g) mutable {
+            look(g);
+            return Tensor();
+        });
+    } else {
+        static_assert(std::is_convertible_v<std::invoke_result_t<Hook&, Tensor>, Tensor>,
+                      "A tensor hook must return a Tensor (the gradient to use instead) or nothing.");
+        return _register_hook([replace = std::forward<Hook>(hook)](const Tensor& g) mutable -> Tensor { return replace(g); });
+    }
+}
+
+// The view the indices select, written in place: its autograd history is that of the in-place op
+// on a view (the base's gradient stops at the elements written).
+inline Tensor& Tensor::index_put_(const std::vector<indexing::TensorIndex>& indices, const Scalar& value) const {
+    index(indices).fill_(value);
+    return const_cast<Tensor&>(*this);
+}
+inline Tensor& Tensor::index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& src) const {
+    index(indices).copy_(src);
+    return const_cast<Tensor&>(*this);
+}
+inline Tensor& Tensor::index_put_(std::initializer_list<indexing::TensorIndex> indices, const Scalar& value) const {
+    return index_put_(std::vector<indexing::TensorIndex>(indices), value);
+}
+inline Tensor& Tensor::index_put_(std::initializer_list<indexing::TensorIndex> indices, const Tensor& src) const {
+    return index_put_(std::vector<indexing::TensorIndex>(indices), src);
+}
 inline Tensor::GradRef Tensor::mutable_grad() const {
     checked();
     return GradRef(impl_);

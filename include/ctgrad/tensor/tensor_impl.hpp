@@ -13,6 +13,7 @@ namespace ctgrad {
 
 namespace autograd {
 struct Node;
+struct TensorHooks;
 }
 
 struct TensorImpl {
@@ -30,6 +31,9 @@ struct TensorImpl {
     std::shared_ptr<TensorImpl> grad;
     std::shared_ptr<autograd::Node> grad_fn;
     std::weak_ptr<autograd::Node> grad_accumulator;
+    // The hooks on this tensor's gradient (autograd/hooks.hpp), made by the first register_hook
+    // or retain_grad.
+    std::shared_ptr<autograd::TensorHooks> hooks;
 
     // A view (a tensor sharing another's storage) remembers the tensor it looks into, the root
     // of its chain of views, so that an in-place write through the view rewrites the base's

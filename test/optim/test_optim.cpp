@@ -1004,6 +1004,19 @@ TEST_CASE("optim: load checks the whole file and changes nothing when it does no
     std::filesystem::resize_file(damaged.path, std::filesystem::file_size(adam_file.path) - 3);
     CHECK(error_of([&] { load(adam, damaged.path); }).find("' is truncated") != std::string::npos);
     CHECK(Snapshot(adam, "Adam", {a, b}) == adam_before);
+    // Options that the optimizer's own checks refuse (set_lr does not check; load does).
+    TempPath bad_options("bad_options");
+    optim::Adam negative(std::vector<Tensor>{f, g}, optim::AdamOptions(0.2));
+    negative.param_groups()[0].options().set_lr(-1);
+    save(negative, bad_options.path);
+    CHECK(error_of([&] { load(shaped, bad_options.path); }) ==
+          "ctgrad::load: '" + bad_options.path + "' has invalid options for param group 0: Adam: Invalid learning rate: -1");
+    CHECK(shaped.param_groups()[0].options().get_lr() == 0.3);
+    // A list of tensors is not an optimizer's state, nor the other way round.
+    std::vector<Tensor> tensors;
+    CHECK(error_of([&] { load(tensors, adam_file.path); }) ==
+          "ctgrad::load: '" + adam_file.path + "' holds an optimizer's state ('optimizer:Adam'), not a list of tensors");
+    CHECK(tensors.empty());
     // The intact file loads into the optimizer that wrote it and leaves it as it was.
     load(adam, adam_file.path);
     CHECK(Snapshot(adam, "Adam", {a, b}) == adam_before);

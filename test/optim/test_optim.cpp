@@ -1021,3 +1021,52 @@ TEST_CASE("optim: load checks the whole file and changes nothing when it does no
     load(adam, adam_file.path);
     CHECK(Snapshot(adam, "Adam", {a, b}) == adam_before);
 }
+
+TEST_CASE("optim: load of a damaged optimizer file throws or loads, and a throw changes nothing") {
+    TempPath file("fuzz"), mutated("fuzz_mutated");
+    Tensor a = make({3}, {1, 2, 3}, kFloat).requires_grad_(), b = make({2}, {4, 5}, kFloat).requires_grad_();
+    optim::RMSprop saved(std::vector<Tensor>{a, b}, optim::RMSpropOptions(0.1).centered(true).momentum(0.5));
+    a.mutable_grad() = make({3}, {1, -1, 0.5}, kFloat);
+    b.mutable_grad() = make({2}, {2, 1}, kFloat);
+    saved.step();
+    save(saved, file.path);
+    std::string bytes;
+    {
+        std::ifstream in(file.path, std::ios::binary);
+        bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    Tensor c = make({3}, {0, 0, 0}, kFloat).requires_grad_(), d = make({2}, {0, 0}, kFloat).requires_grad_();
+    optim::RMSprop target(std::vector<Tensor>{c, d}, optim::RMSpropOptions(0.01));
+    c.mutable_grad() = make({3}, {1, 1, 1}, kFloat);
+    d.mutable_grad() = make({2}, {1, 1}, kFloat);
+    target.step();
+    const Snapshot before(target, "RMSprop", {c, d});
+    int rejected = 0, cases = 0;
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+        for (unsigned char flip : {0x01, 0x80}) {
+            std::string damaged = bytes;
+            damaged[i] = static_cast<char>(damaged[i] ^ flip);
+            std::ofstream(mutated.path, std::ios::binary | std::ios::trunc) << damaged;
+            ++cases;
+            try {
+                load(target, mutated.path);
+            } catch (const Error& e) {
+                ++rejected;
+                CHECK(std::string(e.what()).find(mutated.path) != std::string::npos);
+                CHECK(Snapshot(target, "RMSprop", {c, d}) == before);
+                continue;
+            }
+            FAIL("a damaged byte at " << i << " loaded");  // the checksums cover every byte after the header
+        }
+    CHECK(rejected == cases);
+    load(target, file.path);
+    CHECK(target.param_groups()[0].options().get_lr() == 0.1);
+    const std::vector<Tensor> ours{c, d}, theirs{a, b};
+    for (std::size_t j = 0; j < 2; ++j)
+        for (const std::string& key : state_keys("RMSprop")) {
+            CAPTURE(key);
+            const Tensor x = state_buffer(target, ours[j], "RMSprop", key), y = state_buffer(saved, theirs[j], "RMSprop", key);
+            REQUIRE(x.defined() == y.defined());
+            if (x.defined()) CHECK(bitwise_equal(x, y));
+        }
+}

@@ -20,6 +20,11 @@ Format: '#' starts a comment line; every other line is one record, whitespace se
     param <name> <step> <j> <v_1> .. <v_numel>                its value after that step
     state <name> <j> <key> <v_1> .. <v_numel>                 a state buffer after the last step
     sched <name> StepLR <step_size> <gamma>                   scheduler.step() after each step
+    plateau <name> <key=value ..>                             a ReduceLROnPlateau (mode 0 min,
+                                                              1 max; threshold_mode 0 rel, 1 abs;
+                                                              min_lr0, min_lr1 per group) whose
+                                                              step(metric) follows each step
+    metric <name> <step> <value>                              the metric of that step
     lr    <name> <step> <g> <lr>                              group g's lr after that step
     loss  <name> <step> <loss>                                what LBFGS's step returned
 
@@ -101,6 +106,17 @@ SCHEDULE_CASES = {
                            [(dict(), [[3]]), (dict(lr=0.02, weight_decay=0.1), [[2, 3]])], 2, 0.7),
 }
 
+# Under ReduceLROnPlateau: name -> (optimizer, defaults, groups, scheduler keywords, metrics).
+PLATEAU_CASES = {
+    "plateau_min_rel": ("SGD", dict(lr=0.1, momentum=0.9), [(dict(), SHAPES)],
+                        dict(mode="min", factor=0.5, patience=1),
+                        [5.0, 4.0, 4.0, 4.0, 3.9999, 3.5, 3.5, 3.5, 3.5, 3.5]),
+    "plateau_max_abs_cooldown": ("Adam", dict(lr=0.1), [(dict(), [[3]]), (dict(lr=0.01), [[2, 3]])],
+                                 dict(mode="max", threshold_mode="abs", factor=0.3, patience=0, threshold=0.05,
+                                      cooldown=2, min_lr=[0.02, 0.001]),
+                                 [1.0, 1.02, 1.1, 1.1, 1.0, 1.2, 1.2, 1.2, 1.2, 1.26]),
+}
+
 # LBFGS on lbfgs_loss, float64: name -> (options, steps).
 LBFGS_CASES = {
     "lbfgs_default": (dict(), 3),
@@ -164,8 +180,23 @@ def run(name, opt_name, dtype_name, defaults, groups, has_grad, schedule=None):
             group_params.append(p)
         torch_groups.append(dict(params=group_params, **overrides))
     opt = OPTIMIZERS[opt_name](torch_groups, **defaults)
-    scheduler = None
-    if schedule:
+    scheduler = plateau = None
+    if schedule and schedule[0] == "plateau":
+        keywords, metrics = schedule[1], schedule[2]
+        text = []
+        for key, value in keywords.items():
+            if key == "mode":
+                text.append("mode=%d" % (value == "max"))
+            elif key == "threshold_mode":
+                text.append("threshold_mode=%d" % (value == "abs"))
+            elif key == "min_lr":
+                text += ["min_lr%d=%r" % (g, v) for g, v in enumerate(value)]
+            else:
+                text.append("%s=%r" % (key, value))
+        lines.append("plateau %s %s" % (name, " ".join(text)))
+        lines += ["metric %s %d %r" % (name, step, m) for step, m in enumerate(metrics)]
+        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **keywords)
+    elif schedule:
         lines.append("sched %s StepLR %d %r" % (name, schedule[0], schedule[1]))
         scheduler = torch.optim.lr_scheduler.StepLR(opt, step_size=schedule[0], gamma=schedule[1])
     for step in range(STEPS):
@@ -179,6 +210,9 @@ def run(name, opt_name, dtype_name, defaults, groups, has_grad, schedule=None):
         if scheduler is not None:
             if step > 0:  # libtorch's first scheduler step() changes nothing (see the docstring)
                 scheduler.step()
+        if plateau is not None:
+            plateau.step(schedule[2][step])
+        if scheduler is not None or plateau is not None:
             for g, group in enumerate(opt.param_groups):
                 lines.append("lr %s %d %d %r" % (name, step, g, group["lr"]))
         for j, p in enumerate(params):
@@ -244,6 +278,8 @@ def records():
                      lambda step, j, steps=steps: j == 0 or (j == 1 and step in steps))
     for name, (opt_name, dtype_name, defaults, groups, step_size, gamma) in SCHEDULE_CASES.items():
         lines += run(name, opt_name, dtype_name, defaults, groups, lambda step, j: True, (step_size, gamma))
+    for name, (opt_name, defaults, groups, keywords, metrics) in PLATEAU_CASES.items():
+        lines += run(name, opt_name, "float32", defaults, groups, lambda step, j: True, ("plateau", keywords, metrics))
     for name, (options, steps) in LBFGS_CASES.items():
         lines += run_lbfgs(name, options, steps)
     return lines

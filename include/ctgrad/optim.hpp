@@ -9,5 +9,6 @@
 #include "optim/optimizer.hpp"
 #include "optim/rmsprop.hpp"
 #include "optim/schedulers/lr_scheduler.hpp"
+#include "optim/schedulers/reduce_on_plateau_scheduler.hpp"
 #include "optim/schedulers/step_lr.hpp"
 #include "optim/sgd.hpp"

@@ -46,6 +46,8 @@ struct Case {
     double gamma = 0;
     std::map<std::pair<int, int>, double> lrs;  // (step, g) -> the group's lr after the step
     std::map<int, double> losses;               // step -> LBFGS's returned loss
+    std::optional<Options> plateau;             // a ReduceLROnPlateau's keywords
+    std::map<int, double> metrics;              // step -> the metric given to it
 };
 
 std::vector<double> read_values(std::istringstream& in) {
@@ -108,6 +110,12 @@ const std::map<std::string, Case>& cases() {
                 int step = 0, g = 0;
                 in >> step >> g;
                 in >> c.lrs[{step, g}];
+            } else if (kind == "plateau") {
+                c.plateau = read_options(in);
+            } else if (kind == "metric") {
+                int step = 0;
+                in >> step;
+                in >> c.metrics[step];
             } else if (kind == "loss") {
                 int step = 0;
                 in >> step;
@@ -319,6 +327,18 @@ std::int64_t replay(const std::string& name) {
     auto opt = make_optimizer(c, params);
     std::unique_ptr<optim::StepLR> scheduler;
     if (c.step_size != 0) scheduler = std::make_unique<optim::StepLR>(*opt, c.step_size, c.gamma);
+    std::unique_ptr<optim::ReduceLROnPlateauScheduler> plateau;
+    if (c.plateau) {
+        const Options& k = *c.plateau;
+        const auto get = [&](const char* key, double otherwise) { return k.count(key) ? k.at(key) : otherwise; };
+        std::vector<double> min_lr;
+        for (int g = 0; k.count("min_lr" + std::to_string(g)); ++g) min_lr.push_back(k.at("min_lr" + std::to_string(g)));
+        using P = optim::ReduceLROnPlateauScheduler;
+        plateau = std::make_unique<P>(*opt, get("mode", 0) == 1 ? P::max : P::min, get("factor", 0.1),
+                                      static_cast<int>(get("patience", 10)), get("threshold", 1e-4),
+                                      get("threshold_mode", 0) == 1 ? P::abs : P::rel, static_cast<int>(get("cooldown", 0)),
+                                      min_lr, get("eps", 1e-8));
+    }
     std::int64_t worst = 0;
     for (int step = 0; step < c.steps; ++step) {
         for (std::size_t j = 0; j < params.size(); ++j) {
@@ -328,8 +348,9 @@ std::int64_t replay(const std::string& name) {
         }
         const Tensor loss = opt->step();
         CHECK_FALSE(loss.defined());
-        if (scheduler) {
-            scheduler->step();
+        if (plateau) plateau->step(c.metrics.at(step));
+        if (scheduler || plateau) {
+            if (scheduler) scheduler->step();
             for (std::size_t g = 0; g < opt->param_groups().size(); ++g)
                 CHECK(opt->param_groups()[g].options().get_lr() == c.lrs.at({step, static_cast<int>(g)}));
         }
@@ -1069,4 +1090,24 @@ TEST_CASE("optim: load of a damaged optimizer file throws or loads, and a throw 
             REQUIRE(x.defined() == y.defined());
             if (x.defined()) CHECK(bitwise_equal(x, y));
         }
+}
+
+TEST_CASE("optim: ReduceLROnPlateauScheduler lowers the lr as PyTorch 1.13's ReduceLROnPlateau does") {
+    for (const char* name : {"plateau_min_rel", "plateau_max_abs_cooldown"}) {
+        CAPTURE(name);
+        CHECK(replay(name) == 0);
+    }
+    Tensor w = zeros({2}).requires_grad_(), v = zeros({1}).requires_grad_();
+    optim::SGD sgd({optim::OptimizerParamGroup({w}), optim::OptimizerParamGroup({v})}, optim::SGDOptions(1.0));
+    using P = optim::ReduceLROnPlateauScheduler;
+    CHECK(error_of([&] { P(sgd, P::min, 1.0); }) == "ReduceLROnPlateauScheduler: Factor should be < 1.0, got 1.000000");
+    CHECK(error_of([&] { P(sgd, P::min, 0.1, 10, 1e-4, P::rel, 0, {0.1, 0.2, 0.3}); }) ==
+          "ReduceLROnPlateauScheduler: expected 2 min_lrs, got 3");
+    // Patience 2: the third step in a row without improvement lowers every group's lr.
+    P plateau(sgd, P::min, 0.5, 2);
+    for (double metric : {3.0, 3.0, 3.0}) plateau.step(metric);
+    CHECK(sgd.param_groups()[1].options().get_lr() == 1.0);
+    plateau.step(3.0);
+    CHECK(sgd.param_groups()[0].options().get_lr() == 0.5);
+    CHECK(sgd.param_groups()[1].options().get_lr() == 0.5);
 }

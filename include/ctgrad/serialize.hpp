@@ -488,7 +488,10 @@ struct optimizer_archive {
             std::function<void(const std::string&)> fail;
             std::string prefix;
             const Tensor* param = nullptr;
-            void count(const char* name, std::int64_t& v) override { v = get_count(prefix + name).item<std::int64_t>(); }
+            void count(const char* name, std::int64_t& v) override {
+                v = get_count(prefix + name).item<std::int64_t>();
+                if (v < 0) fail("has the count '" + prefix + name + "' = " + std::to_string(v) + ", expected >= 0");
+            }
             void buffer(const char* name, Tensor& v) override {
                 const Tensor* t = get_buffer(prefix + name);
                 if (!t) {

@@ -1033,6 +1033,17 @@ TEST_CASE("optim: load checks the whole file and changes nothing when it does no
     CHECK(error_of([&] { load(shaped, bad_options.path); }) ==
           "ctgrad::load: '" + bad_options.path + "' has invalid options for param group 0: Adam: Invalid learning rate: -1");
     CHECK(shaped.param_groups()[0].options().get_lr() == 0.3);
+    // A negative step count.
+    TempPath bad_count("bad_count");
+    f.mutable_grad() = make({3}, {1, 1, 1}, kFloat);
+    negative.param_groups()[0].options().set_lr(0.2);
+    negative.step();
+    static_cast<optim::AdamParamState&>(*negative.state().at(f.unsafeGetTensorImpl())).step(-3);
+    save(negative, bad_count.path);
+    f.mutable_grad() = Tensor();
+    CHECK(error_of([&] { load(shaped, bad_count.path); }) ==
+          "ctgrad::load: '" + bad_count.path + "' has the count 'state.0.step' = -3, expected >= 0");
+    CHECK(shaped.state().empty());
     // A list of tensors is not an optimizer's state, nor the other way round.
     std::vector<Tensor> tensors;
     CHECK(error_of([&] { load(tensors, adam_file.path); }) ==

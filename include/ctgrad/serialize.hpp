@@ -1,15 +1,23 @@
 #pragma once
-// ctgrad::save / ctgrad::load: a module's parameters and buffers, a Tensor, or a vector of
-// Tensors, in ctgrad's own small binary format (not PyTorch's zip archives; docs/nn.md):
+// ctgrad::save / ctgrad::load: a module's parameters and buffers, a Tensor, a vector of
+// Tensors, or an optimizer's options and state, in ctgrad's own small binary format (not
+// PyTorch's zip archives; docs/nn.md, docs/optim.md):
 //
 //   "ctgrad-tensors\n"  15 bytes of magic
 //   u32 version (2), u64 entry count
-//   per entry: u8 kind (0 parameter, 1 buffer, 2 tensor), u32 name length, name bytes,
+//   per entry: u8 kind (0 parameter, 1 buffer, 2 tensor, 3 optimizer), u32 name length, name bytes,
 //              u8 dtype (0 float, 1 double, 2 long, 3 bool), u32 rank, i64 sizes[rank],
 //              u64 byte count, the elements in row-major order,
 //              u32 CRC-32 (zlib's crc32) of the entry's bytes from its kind to its last element
 //   all integers and elements little-endian.
 // Version 1 is the same without the checksums; load reads both, save writes version 2.
+// Kind 3 came later within version 2: files without it read as before.
+//
+// An optimizer's file holds only kind-3 entries: first "optimizer:<name>" (e.g.
+// "optimizer:Adam"), an int64 tensor of each param group's parameter count; then per group g
+// and option "group.<g>.<option>" (a float64 scalar; a bool option is 0 or 1); then per
+// parameter j (counted over the groups in order) that has state, "state.<j>.<field>": an int64
+// scalar for a count (Adam's step) and the buffer itself (exp_avg, ...) for each defined one.
 //
 // load reads and checks the whole file before it changes anything: a missing, foreign,
 // truncated, damaged (checksum) or mismatching file throws ctgrad::Error naming the file and the
@@ -26,7 +34,10 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,6 +45,7 @@
 #include "core/config.hpp"
 #include "nn/module.hpp"
 #include "nn/pimpl.hpp"
+#include "optim/optimizer.hpp"
 
 namespace ctgrad {
 void save(const Tensor& tensor, const std::string& path);
@@ -43,6 +55,12 @@ void load(Tensor& tensor, const std::string& path);
 void load(std::vector<Tensor>& tensors, const std::string& path);
 void save(const nn::Module& module, const std::string& path);
 void load(nn::Module& module, const std::string& path);
+// The options of every param group and the per-parameter state (libtorch's torch::save of an
+// optimizer). load needs an optimizer of the same kind over parameters of the same shapes and
+// dtypes, in groups of the same sizes; it replaces every group's options and the whole state,
+// so that the next steps continue the saved optimizer's trajectory exactly.
+void save(const optim::Optimizer& optimizer, const std::string& path);
+void load(optim::Optimizer& optimizer, const std::string& path);
 }  // namespace ctgrad
 
 // The format's reader and writer, compiled into the library (see config.hpp).
@@ -63,7 +81,7 @@ inline constexpr std::uint32_t unchecked_version = 1;  // no checksums; still re
 inline constexpr std::uint32_t max_rank = 64;
 inline constexpr std::uint32_t max_name = 1u << 16;
 
-enum class kind : std::uint8_t { parameter = 0, buffer = 1, tensor = 2 };
+enum class kind : std::uint8_t { parameter = 0, buffer = 1, tensor = 2, optimizer = 3 };
 
 struct entry {
     kind what = kind::tensor;
@@ -76,6 +94,7 @@ inline const char* kind_name(kind k) {
         case kind::parameter: return "parameter";
         case kind::buffer: return "buffer";
         case kind::tensor: return "tensor";
+        case kind::optimizer: return "optimizer entry";
     }
     return "entry";
 }
@@ -194,7 +213,7 @@ private:
         crc_ = 0;
         entry e;
         const auto k = get<std::uint8_t>("the kind of " + where);
-        if (k > 2) fail("is corrupt: " + where + " has an unknown kind " + std::to_string(k));
+        if (k > 3) fail("is corrupt: " + where + " has an unknown kind " + std::to_string(k));
         e.what = static_cast<kind>(k);
         const auto name_size = get<std::uint32_t>("the name length of " + where);
         if (name_size > max_name) fail("is corrupt: " + where + " has a name of " + std::to_string(name_size) + " bytes");
@@ -289,6 +308,8 @@ CTGRAD_API void load(std::vector<Tensor>& tensors, const std::string& path) {
     auto entries = r.read_all();
     std::vector<Tensor> out;
     for (auto& e : entries) {
+        if (e.what == detail::archive::kind::optimizer)
+            r.fail("holds an optimizer's state ('" + e.name + "'), not a list of tensors");
         if (e.what != detail::archive::kind::tensor)
             r.fail("holds the module " + std::string(detail::archive::kind_name(e.what)) + " '" + e.name +
                    "', not a list of tensors");
@@ -313,6 +334,7 @@ CTGRAD_API void load(nn::Module& module, const std::string& path) {
     OrderedDict<std::string, bool> seen;
     for (const auto& e : entries) {
         if (e.what == kind::tensor) r.fail("holds a plain tensor '" + e.name + "', not a module's parameters");
+        if (e.what == kind::optimizer) r.fail("holds an optimizer's state ('" + e.name + "'), not a module's parameters");
         const auto& table = e.what == kind::parameter ? params : buffers;
         const char* what = detail::archive::kind_name(e.what);
         const Tensor* dest = table.find(e.name);
@@ -333,6 +355,189 @@ CTGRAD_API void load(nn::Module& module, const std::string& path) {
         if (!seen.contains("buffer:" + b.key())) r.fail("lacks the buffer '" + b.key() + "' of the module " + module.name());
     NoGradGuard no_grad;
     for (auto& [dest, value] : plan) const_cast<Tensor&>(dest).copy_(value);
+}
+
+// --- optimizers --------------------------------------------------------------------------------
+namespace detail {
+
+// Reads and writes an optimizer's groups and state through its options' and states' visit()
+// (the friend of Optimizer that reaches name(), check_options() and make_state()).
+struct optimizer_archive {
+    using kind = archive::kind;
+
+    static std::string header(const optim::Optimizer& o) { return "optimizer:" + o.name(); }
+
+    static void save(const optim::Optimizer& opt, const std::string& path) {
+        if (!opt.make_state())
+            throw Error("ctgrad::save: the state of the " + opt.name() + " optimizer can't be saved (nothing written to '" +
+                        path + "')");
+        struct Writer : optim::OptionVisitor, optim::StateVisitor {
+            std::vector<archive::entry>* out;
+            std::string prefix;
+            void add(const char* name, Tensor value) { out->push_back({kind::optimizer, prefix + name, std::move(value)}); }
+            void number(const char* name, double& v) override { add(name, scalar_tensor(v, TensorOptions().dtype(kDouble))); }
+            void flag(const char* name, bool& v) override { add(name, scalar_tensor(v ? 1.0 : 0.0, TensorOptions().dtype(kDouble))); }
+            void count(const char* name, std::int64_t& v) override { add(name, scalar_tensor(v, TensorOptions().dtype(kLong))); }
+            void buffer(const char* name, Tensor& v) override {
+                if (v.defined()) add(name, v.detach());
+            }
+        } w;
+        std::vector<archive::entry> entries;
+        w.out = &entries;
+        std::vector<std::int64_t> sizes;
+        for (const auto& g : opt.param_groups()) sizes.push_back(static_cast<std::int64_t>(g.params().size()));
+        Tensor counts = empty({static_cast<std::int64_t>(sizes.size())}, TensorOptions().dtype(kLong));
+        for (std::size_t g = 0; g < sizes.size(); ++g) counts.data_ptr<std::int64_t>()[g] = sizes[g];
+        entries.push_back({kind::optimizer, header(opt), counts});
+        std::size_t j = 0;
+        for (std::size_t g = 0; g < opt.param_groups().size(); ++g) {
+            w.prefix = "group." + std::to_string(g) + ".";
+            opt.param_groups()[g].options().clone()->visit(w);  // visit() is non-const: a copy
+        }
+        for (const auto& g : opt.param_groups())
+            for (const auto& p : g.params()) {
+                const auto found = opt.state().find(p.unsafeGetTensorImpl());
+                if (found != opt.state().end() && found->second) {
+                    w.prefix = "state." + std::to_string(j) + ".";
+                    found->second->clone()->visit(w);
+                }
+                ++j;
+            }
+        archive::write_file(path, entries);
+    }
+
+    static void load(optim::Optimizer& opt, const std::string& path) {
+        if (!opt.make_state())
+            throw Error("ctgrad::load: the state of the " + opt.name() + " optimizer can't be loaded (from '" + path + "')");
+        archive::reader r(path);
+        std::vector<archive::entry> entries = r.read_all();
+        if (entries.empty() || entries[0].what != kind::optimizer || entries[0].name.rfind("optimizer:", 0) != 0)
+            r.fail("does not hold an optimizer's state (its first entry is not \"optimizer:<name>\")");
+        if (entries[0].name != header(opt))
+            r.fail("holds the state of a " + entries[0].name.substr(10) + " optimizer, not of a " + opt.name() + " one");
+        std::map<std::string, Tensor> table;  // the entries after the header, by name
+        for (std::size_t i = 1; i < entries.size(); ++i) {
+            const auto& e = entries[i];
+            if (e.what != kind::optimizer)
+                r.fail("holds the " + std::string(archive::kind_name(e.what)) + " '" + e.name + "' beside an optimizer's state");
+            if (!table.emplace(e.name, e.value).second) r.fail("has the entry '" + e.name + "' twice");
+        }
+        const auto& groups = opt.param_groups();
+        const Tensor& counts = entries[0].value;
+        std::string ours = "[";
+        for (std::size_t g = 0; g < groups.size(); ++g) ours += (g ? ", " : "") + std::to_string(groups[g].params().size());
+        ours += "]";
+        if (counts.scalar_type() != kLong || counts.dim() != 1)
+            r.fail("is corrupt: its param group sizes are not a 1-d int64 tensor");
+        bool same = counts.size(0) == static_cast<std::int64_t>(groups.size());
+        for (std::size_t g = 0; same && g < groups.size(); ++g)
+            same = counts.data_ptr<std::int64_t>()[g] == static_cast<std::int64_t>(groups[g].params().size());
+        if (!same) {
+            std::string theirs = "[";
+            for (std::int64_t g = 0; g < counts.size(0); ++g)
+                theirs += (g ? ", " : "") + std::to_string(counts.data_ptr<std::int64_t>()[g]);
+            theirs += "]";
+            r.fail("has param groups of sizes " + theirs + "; the optimizer's are " + ours);
+        }
+        std::set<std::string> used;
+        // Takes the entry `name`: a scalar of `dtype` (a 0-dim tensor), or nullptr when missing.
+        const auto take = [&](const std::string& name) -> const Tensor* {
+            const auto found = table.find(name);
+            if (found == table.end()) return nullptr;
+            used.insert(name);
+            return &found->second;
+        };
+        const auto scalar = [&](const std::string& name, ScalarType dtype) -> const Tensor& {
+            const Tensor* t = take(name);
+            if (!t) r.fail("lacks the entry '" + name + "'");
+            if (t->dim() != 0 || t->scalar_type() != dtype)
+                r.fail("has '" + name + "' of dtype " + dtype_name(t->scalar_type()) + " and shape " + shape_str(t->sizes()) +
+                       ", expected a " + dtype_name(dtype) + " scalar");
+            return *t;
+        };
+
+        struct OptionReader : optim::OptionVisitor {
+            std::function<const Tensor&(const std::string&)> get;
+            std::function<void(const std::string&)> fail;
+            std::string prefix;
+            void number(const char* name, double& v) override { v = get(prefix + name).item<double>(); }
+            void flag(const char* name, bool& v) override {
+                const double x = get(prefix + name).item<double>();
+                if (x != 0 && x != 1) fail("has the flag '" + prefix + name + "' = " + std::to_string(x) + ", not 0 or 1");
+                v = x == 1;
+            }
+        } options_reader;
+        options_reader.get = [&](const std::string& name) -> const Tensor& { return scalar(name, kDouble); };
+        options_reader.fail = [&](const std::string& what) { r.fail(what); };
+        std::vector<std::unique_ptr<optim::OptimizerOptions>> new_options;
+        for (std::size_t g = 0; g < groups.size(); ++g) {
+            auto o = groups[g].options().clone();
+            options_reader.prefix = "group." + std::to_string(g) + ".";
+            o->visit(options_reader);
+            try {
+                opt.check_options(*o);
+            } catch (const Error& e) {
+                r.fail("has invalid options for param group " + std::to_string(g) + ": " + e.what());
+            }
+            new_options.push_back(std::move(o));
+        }
+
+        struct StateReader : optim::StateVisitor {
+            std::function<const Tensor&(const std::string&)> get_count;
+            std::function<const Tensor*(const std::string&)> get_buffer;
+            std::function<void(const std::string&)> fail;
+            std::string prefix;
+            const Tensor* param = nullptr;
+            void count(const char* name, std::int64_t& v) override {
+                v = get_count(prefix + name).item<std::int64_t>();
+                if (v < 0) fail("has the count '" + prefix + name + "' = " + std::to_string(v) + ", expected >= 0");
+            }
+            void buffer(const char* name, Tensor& v) override {
+                const Tensor* t = get_buffer(prefix + name);
+                if (!t) {
+                    v = Tensor();
+                    return;
+                }
+                if (t->scalar_type() != param->scalar_type() || !(t->sizes() == param->sizes()))
+                    fail("has '" + prefix + name + "' of dtype " + dtype_name(t->scalar_type()) + " and shape " +
+                         shape_str(t->sizes()) + " but its parameter has dtype " + dtype_name(param->scalar_type()) +
+                         " and shape " + shape_str(param->sizes()));
+                // A fresh contiguous buffer on the parameter's device (the file's copy is on the CPU).
+                v = contiguous_copy_on(*t, param->device());
+            }
+        } state_reader;
+        state_reader.get_count = [&](const std::string& name) -> const Tensor& { return scalar(name, kLong); };
+        state_reader.get_buffer = take;
+        state_reader.fail = [&](const std::string& what) { r.fail(what); };
+        optim::Optimizer::StateMap new_state;
+        std::size_t j = 0;
+        for (const auto& g : groups)
+            for (const auto& p : g.params()) {
+                const std::string prefix = "state." + std::to_string(j++) + ".";
+                const auto first = table.lower_bound(prefix);
+                if (first == table.end() || first->first.compare(0, prefix.size(), prefix) != 0) continue;  // no state
+                auto s = opt.make_state();
+                state_reader.prefix = prefix;
+                state_reader.param = &p;
+                s->visit(state_reader);
+                new_state.emplace(p.unsafeGetTensorImpl(), std::move(s));
+            }
+        for (const auto& [name, value] : table)
+            if (!used.count(name)) r.fail("has an entry '" + name + "' that the " + opt.name() + " optimizer does not use");
+
+        // Everything was read and checked: replace the options and the state.
+        for (std::size_t g = 0; g < groups.size(); ++g) opt.param_groups()[g].set_options(std::move(new_options[g]));
+        opt.state() = std::move(new_state);
+    }
+};
+
+}  // namespace detail
+
+CTGRAD_API void save(const optim::Optimizer& optimizer, const std::string& path) {
+    detail::optimizer_archive::save(optimizer, path);
+}
+CTGRAD_API void load(optim::Optimizer& optimizer, const std::string& path) {
+    detail::optimizer_archive::load(optimizer, path);
 }
 }  // namespace ctgrad
 #endif  // CTGRAD_RUNTIME_DEFINITIONS

@@ -13,6 +13,7 @@
 #include <tuple>
 #include <vector>
 
+#include "detail/adam_step.hpp"
 #include "detail/arg.hpp"
 #include "../core/config.hpp"
 #include "optimizer.hpp"
@@ -31,6 +32,14 @@ struct AdamOptions : public OptimizerCloneableOptions<AdamOptions> {
 public:
     double get_lr() const override { return lr(); }
     void set_lr(double lr) override { this->lr(lr); }
+    void visit(OptionVisitor& v) override {
+        v.number("lr", lr_);
+        v.number("beta1", std::get<0>(betas_));
+        v.number("beta2", std::get<1>(betas_));
+        v.number("eps", eps_);
+        v.number("weight_decay", weight_decay_);
+        v.flag("amsgrad", amsgrad_);
+    }
     friend bool operator==(const AdamOptions& a, const AdamOptions& b) {
         return a.lr() == b.lr() && a.betas() == b.betas() && a.eps() == b.eps() &&
                a.weight_decay() == b.weight_decay() && a.amsgrad() == b.amsgrad();
@@ -42,12 +51,19 @@ struct AdamParamState : public OptimizerCloneableParamState<AdamParamState> {
     CTGRAD_OPTIM_ARG(Tensor, exp_avg);
     CTGRAD_OPTIM_ARG(Tensor, exp_avg_sq);
     CTGRAD_OPTIM_ARG(Tensor, max_exp_avg_sq) = {};
+
+public:
+    void visit(StateVisitor& v) override {
+        v.count("step", step_);
+        v.buffer("exp_avg", exp_avg_);
+        v.buffer("exp_avg_sq", exp_avg_sq_);
+        v.buffer("max_exp_avg_sq", max_exp_avg_sq_);
+    }
 };
 
-class Adam : public Optimizer {
+class Adam : public detail::AdamFamily<AdamOptions, AdamParamState, /*Decoupled=*/false> {
 public:
-    explicit Adam(std::vector<OptimizerParamGroup> param_groups, AdamOptions defaults = {})
-        : Optimizer(std::make_unique<AdamOptions>(defaults)) {
+    explicit Adam(std::vector<OptimizerParamGroup> param_groups, AdamOptions defaults = {}) : AdamFamily(defaults) {
         add_param_groups(std::move(param_groups));
     }
     explicit Adam(std::vector<Tensor> params, AdamOptions defaults = {})
@@ -57,39 +73,15 @@ public:
 
 protected:
     std::string name() const override { return "Adam"; }
-    void check_options(const OptimizerOptions& options) const override;
 };
 
 }  // namespace ctgrad::optim
 
 // The update, compiled into the library (see config.hpp).
 #if CTGRAD_RUNTIME_DEFINITIONS
-#include "detail/adam_step.hpp"
-
 namespace ctgrad::optim {
 
-CTGRAD_API Tensor Adam::step(LossClosure closure) {
-    NoGradGuard no_grad;
-    Tensor loss = evaluate(closure);
-    update_all<AdamParamState>(
-        [](const OptimizerOptions&) { return true; },
-        [&](const AdamParamState& s, const Tensor& p, const OptimizerOptions& o) {
-            return detail::adam_family_lacks_buffers(static_cast<const AdamOptions&>(o), s,
-                                                     [&](const Tensor& b, const char* what) { check_buffer(p, b, what); });
-        },
-        [](AdamParamState& s, const Tensor& p, const OptimizerOptions& o) {
-            detail::adam_family_make_buffers(static_cast<const AdamOptions&>(o), s, p);
-        },
-        [&](PlannedUpdate<AdamParamState>& u) {
-            detail::adam_family_update(static_cast<const AdamOptions&>(u.options), *u.state,
-                                       /*decoupled=*/false, u.param, u.grad, name());
-        });
-    return loss;
-}
-
-CTGRAD_API void Adam::check_options(const OptimizerOptions& options) const {
-    detail::check_adam_options(static_cast<const AdamOptions&>(options), name(), &Optimizer::number);
-}
+CTGRAD_API Tensor Adam::step(LossClosure closure) { return adam_step(closure); }
 
 }  // namespace ctgrad::optim
 #endif  // CTGRAD_RUNTIME_DEFINITIONS

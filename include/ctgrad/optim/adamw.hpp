@@ -14,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "detail/adam_step.hpp"
 #include "detail/arg.hpp"
 #include "../core/config.hpp"
 #include "optimizer.hpp"
@@ -32,6 +33,14 @@ struct AdamWOptions : public OptimizerCloneableOptions<AdamWOptions> {
 public:
     double get_lr() const override { return lr(); }
     void set_lr(double lr) override { this->lr(lr); }
+    void visit(OptionVisitor& v) override {
+        v.number("lr", lr_);
+        v.number("beta1", std::get<0>(betas_));
+        v.number("beta2", std::get<1>(betas_));
+        v.number("eps", eps_);
+        v.number("weight_decay", weight_decay_);
+        v.flag("amsgrad", amsgrad_);
+    }
     friend bool operator==(const AdamWOptions& a, const AdamWOptions& b) {
         return a.lr() == b.lr() && a.betas() == b.betas() && a.eps() == b.eps() &&
                a.weight_decay() == b.weight_decay() && a.amsgrad() == b.amsgrad();
@@ -43,12 +52,19 @@ struct AdamWParamState : public OptimizerCloneableParamState<AdamWParamState> {
     CTGRAD_OPTIM_ARG(Tensor, exp_avg);
     CTGRAD_OPTIM_ARG(Tensor, exp_avg_sq);
     CTGRAD_OPTIM_ARG(Tensor, max_exp_avg_sq) = {};
+
+public:
+    void visit(StateVisitor& v) override {
+        v.count("step", step_);
+        v.buffer("exp_avg", exp_avg_);
+        v.buffer("exp_avg_sq", exp_avg_sq_);
+        v.buffer("max_exp_avg_sq", max_exp_avg_sq_);
+    }
 };
 
-class AdamW : public Optimizer {
+class AdamW : public detail::AdamFamily<AdamWOptions, AdamWParamState, /*Decoupled=*/true> {
 public:
-    explicit AdamW(std::vector<OptimizerParamGroup> param_groups, AdamWOptions defaults = {})
-        : Optimizer(std::make_unique<AdamWOptions>(defaults)) {
+    explicit AdamW(std::vector<OptimizerParamGroup> param_groups, AdamWOptions defaults = {}) : AdamFamily(defaults) {
         add_param_groups(std::move(param_groups));
     }
     explicit AdamW(std::vector<Tensor> params, AdamWOptions defaults = {})
@@ -58,39 +74,15 @@ public:
 
 protected:
     std::string name() const override { return "AdamW"; }
-    void check_options(const OptimizerOptions& options) const override;
 };
 
 }  // namespace ctgrad::optim
 
 // The update, compiled into the library (see config.hpp).
 #if CTGRAD_RUNTIME_DEFINITIONS
-#include "detail/adam_step.hpp"
-
 namespace ctgrad::optim {
 
-CTGRAD_API Tensor AdamW::step(LossClosure closure) {
-    NoGradGuard no_grad;
-    Tensor loss = evaluate(closure);
-    update_all<AdamWParamState>(
-        [](const OptimizerOptions&) { return true; },
-        [&](const AdamWParamState& s, const Tensor& p, const OptimizerOptions& o) {
-            return detail::adam_family_lacks_buffers(static_cast<const AdamWOptions&>(o), s,
-                                                     [&](const Tensor& b, const char* what) { check_buffer(p, b, what); });
-        },
-        [](AdamWParamState& s, const Tensor& p, const OptimizerOptions& o) {
-            detail::adam_family_make_buffers(static_cast<const AdamWOptions&>(o), s, p);
-        },
-        [&](PlannedUpdate<AdamWParamState>& u) {
-            detail::adam_family_update(static_cast<const AdamWOptions&>(u.options), *u.state,
-                                       /*decoupled=*/true, u.param, u.grad, name());
-        });
-    return loss;
-}
-
-CTGRAD_API void AdamW::check_options(const OptimizerOptions& options) const {
-    detail::check_adam_options(static_cast<const AdamWOptions&>(options), name(), &Optimizer::number);
-}
+CTGRAD_API Tensor AdamW::step(LossClosure closure) { return adam_step(closure); }
 
 }  // namespace ctgrad::optim
 #endif  // CTGRAD_RUNTIME_DEFINITIONS

@@ -11,6 +11,7 @@
 // shape and device, its state's buffers) and the state it lacks is made aside before any
 // parameter or state changes (update_all below), so a step that throws leaves parameters,
 // gradients and state as they were.
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <sstream>
@@ -26,7 +27,26 @@
 #include "../tensor/functions.hpp"
 #include "../tensor/tensor.hpp"
 
+namespace ctgrad::detail {
+struct optimizer_archive;  // torch::save/load of an optimizer (serialize.hpp)
+}
+
 namespace ctgrad::optim {
+
+// What an optimizer's options and state hold, field by field, for save and load: each options
+// and state class lists its fields by their PyTorch names (a bool option travels as 0 or 1).
+class OptionVisitor {
+public:
+    virtual ~OptionVisitor() = default;
+    virtual void number(const char* name, double& value) = 0;
+    virtual void flag(const char* name, bool& value) = 0;
+};
+class StateVisitor {
+public:
+    virtual ~StateVisitor() = default;
+    virtual void count(const char* name, std::int64_t& value) = 0;
+    virtual void buffer(const char* name, Tensor& value) = 0;  // may be undefined
+};
 
 // Per-parameter state of an optimizer (AdamParamState, ...).
 class OptimizerParamState {
@@ -36,6 +56,8 @@ public:
     OptimizerParamState& operator=(const OptimizerParamState&) = default;
     virtual ~OptimizerParamState() = default;
     virtual std::unique_ptr<OptimizerParamState> clone() const { return std::make_unique<OptimizerParamState>(*this); }
+    // Lists the state's fields (none here).
+    virtual void visit(StateVisitor&) {}
 };
 
 template <class Derived>
@@ -56,6 +78,8 @@ public:
     virtual std::unique_ptr<OptimizerOptions> clone() const { return std::make_unique<OptimizerOptions>(*this); }
     virtual double get_lr() const { throw Error("OptimizerOptions: get_lr() is not implemented for these options"); }
     virtual void set_lr(double) { throw Error("OptimizerOptions: set_lr() is not implemented for these options"); }
+    // Lists the options' fields (save/load).
+    virtual void visit(OptionVisitor&) { throw Error("OptimizerOptions: these options can't be saved or loaded"); }
 };
 
 template <class Derived>
@@ -184,6 +208,8 @@ public:
     const StateMap& state() const noexcept { return state_; }
 
 protected:
+    friend struct ctgrad::detail::optimizer_archive;
+
     explicit Optimizer(std::unique_ptr<OptimizerOptions> defaults) : defaults_(std::move(defaults)) {}
 
     // The derived constructor validates its defaults, then adds the groups (which are checked
@@ -197,6 +223,9 @@ protected:
     virtual std::string name() const = 0;
     // Throws ctgrad::Error with PyTorch's wording for an invalid option.
     virtual void check_options(const OptimizerOptions& options) const = 0;
+    // An empty per-parameter state of this optimizer's kind, for load to fill; nullptr for an
+    // optimizer whose state save/load does not cover.
+    virtual std::unique_ptr<OptimizerParamState> make_state() const { return nullptr; }
 
     // One parameter's update, planned by update_all before any is applied.
     template <class State>

@@ -32,6 +32,14 @@ struct RMSpropOptions : public OptimizerCloneableOptions<RMSpropOptions> {
 public:
     double get_lr() const override { return lr(); }
     void set_lr(double lr) override { this->lr(lr); }
+    void visit(OptionVisitor& v) override {
+        v.number("lr", lr_);
+        v.number("alpha", alpha_);
+        v.number("eps", eps_);
+        v.number("weight_decay", weight_decay_);
+        v.number("momentum", momentum_);
+        v.flag("centered", centered_);
+    }
     friend bool operator==(const RMSpropOptions& a, const RMSpropOptions& b) {
         return a.lr() == b.lr() && a.alpha() == b.alpha() && a.eps() == b.eps() &&
                a.weight_decay() == b.weight_decay() && a.momentum() == b.momentum() && a.centered() == b.centered();
@@ -43,6 +51,14 @@ struct RMSpropParamState : public OptimizerCloneableParamState<RMSpropParamState
     CTGRAD_OPTIM_ARG(Tensor, square_avg);
     CTGRAD_OPTIM_ARG(Tensor, momentum_buffer) = {};
     CTGRAD_OPTIM_ARG(Tensor, grad_avg) = {};
+
+public:
+    void visit(StateVisitor& v) override {
+        v.count("step", step_);
+        v.buffer("square_avg", square_avg_);
+        v.buffer("momentum_buffer", momentum_buffer_);
+        v.buffer("grad_avg", grad_avg_);
+    }
 };
 
 class RMSprop : public Optimizer {
@@ -58,6 +74,7 @@ public:
 
 protected:
     std::string name() const override { return "RMSprop"; }
+    std::unique_ptr<OptimizerParamState> make_state() const override { return std::make_unique<RMSpropParamState>(); }
     void check_options(const OptimizerOptions& options) const override {
         const auto& o = static_cast<const RMSpropOptions&>(options);
         if (!(o.lr() >= 0)) throw Error("RMSprop: Invalid learning rate: " + number(o.lr()));

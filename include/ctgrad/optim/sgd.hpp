@@ -27,6 +27,13 @@ struct SGDOptions : public OptimizerCloneableOptions<SGDOptions> {
 public:
     double get_lr() const override { return lr(); }
     void set_lr(double lr) override { this->lr(lr); }
+    void visit(OptionVisitor& v) override {
+        v.number("lr", lr_);
+        v.number("momentum", momentum_);
+        v.number("dampening", dampening_);
+        v.number("weight_decay", weight_decay_);
+        v.flag("nesterov", nesterov_);
+    }
     friend bool operator==(const SGDOptions& a, const SGDOptions& b) {
         return a.lr() == b.lr() && a.momentum() == b.momentum() && a.dampening() == b.dampening() &&
                a.weight_decay() == b.weight_decay() && a.nesterov() == b.nesterov();
@@ -35,6 +42,9 @@ public:
 
 struct SGDParamState : public OptimizerCloneableParamState<SGDParamState> {
     CTGRAD_OPTIM_ARG(Tensor, momentum_buffer);
+
+public:
+    void visit(StateVisitor& v) override { v.buffer("momentum_buffer", momentum_buffer_); }
 };
 
 class SGD : public Optimizer {
@@ -50,6 +60,7 @@ public:
 
 protected:
     std::string name() const override { return "SGD"; }
+    std::unique_ptr<OptimizerParamState> make_state() const override { return std::make_unique<SGDParamState>(); }
     void check_options(const OptimizerOptions& options) const override {
         const auto& o = static_cast<const SGDOptions&>(options);
         if (!(o.lr() >= 0)) throw Error("SGD: Invalid learning rate: " + number(o.lr()));

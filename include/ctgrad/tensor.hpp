@@ -43,4 +43,5 @@
 #include "ops/conv.hpp"
 #include "ops/pooling.hpp"
 #include "ops/gather.hpp"
+#include "ops/where.hpp"
 #endif

@@ -258,3 +258,80 @@ TEST_CASE("gather and scatter_add: bad input raises PyTorch's message and change
     CHECK(ctgrad::equal(self, ctgrad::zeros({3, 4})));
     CHECK(!self.grad().defined());
 }
+
+TEST_CASE("golden: index_select, where and clamp, values and gradients") {
+    for (const auto& [name, dim] : std::vector<std::pair<std::string, std::int64_t>>{{"rows", 0}, {"columns", 1}, {"middle", 1}}) {
+        CAPTURE(name);
+        const std::string c = "index_select/" + name;
+        const Tensor x = golden_tensor(c, "x").requires_grad_(true);
+        const Tensor out = x.index_select(dim, golden_tensor(c, "index", kLong));
+        CHECK(same_values(out, golden_tensor(c, "out")));
+        (out * golden_tensor(c, "gout")).sum().backward();
+        CHECK(same_values(x.grad(), golden_tensor(c, "gx")));
+    }
+    for (const std::string name : {"same", "broadcast", "scalar_other"}) {
+        CAPTURE(name);
+        const std::string c = "where/" + name;
+        const Tensor condition = golden_tensor(c, "condition", kBool);
+        const Tensor x = golden_tensor(c, "x").requires_grad_(true), y = golden_tensor(c, "y").requires_grad_(true);
+        const Tensor out = ctgrad::where(condition, x, y);
+        CHECK(same_values(out, golden_tensor(c, "out")));
+        CHECK(out.grad_fn()->name() == "WhereBackward0");
+        (out * golden_tensor(c, "gout")).sum().backward();
+        CHECK(same_values(x.grad(), golden_tensor(c, "gx")));
+        CHECK(same_values(y.grad(), golden_tensor(c, "gy")));
+    }
+    const std::vector<std::tuple<std::string, std::optional<double>, std::optional<double>>> clamps{
+        {"both", -0.5, 1.0}, {"min_only", 0.25, std::nullopt}, {"max_only", std::nullopt, -0.25}, {"min_above_max", 1.0, -1.0}};
+    for (const auto& [name, lo, hi] : clamps) {
+        CAPTURE(name);
+        const std::string c = "clamp/" + name;
+        const Tensor x = golden_tensor(c, "x").requires_grad_(true);
+        const std::optional<Scalar> min = lo ? std::optional<Scalar>(*lo) : std::nullopt;
+        const std::optional<Scalar> max = hi ? std::optional<Scalar>(*hi) : std::nullopt;
+        const Tensor out = x.clamp(min, max);
+        CHECK(same_values(out, golden_tensor(c, "out")));
+        (out * golden_tensor(c, "gout")).sum().backward();
+        CHECK(same_values(x.grad(), golden_tensor(c, "gx")));
+    }
+}
+
+TEST_CASE("where and clamp: NaN, numbers, one-sided forms, finite differences, create_graph, errors") {
+    const Tensor x = ctgrad::tensor({-2.0, nan_v, 0.5, 3.0});
+    const Tensor clamped = ctgrad::clamp(x, -1.0, 1.0);
+    CHECK(std::isnan(clamped[1].item<double>()));  // NaN stays NaN
+    CHECK(ctgrad::clamp_min(x, 0.0)[0].item<double>() == 0.0);
+    CHECK(ctgrad::clamp_max(x, 0.0)[3].item<double>() == 0.0);
+    CHECK(ctgrad::clamp(ctgrad::arange(5), 1, 3).scalar_type() == kLong);
+    CHECK(ctgrad::equal(ctgrad::clamp(ctgrad::arange(5), 1, 3), ctgrad::tensor({1, 1, 2, 3, 3})));
+    const Tensor condition = ctgrad::tensor({1.0, 0.0, 1.0, 0.0}) > 0.5;
+    CHECK(ctgrad::allclose(ctgrad::where(condition, x, 7.0), ctgrad::tensor({-2.0, 7.0, 0.5, 7.0})));
+    const Tensor picked = ctgrad::where(condition, 1.5, x);
+    CHECK(picked[0].item<double>() == 1.5);
+    CHECK(std::isnan(picked[1].item<double>()));
+    CHECK(picked[3].item<double>() == 3.0);
+    ctgrad::manual_seed(5);
+    const Tensor mask = ctgrad::rand({3, 4}) > 0.5;
+    check_gradient([&](const TensorList& in) { return ctgrad::where(mask, in[0], in[1]); },
+                   {random_tensor({3, 4}, 6), random_tensor({1, 4}, 7)}, "where");
+    check_gradient([&](const TensorList& in) { return ctgrad::clamp(in[0], -0.73, 0.91); },  // off separated_tensor's grid
+                   {separated_tensor({3, 4}, 8)}, "clamp");
+    check_gradient([&](const TensorList& in) { return ctgrad::index_select(in[0], 1, ctgrad::tensor({2, 0, 2})); },
+                   {random_tensor({3, 4}, 9)}, "index_select");
+    // create_graph: d/dx of sum(clamp(x)^2)'s gradient is 2 where it passes
+    const Tensor v = ctgrad::tensor({-2.0, 0.25, 0.5, 3.0}).requires_grad_(true);
+    const Tensor gv = ctgrad::autograd::grad({ctgrad::clamp(v, -1.0, 1.0).pow(2).sum()}, {v}, {}, std::nullopt, true)[0];
+    const Tensor ggv = ctgrad::autograd::grad({gv.sum()}, {v})[0];
+    CHECK(ctgrad::allclose(ggv, ctgrad::tensor({0.0, 2.0, 2.0, 0.0})));
+    CHECK_ERROR_CONTAINS(ctgrad::index_select(ctgrad::zeros({3, 4}), 0, ctgrad::zeros({2, 2}, kLong)),
+                         golden_message("index_select_matrix"));
+    CHECK_ERROR_CONTAINS(ctgrad::index_select(ctgrad::zeros({3, 4}), 0, ctgrad::tensor({0, 3})),
+                         golden_message("index_select_out_of_range"));
+    CHECK_ERROR_CONTAINS(ctgrad::where(ctgrad::zeros({2, 2}), ctgrad::zeros({2, 2}), ctgrad::zeros({2, 2})),
+                         golden_message("where_condition_dtype"));
+    CHECK_ERROR_CONTAINS(ctgrad::where(ctgrad::zeros({2, 3}, kBool), ctgrad::zeros({2, 3}), ctgrad::zeros({4, 3})),
+                         golden_message("where_shapes"));
+    CHECK(golden_message("clamp_none").find("At least one of 'min' or 'max' must not be None") != std::string::npos);
+    CHECK_ERROR_CONTAINS(ctgrad::clamp(ctgrad::zeros({2}), std::nullopt, std::nullopt),
+                         "At least one of 'min' or 'max' must not be None");
+}

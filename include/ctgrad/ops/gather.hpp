@@ -1,6 +1,6 @@
 #pragma once
-// gather(self, dim, index) and scatter_add(self, dim, index, src), PyTorch 1.13's ops along one
-// dim with int64 indices:
+// gather(self, dim, index), scatter_add(self, dim, index, src) and index_select(self, dim,
+// index), PyTorch 1.13's ops along one dim with int64 indices:
 //
 //   gather:      out[i][j][k] = self[i][index[i][j][k]][k]        (dim 1; out has index's sizes)
 //   scatter_add: out = self, then out[i][index[i][j][k]][k] += src[i][j][k]
@@ -113,6 +113,40 @@ CTGRAD_API Tensor scatter_add(const Tensor& self, std::int64_t dim, const Tensor
             break;
         }
     return self + added;
+}
+
+// index_select(self, dim, index): the slices of self along `dim` at the positions of the 1-d
+// int64 `index`, as gather with the index spread over the other dims.
+CTGRAD_API Tensor index_select(const Tensor& self, std::int64_t dim, const Tensor& index) {
+    constexpr const char* op = "index_select";
+    detail::check_defined(self, op, "self");
+    detail::check_defined(index, op, "index");
+    if (index.dim() > 1) throw Error("index_select(): Index is supposed to be a vector");
+    if (index.scalar_type() != kLong)
+        throw Error(std::string("index_select(): Expected dtype int64 for index, got ") + dtype_name(index.scalar_type()));
+    if (self.dim() == 0) return gather(self, dim, index.reshape({}));
+    const std::int64_t d = self.wrap_dim(dim, op);
+    std::vector<std::int64_t> line(static_cast<std::size_t>(self.dim()), 1), sizes = self.sizes().vec();
+    line[static_cast<std::size_t>(d)] = index.numel();
+    sizes[static_cast<std::size_t>(d)] = index.numel();
+    if (index.numel() > 0) {
+        NoGradGuard no_grad;
+        const std::int64_t lo = index.min().item<std::int64_t>(), hi = index.max().item<std::int64_t>();
+        if (lo < 0 || hi >= self.size(d))
+            throw Error("index_select(): index out of range in self: index " + std::to_string(hi >= self.size(d) ? hi : lo) +
+                        " for dimension " + std::to_string(d) + " of size " + std::to_string(self.size(d)));
+    }
+    return gather(self, d, index.reshape(line).expand(sizes));
+}
+
+CTGRAD_API Tensor Tensor::gather(std::int64_t dim, const Tensor& index, bool sparse_grad) const {
+    return ctgrad::gather(*this, dim, index, sparse_grad);
+}
+CTGRAD_API Tensor Tensor::scatter_add(std::int64_t dim, const Tensor& index, const Tensor& src) const {
+    return ctgrad::scatter_add(*this, dim, index, src);
+}
+CTGRAD_API Tensor Tensor::index_select(std::int64_t dim, const Tensor& index) const {
+    return ctgrad::index_select(*this, dim, index);
 }
 
 }  // namespace ctgrad

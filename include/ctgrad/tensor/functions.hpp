@@ -184,6 +184,15 @@ Tensor avg_pool2d(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stri
 // gather along a dim by int64 indices, and its adjoint scatter_add (ops/gather.hpp)
 Tensor gather(const Tensor& self, std::int64_t dim, const Tensor& index, bool sparse_grad = false);
 Tensor scatter_add(const Tensor& self, std::int64_t dim, const Tensor& index, const Tensor& src);
+Tensor index_select(const Tensor& self, std::int64_t dim, const Tensor& index);
+
+// selection by a bool condition, and clamping into [min, max] (ops/where.hpp)
+Tensor where(const Tensor& condition, const Tensor& self, const Tensor& other);
+Tensor where(const Tensor& condition, const Scalar& self, const Tensor& other);
+Tensor where(const Tensor& condition, const Tensor& self, const Scalar& other);
+Tensor clamp(const Tensor& self, const std::optional<Scalar>& min, const std::optional<Scalar>& max = std::nullopt);
+Tensor clamp_min(const Tensor& self, const Scalar& min);
+Tensor clamp_max(const Tensor& self, const Scalar& max);
 
 // joining (ops/join.hpp)
 Tensor cat(const TensorList& tensors, std::int64_t dim = 0);

@@ -220,6 +220,13 @@ public:
     Tensor ge(const Tensor& other) const;
     Tensor ge(const Scalar& other) const;
     Tensor masked_fill(const Tensor& mask, const Scalar& value) const;
+    Tensor where(const Tensor& condition, const Tensor& other) const;  // where(condition, *this, other)
+    Tensor clamp(const std::optional<Scalar>& min, const std::optional<Scalar>& max = std::nullopt) const;
+    Tensor clamp_min(const Scalar& min) const;
+    Tensor clamp_max(const Scalar& max) const;
+    Tensor gather(std::int64_t dim, const Tensor& index, bool sparse_grad = false) const;
+    Tensor scatter_add(std::int64_t dim, const Tensor& index, const Tensor& src) const;
+    Tensor index_select(std::int64_t dim, const Tensor& index) const;
     bool equal(const Tensor& other) const;
     bool allclose(const Tensor& other, double rtol = 1e-5, double atol = 1e-8) const;
 

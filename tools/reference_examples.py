@@ -195,7 +195,95 @@ def autograd_tour():
     custom_autograd_functions()
 
 
-EXAMPLES = {"regression": regression, "autograd_tour": autograd_tour}
+# --------------------------------------------------------------------------------------------
+# mnist_cnn.cpp
+# --------------------------------------------------------------------------------------------
+# The data set of the meson test: tools/make_mnist_idx.py DIR --train 512 --test 128 --seed 0.
+MNIST_ARGS = ["--train", "512", "--test", "128", "--seed", "0"]
+BATCH = 32
+LOG_INTERVAL = 4
+
+
+def read_idx(path, magic):
+    data = pathlib.Path(path).read_bytes()
+    dims = 3 if magic == 2051 else 1
+    header = struct.unpack(">" + "I" * (dims + 1), data[: 4 * (dims + 1)])
+    assert header[0] == magic, path
+    values = torch.frombuffer(bytearray(data[4 * (dims + 1):]), dtype=torch.uint8)
+    return values.reshape(header[1:])
+
+
+def mnist(root, train):
+    prefix = "train" if train else "t10k"
+    images = read_idx(os.path.join(root, prefix + "-images-idx3-ubyte"), 2051)
+    labels = read_idx(os.path.join(root, prefix + "-labels-idx1-ubyte"), 2049)
+    # MNIST's float(byte) / 255, then Normalize(0.1307, 0.3081) with its float32 mean and stddev.
+    images = images.to(torch.float32).div(255).unsqueeze(1)
+    images = (images - torch.tensor(0.1307)) / torch.tensor(0.3081)
+    return images, labels.to(torch.int64)
+
+
+def ctgrad_dropout(x, p, training, feature):
+    """Dropout with ctgrad's masks: rand(noise shape) < 1 - p, scaled by 1 / (1 - p), drawn from the
+    global generator (PyTorch's bernoulli_ would draw other numbers). feature: one draw per channel."""
+    if not training or p == 0:
+        return x
+    shape = x.shape if not feature else x.shape[:2] + (1,) * (x.dim() - 2)
+    keep = (torch.rand(shape, dtype=x.dtype) < 1 - p).to(x.dtype) / (1 - p)
+    return x * keep
+
+
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 10, 5)
+        self.conv2 = torch.nn.Conv2d(10, 20, 5)
+        self.fc1 = torch.nn.Linear(320, 50)
+        self.fc2 = torch.nn.Linear(50, 10)
+
+    def forward(self, x):
+        x = F.relu(F.max_pool2d(self.conv1(x), 2))
+        x = F.relu(F.max_pool2d(ctgrad_dropout(self.conv2(x), 0.5, self.training, True), 2))
+        x = x.view(-1, 320)
+        x = F.relu(self.fc1(x))
+        x = ctgrad_dropout(x, 0.5, self.training, False)
+        x = self.fc2(x)
+        return F.log_softmax(x, dim=1)
+
+
+def mnist_cnn(epochs=3):
+    with tempfile.TemporaryDirectory() as root:
+        subprocess.run([sys.executable, str(ROOT / "tools" / "make_mnist_idx.py"), root] + MNIST_ARGS, check=True)
+        train_images, train_labels = mnist(root, True)
+        test_images, test_labels = mnist(root, False)
+    torch.manual_seed(1)
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.5)
+    for epoch in range(1, epochs + 1):
+        model.train()
+        seen = 0
+        for batch_idx, start in enumerate(range(0, len(train_images), BATCH), 1):
+            data, target = train_images[start:start + BATCH], train_labels[start:start + BATCH]
+            optimizer.zero_grad()
+            loss = F.nll_loss(model(data), target)
+            loss.backward()
+            optimizer.step()
+            seen += len(data)
+            if batch_idx % LOG_INTERVAL == 0:
+                print("Train Epoch: %d [%5d/%5d] Loss: %.6f" % (epoch, seen, len(train_images), loss.item()))
+        model.eval()
+        test_loss, correct = 0.0, 0
+        with torch.no_grad():
+            for start in range(0, len(test_images), 1000):
+                data, target = test_images[start:start + 1000], test_labels[start:start + 1000]
+                output = model(data)
+                test_loss += F.nll_loss(output, target, reduction="sum").item()
+                correct += output.argmax(1).eq(target).sum().item()
+        test_loss /= len(test_images)
+        print("Test set: Average loss: %.6f | Accuracy: %d/%d" % (test_loss, correct, len(test_images)))
+
+
+EXAMPLES = {"regression": regression, "autograd_tour": autograd_tour, "mnist_cnn": mnist_cnn}
 
 
 def main():

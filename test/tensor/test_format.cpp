@@ -5,6 +5,7 @@
 // print_libtorch) against libtorch 1.13 itself (test/reference/libtorch_format.txt).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iomanip>
@@ -15,6 +16,7 @@
 
 #include <ctgrad/tensor/format.hpp>
 #include <ctgrad/tensor/libtorch_format.hpp>
+#include <ctgrad/tensor.hpp>
 
 namespace {
 
@@ -214,4 +216,55 @@ TEST_CASE("print_libtorch: a line too narrow for one column still prints, one co
     print_values values{{1, 2}, ctgrad::kFloat, {0.25, 0.5}, {}};
     CHECK(print_libtorch_text(values, "CPUFloatType", 3) ==
           "Columns 1 to 1 0.2500\n\nColumns 2 to 2 0.5000\n[ CPUFloatType{1,2} ]");
+}
+
+// The same golden strings through the Tensor class: operator<< gathers a tensor's elements in
+// its logical order whatever its strides, prints no autograd suffix (libtorch prints none), and
+// print(os, t, linesize) takes the line width.
+namespace {
+
+ctgrad::Tensor tensor_of(const print_values& values) {
+    const std::vector<double> elements = ctgrad::is_floating_point(values.dtype)
+                                             ? values.floating
+                                             : std::vector<double>(values.integral.begin(), values.integral.end());
+    ctgrad::Tensor t = ctgrad::empty(values.sizes, ctgrad::TensorOptions().dtype(ctgrad::kDouble));
+    std::copy(elements.begin(), elements.end(), t.data_ptr<double>());
+    return t.to(values.dtype);
+}
+
+std::string printed(const ctgrad::Tensor& t, std::int64_t linesize) {
+    std::ostringstream os;
+    if (linesize == 80) os << t;
+    else ctgrad::print(os, t, linesize);
+    return os.str();
+}
+
+}  // namespace
+
+TEST_CASE("operator<< and print(os, t, linesize) on tensors print what libtorch prints") {
+    const auto cases = read_libtorch_cases();
+    REQUIRE(cases.size() >= 60);
+    for (const auto& c : cases) {
+        const ctgrad::Tensor t = tensor_of(c.values);
+        CHECK_MESSAGE(printed(t, c.linesize) == c.text, "case " << c.name);
+        if (t.dim() >= 2 && t.size(0) > 1 && t.size(1) > 1) {
+            // the same values in column-major memory
+            const ctgrad::Tensor strided = t.transpose(0, 1).contiguous().transpose(0, 1);
+            REQUIRE_FALSE(strided.is_contiguous());
+            CHECK_MESSAGE(printed(strided, c.linesize) == c.text, "case " << c.name << " (strided)");
+        }
+        if (t.is_floating_point()) {
+            const ctgrad::Tensor leaf = t.clone().requires_grad_(true);
+            CHECK_MESSAGE(printed(leaf, c.linesize) == c.text, "case " << c.name << " (requires_grad)");
+        }
+    }
+}
+
+TEST_CASE("operator<<: undefined tensors; str() keeps Python's format") {
+    std::ostringstream os;
+    os << ctgrad::Tensor();
+    CHECK(os.str() == "[ Tensor (undefined) ]");
+    const ctgrad::Tensor t = ctgrad::tensor({{1.0f, 2.0f}, {3.0f, 4.0f}});
+    CHECK(printed(t, 80) == " 1  2\n 3  4\n[ CPUFloatType{2,2} ]");
+    CHECK(ctgrad::str(t) == "tensor([[1., 2.],\n        [3., 4.]])");
 }

@@ -20,58 +20,58 @@ using torch::autograd::variable_list;
 
 namespace {
 
-void print(const std::string& label, const torch::Tensor& t) { std::cout << label << ' ' << torch::str(t) << '\n'; }
-void print(const std::string& label, const std::string& text) { std::cout << label << ' ' << text << '\n'; }
-void print(const std::string& label, bool flag) { std::cout << label << ' ' << (flag ? "True" : "False") << '\n'; }
+void show(const std::string& label, const torch::Tensor& t) { std::cout << label << ' ' << torch::str(t) << '\n'; }
+void show(const std::string& label, const std::string& text) { std::cout << label << ' ' << text << '\n'; }
+void show(const std::string& label, bool flag) { std::cout << label << ' ' << (flag ? "True" : "False") << '\n'; }
 
 void basic_autograd_operations() {
     std::cout << "====== Running: \"Basic autograd operations\" ======\n";
     // A tensor that records the operations made on it.
     auto x = torch::ones({2, 2}, torch::requires_grad());
-    print("x", x);
+    show("x", x);
     auto y = x + 2;
-    print("y", y);
+    show("y", y);
     // y was made by an operation, so it has a grad_fn: the node that computes its gradient.
     // (A number operand calls the Scalar overload, AddBackward1, as in libtorch; Python's
     // `x + 2` records AddBackward0.)
-    print("y.grad_fn", y.grad_fn()->name());
+    show("y.grad_fn", y.grad_fn()->name());
     auto z = y * y * 3;
     auto out = z.mean();
-    print("z", z);
-    print("z.grad_fn", z.grad_fn()->name());
-    print("out", out);
-    print("out.grad_fn", out.grad_fn()->name());
+    show("z", z);
+    show("z.grad_fn", z.grad_fn()->name());
+    show("out", out);
+    show("out.grad_fn", out.grad_fn()->name());
 
     // requires_grad_ switches the recording on in place.
     auto a = torch::randn({2, 2});
     a = ((a * 3) / (a - 1));
-    print("a.requires_grad", a.requires_grad());
+    show("a.requires_grad", a.requires_grad());
     a.requires_grad_(true);
-    print("a.requires_grad", a.requires_grad());
+    show("a.requires_grad", a.requires_grad());
     auto b = (a * a).sum();
-    print("b.grad_fn", b.grad_fn()->name());
+    show("b.grad_fn", b.grad_fn()->name());
 
     // out is a scalar: backward() needs no gradient argument. d(out)/dx = 3 (x + 2) / 2.
     out.backward();
-    print("x.grad", x.grad());
+    show("x.grad", x.grad());
 
     // y is a vector: backward takes the vector v of v^T J.
     x = torch::randn(3, torch::requires_grad());
     y = x * 2;
     while (y.norm().item<double>() < 1000) y = y * 2;
-    print("y", y);
+    show("y", y);
     auto v = torch::tensor({0.1, 1.0, 0.0001}, torch::kFloat);
     y.backward(v);
-    print("x.grad", x.grad());
+    show("x.grad", x.grad());
 
     // No recording under NoGradGuard, nor on detach().
-    print("x.requires_grad", x.requires_grad());
-    print("x.pow(2).requires_grad", x.pow(2).requires_grad());
+    show("x.requires_grad", x.requires_grad());
+    show("x.pow(2).requires_grad", x.pow(2).requires_grad());
     {
         torch::NoGradGuard no_grad;
-        print("x.pow(2).requires_grad (no_grad)", x.pow(2).requires_grad());
+        show("x.pow(2).requires_grad (no_grad)", x.pow(2).requires_grad());
     }
-    print("x.detach().requires_grad", x.detach().requires_grad());
+    show("x.detach().requires_grad", x.detach().requires_grad());
 }
 
 void higher_order_gradients() {
@@ -88,10 +88,10 @@ void higher_order_gradients() {
     auto gradient_penalty = torch::pow(gradient.norm(2, {1}) - 1, 2).mean();
     auto combined_loss = loss + gradient_penalty;
     combined_loss.backward();
-    print("loss", loss);
-    print("gradient_penalty", gradient_penalty);
-    print("input.grad", input.grad());
-    print("model.weight.grad", model->weight.grad());
+    show("loss", loss);
+    show("gradient_penalty", gradient_penalty);
+    show("input.grad", input.grad());
+    show("model.weight.grad", model->weight.grad());
 }
 
 // y = x W^T + b, with its backward written out.
@@ -135,15 +135,15 @@ void custom_autograd_functions() {
     auto bias = torch::randn(4).requires_grad_();
     auto y = LinearFunction::apply(x, weight, bias);
     y.sum().backward();
-    print("x.grad", x.grad());
-    print("weight.grad", weight.grad());
-    print("bias.grad", bias.grad());
+    show("x.grad", x.grad());
+    show("weight.grad", weight.grad());
+    show("bias.grad", bias.grad());
 
     x = torch::randn({2}).requires_grad_();
     y = MulConstant::apply(x, 5.5);
     y.sum().backward();
-    print("y", y.detach());
-    print("x.grad", x.grad());
+    show("y", y.detach());
+    show("x.grad", x.grad());
 }
 
 }  // namespace

@@ -190,7 +190,8 @@ inline std::ostream& print_libtorch(std::ostream& os, const print_values& values
     } else if (sizes.size() == 1 && !empty) {
         const auto chosen = libtorch_print::choose_layout(os, p, sizes[0]);
         if (chosen.scale != 1) libtorch_print::print_scale(os, chosen.scale);
-        for (std::int64_t i = 0; i < sizes[0]; ++i) os << std::setw(static_cast<int>(chosen.width)) << p[i] / chosen.scale << '\n';
+        for (std::int64_t i = 0; i < sizes[0]; ++i)
+            os << std::setw(static_cast<int>(chosen.width)) << p[i] / chosen.scale << '\n';
     } else if (sizes.size() == 2 && !empty) {
         libtorch_print::print_matrix(os, p, sizes[0], sizes[1], linesize, 0);
     } else if (!empty) {

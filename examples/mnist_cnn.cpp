@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <string>
 #include <utility>
 
@@ -100,15 +101,7 @@ void test(Net& model, DataLoader& data_loader, std::size_t dataset_size) {
                 dataset_size);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    if (argc < 2) {
-        std::fprintf(stderr, "usage: %s DATA_DIR [EPOCHS]\n", argv[0]);
-        return 2;
-    }
-    const std::string data_root = argv[1];
-    const std::size_t epochs = argc > 2 ? static_cast<std::size_t>(std::atoi(argv[2])) : 3;
+int run(const std::string& data_root, std::size_t epochs) {
     torch::manual_seed(1);
 
     Net model;
@@ -132,5 +125,21 @@ int main(int argc, char** argv) {
     for (std::size_t epoch = 1; epoch <= epochs; ++epoch) {
         train(epoch, model, *train_loader, optimizer, train_dataset_size);
         test(model, *test_loader, test_dataset_size);
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: %s DATA_DIR [EPOCHS]\n", argv[0]);
+        return 2;
+    }
+    try {
+        return run(argv[1], argc > 2 ? static_cast<std::size_t>(std::atoi(argv[2])) : 3);
+    } catch (const std::exception& e) {  // a missing or damaged data file: MNIST says which and why
+        std::fprintf(stderr, "%s\n", e.what());
+        return 1;
     }
 }

@@ -3,8 +3,8 @@
 // no_grad, a second-order gradient (a gradient penalty through autograd::grad with
 // create_graph), and custom autograd::Functions, one saving tensors and one saving a number.
 //
-// Written as a libtorch program (`namespace torch = ctgrad;` is the only change from one). It
-// prints tensors as Python's print(t) does (torch::str), so that tools/reference_examples.py can
+// Written as a libtorch program (`namespace torch = ctgrad;` is the only change from one), except
+// that it prints tensors as Python's print(t) does (torch::str, which libtorch lacks), so that tools/reference_examples.py can
 // run the same steps in PyTorch 1.13, after the same manual_seed, and print the same lines
 // (examples/expected/autograd_tour.txt); `std::cout << t` would print libtorch's format.
 #include <iostream>

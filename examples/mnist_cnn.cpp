@@ -65,7 +65,7 @@ struct NetImpl : torch::nn::Module {
     torch::nn::Linear fc1;
     torch::nn::Linear fc2;
 };
-CTGRAD_MODULE(Net);
+TORCH_MODULE(Net);
 
 template <typename DataLoader>
 void train(std::size_t epoch, Net& model, DataLoader& data_loader, torch::optim::Optimizer& optimizer,

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <ctgrad/nn.hpp>
 #include <ctgrad/optim.hpp>
@@ -29,7 +30,7 @@ constexpr std::int64_t batch_size = 32;
 // The features of x: a matrix with the columns x, x^2, x^3, x^4.
 torch::Tensor make_features(const torch::Tensor& x) {
     const auto column = x.unsqueeze(1);
-    torch::TensorList powers;
+    std::vector<torch::Tensor> powers;
     for (std::int64_t i = 1; i <= poly_degree; ++i) powers.push_back(column.pow(i));
     return torch::cat(powers, 1);
 }

@@ -1,8 +1,8 @@
 #pragma once
 // Python's print() for the examples, so that a twin prints the lines its PyTorch original prints:
 // py::print(t, loss.item<double>()) writes "99 3238.300537109375" as print(t, loss.item()) does.
-// Tensors print through ctgrad's operator<< (PyTorch's format); floats as Python's repr; sizes as
-// torch.Size does.
+// Tensors print through ctgrad::str (PyTorch's format; operator<< writes libtorch's); floats as
+// Python's repr; sizes as torch.Size does.
 #include <charconv>
 #include <cmath>
 #include <concepts>

@@ -1,6 +1,12 @@
 #pragma once
-// `std::cout << t` prints what Python's print(t) prints in PyTorch 1.13, suffixes included
-// (`requires_grad=True`, `grad_fn=<MulBackward0>`); numpy_str(t) what print(t.numpy()) prints.
+// Three ways to print a tensor's values:
+//  - `std::cout << t` and print(os, t, linesize) write what libtorch 1.13's operator<< and
+//    at::print write (ATen's Formatting.cpp): " 1  2\n 3  4\n[ CPUFloatType{2,2} ]", so that a
+//    ported libtorch program prints the same text;
+//  - str(t) is what Python's print(t) prints in PyTorch 1.13, suffixes included
+//    (`requires_grad=True`, `grad_fn=<MulBackward0>`);
+//  - numpy_str(t) is what print(t.numpy()) prints.
+#include <iostream>
 #include <ostream>
 #include <string>
 
@@ -8,6 +14,7 @@
 #include "../autograd/node.hpp"
 #include "../tensor/copy.hpp"
 #include "../tensor/format.hpp"
+#include "../tensor/libtorch_format.hpp"
 
 namespace ctgrad {
 
@@ -46,6 +53,14 @@ CTGRAD_API std::string str(const Tensor& t) {
 // What print(t.numpy()) shows for t's values (numpy's array printing).
 CTGRAD_API std::string numpy_str(const Tensor& t) { return detail::format_numpy(detail::gather_print_values(t)); }
 
-CTGRAD_API std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << str(t); }
+CTGRAD_API std::ostream& print(std::ostream& os, const Tensor& t, std::int64_t linesize) {
+    if (!t.defined()) return os << "[ Tensor (undefined) ]";
+    return detail::print_libtorch(os, detail::gather_print_values(t),
+                                  detail::libtorch_type_name(t.is_cuda(), t.scalar_type()), linesize);
+}
+
+CTGRAD_API void print(const Tensor& t, std::int64_t linesize) { print(std::cout, t, linesize); }
+
+CTGRAD_API std::ostream& operator<<(std::ostream& os, const Tensor& t) { return print(os, t, 80); }
 
 }  // namespace ctgrad

@@ -1,8 +1,9 @@
 #pragma once
 // Printing a tensor's elements exactly as PyTorch 1.13's print(tensor) (torch/_tensor_str.py) and
 // numpy 1.24's print(ndarray) (numpy/core/arrayprint.py) show them, byte for byte. The functions
-// work on plain data (print_values), so that they need nothing from the Tensor class; Tensor's
-// operator<< gathers its elements into a print_values and calls format_tensor.
+// work on plain data (print_values), so that they need nothing from the Tensor class; ctgrad::str
+// gathers a tensor's elements into a print_values and calls format_tensor. (Tensor's operator<<
+// prints libtorch's format instead: libtorch_format.hpp.)
 //
 // Both libraries format doubles with correctly rounded decimal conversions; here std::to_chars
 // gives the shortest round-trip digits (numpy's Dragon4 in "unique" mode, Python's repr) and

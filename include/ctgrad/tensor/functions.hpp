@@ -198,9 +198,12 @@ Tensor clamp_max(const Tensor& self, const Scalar& max);
 Tensor cat(const TensorList& tensors, std::int64_t dim = 0);
 Tensor stack(const TensorList& tensors, std::int64_t dim = 0);
 
-// printing (ops/print.hpp): PyTorch's repr and NumPy's str of the values
+// printing (ops/print.hpp): libtorch's operator<< and print (its column layout, "[ CPUFloatType{2,3} ]"),
+// PyTorch's print(t) (str) and NumPy's print of the values (numpy_str)
 std::string str(const Tensor& t);
 std::string numpy_str(const Tensor& t);
+std::ostream& print(std::ostream& os, const Tensor& t, std::int64_t linesize);
+void print(const Tensor& t, std::int64_t linesize = 80);
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 
 // NumPy .npy files (tensor/npy.hpp)

@@ -1306,3 +1306,23 @@ TEST_CASE("ConvTranspose2d: finite differences, the adjoint of conv2d, functiona
     CTGRAD_CHECK_ERROR(nn::ConvTranspose2d(nn::ConvTranspose2dOptions(3, 2, 3).groups(2)),
                        "nn::ConvTranspose2d: in_channels must be divisible by groups");
 }
+
+TEST_CASE("save/load: BatchNorm's buffers (num_batches_tracked an int64) and Embedding's table round trip") {
+    ctgrad::manual_seed(6);
+    nn::Sequential a(nn::Embedding(7, 3), nn::Flatten(), nn::BatchNorm1d(6));
+    nn::Sequential b(nn::Embedding(7, 3), nn::Flatten(), nn::BatchNorm1d(6));
+    const Tensor idx = ctgrad::tensor({{1, 5}, {2, 2}, {6, 0}}, ctgrad::kLong);
+    a->forward(idx);
+    a->forward(idx);
+    const std::string path = temp_path("bn_embedding.bin");
+    ctgrad::save(a, path);
+    ctgrad::load(b, path);
+    const auto ba = a->named_buffers(), bb = b->named_buffers();
+    CHECK(bb.keys() == std::vector<std::string>{"2.running_mean", "2.running_var", "2.num_batches_tracked"});
+    for (const auto& item : ba) CHECK(values_of(item.value()) == values_of(bb[item.key()]));
+    CHECK(bb["2.num_batches_tracked"].scalar_type() == ctgrad::kLong);
+    CHECK(bb["2.num_batches_tracked"].item<std::int64_t>() == 2);
+    a->eval();
+    b->eval();
+    CHECK(values_of(a->forward(idx)) == values_of(b->forward(idx)));
+}

@@ -9,8 +9,8 @@
 // weight and bias may be undefined (1 and 0). Every check comes before anything is computed or
 // written, so a failed call changes no running statistic.
 //
-// The forward runs with tensor ops in float64 (the statistics' accumulation) and records one
-// node, NativeBatchNormBackward0 as PyTorch 1.13 names it on the CPU. Its gradient is written
+// The forward runs with tensor ops in the input's dtype (ATen's CPU kernel accumulates float
+// statistics in double: float32 results may differ in the last bits) and records one node, NativeBatchNormBackward0 as PyTorch 1.13 names it on the CPU. Its gradient is written
 // with tensor ops from the saved input (in training the batch statistics are recomputed from
 // it, differentiably), so that create_graph differentiates it again, input included.
 #include <cmath>
@@ -115,27 +115,27 @@ CTGRAD_API Tensor batch_norm(const Tensor& input, const Tensor& weight, const Te
                         dtype_name(input.scalar_type()) + "), got one of " + dtype_name(t->scalar_type()));
 
     const std::vector<std::int64_t> dims = reduced_dims(input.dim());
-    const ScalarType dtype = input.scalar_type();
     const std::int64_t per_channel_count = channels > 0 ? input.numel() / channels : 0;
     Tensor out, mean, invstd, batch_mean, batch_var;
     {
         NoGradGuard no_grad;
-        const Tensor x = as_dtype(input, kDouble);
+        Tensor centered;
         if (training) {
-            batch_mean = x.mean(dims, true);
-            batch_var = (x - batch_mean).square().mean(dims, true);
+            batch_mean = input.mean(dims, true);
+            centered = input - batch_mean;
+            batch_var = centered.square().mean(dims, true);
             mean = batch_mean;
             invstd = (batch_var + Scalar(eps)).pow(-0.5);
         } else {
-            mean = per_channel(as_dtype(running_mean, kDouble), input.dim());
-            invstd = (per_channel(as_dtype(running_var, kDouble), input.dim()) + Scalar(eps)).pow(-0.5);
+            mean = per_channel(running_mean, input.dim());
+            invstd = (per_channel(running_var, input.dim()) + Scalar(eps)).pow(-0.5);
+            centered = input - mean;
         }
-        Tensor y = (x - mean) * invstd;
-        if (weight.defined()) y = y * per_channel(as_dtype(weight, kDouble), input.dim());
-        if (bias.defined()) y = y + per_channel(as_dtype(bias, kDouble), input.dim());
-        out = as_dtype(y, dtype).contiguous();
-        mean = as_dtype(mean, dtype);
-        invstd = as_dtype(invstd, dtype);
+        // (x - mean) * (invstd * weight) + bias: one scale per channel, applied once
+        const Tensor scale = weight.defined() ? invstd * per_channel(weight, input.dim()) : invstd;
+        out = centered * scale;
+        if (bias.defined()) out = out + per_channel(bias, input.dim());
+        out = out.contiguous();
     }
     if (autograd::compute_requires_grad({&input, &weight, &bias})) {
         auto node = autograd::record<NativeBatchNormBackward>(out, {&input, &weight, &bias});
@@ -153,13 +153,13 @@ CTGRAD_API Tensor batch_norm(const Tensor& input, const Tensor& weight, const Te
         NoGradGuard no_grad;
         if (running_mean.defined()) {
             Tensor target = running_mean;
-            target.mul_(Scalar(1 - momentum)).add_(as_dtype(batch_mean.reshape({channels}), dtype), Scalar(momentum));
+            target.mul_(Scalar(1 - momentum)).add_(batch_mean.reshape({channels}), Scalar(momentum));
         }
         if (running_var.defined()) {
             const double n = static_cast<double>(per_channel_count);
             const Tensor unbiased = batch_var.reshape({channels}) * Scalar(n / (n - 1));
             Tensor target = running_var;
-            target.mul_(Scalar(1 - momentum)).add_(as_dtype(unbiased, dtype), Scalar(momentum));
+            target.mul_(Scalar(1 - momentum)).add_(unbiased, Scalar(momentum));
         }
     }
     return out;

@@ -11,7 +11,7 @@
 //
 // The forward copies the rows (narrow views of weight, joined with cat: exact on any device).
 // The node, EmbeddingBackward0 as PyTorch names it, multiplies the transposed one-hot matrix of
-// the indices [V, n] with the incoming gradient [n, D] (one mm, any device; differentiable in
+// the indices [V, n] (written on the host) with the incoming gradient [n, D] (one mm, any device; differentiable in
 // the gradient, so create_graph works). That costs n * V numbers of memory, and a NaN in the
 // incoming gradient reaches every row (ATen's index_add leaves the other rows as they are).
 #include <cstdint>
@@ -30,14 +30,28 @@ namespace ctgrad {
 namespace detail::embedding {
 
 struct EmbeddingBackward final : autograd::Node {
-    Tensor rows;                // [n, V] in the weight's dtype: 1 where the gradient goes (no history)
+    Tensor rows;  // [V, n] in the weight's dtype: where each incoming row goes (no history)
     std::vector<std::int64_t> weight_sizes;
     std::string name() const override { return "EmbeddingBackward0"; }
     variable_list apply(variable_list&& grads) override {
-        const Tensor g = grads[0].reshape({rows.size(0), weight_sizes[1]});
-        return {mm(rows.t(), g)};
+        return {mm(rows, grads[0].reshape({rows.size(1), weight_sizes[1]}))};
     }
 };
+
+// The transposed one-hot matrix [V, n] of the indices, written in dtype T: 1 / count(v) (or 1)
+// at [v, k] where index[k] == v, except in the row padding_idx.
+template <class T>
+void fill_rows(T* r, const std::vector<std::int64_t>& index, std::int64_t table, std::int64_t padding_idx,
+               bool scale_grad_by_freq) {
+    const auto n = static_cast<std::int64_t>(index.size());
+    std::vector<double> count(static_cast<std::size_t>(table), 0.0);
+    for (std::int64_t i : index) count[static_cast<std::size_t>(i)] += 1;
+    for (std::int64_t k = 0; k < n; ++k) {
+        const std::int64_t v = index[static_cast<std::size_t>(k)];
+        if (v == padding_idx) continue;
+        r[v * n + k] = static_cast<T>(scale_grad_by_freq ? 1.0 / count[static_cast<std::size_t>(v)] : 1.0);
+    }
+}
 
 }  // namespace detail::embedding
 
@@ -87,17 +101,12 @@ CTGRAD_API Tensor embedding(const Tensor& weight, const Tensor& indices, std::in
         Tensor rows;
         {
             NoGradGuard no_grad;
-            // rows[k, v] = 1 / count(v) (or 1) where index[k] == v, except at padding_idx.
-            Tensor where = make_empty({n, table}, kDouble);
-            double* r = where.data_ptr<double>();
-            std::vector<double> count(static_cast<std::size_t>(table), 0.0);
-            for (std::int64_t i : index) count[static_cast<std::size_t>(i)] += 1;
-            for (std::int64_t k = 0; k < n; ++k)
-                for (std::int64_t v = 0; v < table; ++v) {
-                    const bool hit = index[static_cast<std::size_t>(k)] == v && v != padding_idx;
-                    r[k * table + v] = hit ? (scale_grad_by_freq ? 1.0 / count[static_cast<std::size_t>(v)] : 1.0) : 0.0;
-                }
-            rows = where.to(weight.scalar_type()).to(weight.device());
+            rows = zeros({table, n}, TensorOptions().dtype(weight.scalar_type()));
+            if (weight.scalar_type() == kFloat)
+                embedding::fill_rows(rows.data_ptr<float>(), index, table, padding_idx, scale_grad_by_freq);
+            else
+                embedding::fill_rows(rows.data_ptr<double>(), index, table, padding_idx, scale_grad_by_freq);
+            rows = rows.to(weight.device());
         }
         auto node = autograd::record<detail::embedding::EmbeddingBackward>(out, {&weight});
         node->rows = rows;

@@ -41,7 +41,12 @@
 #include "ops/dropout.hpp"
 #include "ops/pad.hpp"
 #include "ops/conv.hpp"
+#include "ops/conv_transpose.hpp"
 #include "ops/pooling.hpp"
 #include "ops/gather.hpp"
 #include "ops/where.hpp"
+#include "ops/activation.hpp"
+#include "ops/batch_norm.hpp"
+#include "ops/embedding.hpp"
+#include "ops/binary_cross_entropy.hpp"
 #endif

@@ -1,9 +1,13 @@
 // ctgrad::nn: modules, holders, layers, losses, init and save/load.
 //  - against PyTorch (test/reference/nn.txt, tools/reference_nn.py): initialisers after
 //    manual_seed (bit for bit), Linear's forward and gradients, the seed2_step5 training step,
-//    every loss x reduction (values, both gradients, mse's second derivative);
-//  - against central finite differences (float64): Linear and every loss;
-//  - the module API (names, order, modes, zero_grad, to), holders, Sequential, save/load with
+//    every loss x reduction (values, both gradients, mse's second derivative); LeakyReLU,
+//    BatchNorm1d/2d (outputs, gradients, running statistics over steps, second order),
+//    Embedding (tables after manual_seed, padding_idx, scale_grad_by_freq, max_norm), the
+//    binary cross-entropies (every reduction, weight, pos_weight, second order) and
+//    ConvTranspose2d (init, outputs, gradients, second order);
+//  - against central finite differences (float64): Linear, every loss and the layers above;
+//  - the module API (names, order, modes, zero_grad, to, reset), holders, Sequential, Functional, save/load with
 //    bad files, a user module written like the seeds' Polynomial3, and error messages.
 #include <doctest/doctest.h>
 
@@ -23,6 +27,7 @@
 #include <ctgrad/tensor.hpp>
 
 #include "../support/errors.hpp"
+#include "../support/gradcheck.hpp"
 #include "../support/reference.hpp"
 #include "../support/values.hpp"
 
@@ -799,4 +804,525 @@ TEST_CASE("save/load: version-1 files (without checksums) still load; save write
         CTGRAD_CHECK_ERROR(ctgrad::load(back, path), "has format version " + std::to_string(version) + "; this ctgrad reads versions 1 and 2");
     }
     std::remove(path.c_str());
+}
+
+// --- LeakyReLU ------------------------------------------------------------------------------------
+
+TEST_CASE("leaky_relu: values and gradients vs PyTorch for three slopes; module, functional, in place") {
+    const std::vector<std::pair<std::string, double>> slopes = {{"default", 0.01}, {"0.2", 0.2}, {"-0.5", -0.5}};
+    for (const auto& [name, slope] : slopes) {
+        const std::string c = "leaky_relu/" + name;
+        const Tensor x = tensor_of(gold(c, "x"), ctgrad::kDouble, true);
+        const Tensor out = name == "default" ? ctgrad::leaky_relu(x) : F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(slope));
+        REQUIRE(out.grad_fn());
+        CHECK(out.grad_fn()->name() == "LeakyReluBackward0");
+        check_close(out, gold(c, "out"), 0, 0, c + " out");
+        const auto g = ctgrad::autograd::grad({out}, {x}, {tensor_of(gold(c, "gout"))});
+        check_close(g[0], gold(c, "gx"), 0, 0, c + " gx");
+        check_finite_differences(
+            [&](const std::vector<Tensor>& v) { return ctgrad::leaky_relu(v[0], slope).sin().sum(); },
+            {tensor_of(gold(c, "x"))});
+        // the module gives the same values
+        const Tensor by_module = nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(slope))(x);
+        check_close(by_module, gold(c, "out"), 0, 0, c + " module");
+    }
+    // create_graph: the gradient is differentiable in the incoming gradient
+    const Tensor x = ctgrad::tensor({-1.5, 2.0}, ctgrad::kDouble).requires_grad_();
+    const Tensor gout = ctgrad::tensor({3.0, 5.0}, ctgrad::kDouble).requires_grad_();
+    const Tensor gx = ctgrad::autograd::grad({ctgrad::leaky_relu(x, 0.1)}, {x}, {gout}, true, true)[0];
+    const Tensor ggout = ctgrad::autograd::grad({gx.sum()}, {gout})[0];
+    CHECK(values_of(ggout) == std::vector<double>{0.1, 1.0});
+    // NaN stays NaN; float32 stays float32
+    CHECK(std::isnan(ctgrad::leaky_relu(ctgrad::tensor({std::nan("")}, ctgrad::kDouble)).item<double>()));
+    CHECK(ctgrad::leaky_relu(ctgrad::ones({2})).scalar_type() == ctgrad::kFloat);
+    // in place: the input itself changes, and gradients still flow
+    Tensor y = ctgrad::tensor({-2.0, 4.0}, ctgrad::kDouble);
+    nn::LeakyReLU inplace(nn::LeakyReLUOptions().negative_slope(0.25).inplace(true));
+    const Tensor r = inplace(y);
+    CHECK(values_of(y) == std::vector<double>{-0.5, 4.0});
+    CHECK(r.is_same(y));
+    const Tensor leaf = ctgrad::tensor({-2.0, 4.0}, ctgrad::kDouble).requires_grad_();
+    Tensor z = leaf * 1.0;
+    F::leaky_relu(z, F::LeakyReLUFuncOptions().negative_slope(0.25).inplace(true));
+    CHECK(values_of(ctgrad::autograd::grad({z.sum()}, {leaf})[0]) == std::vector<double>{0.25, 1.0});
+    std::ostringstream s;
+    s << nn::LeakyReLU() << " " << inplace;
+    CHECK(s.str() == "ctgrad::nn::LeakyReLU(negative_slope=0.01) ctgrad::nn::LeakyReLU(negative_slope=0.25, inplace=true)");
+    CTGRAD_CHECK_ERROR(ctgrad::leaky_relu(ctgrad::ones({2}, ctgrad::kLong)), "leaky_relu: \"leaky_relu_cpu\" not implemented for 'Long'");
+}
+
+// --- BatchNorm ------------------------------------------------------------------------------------
+
+namespace {
+// One forward of `bn` (float64) on the golden case `c`: output, gradients and the buffers after.
+template <class BN>
+void check_batch_norm_step(BN& bn, const std::string& c, bool second_order = false) {
+    INFO(c);
+    const auto& cs = golden().at(c);
+    if (cs.count("weight")) {
+        ctgrad::NoGradGuard no_grad;
+        bn->weight.copy_(tensor_of(gold(c, "weight")));
+        bn->bias.copy_(tensor_of(gold(c, "bias")));
+    }
+    const Tensor x = tensor_of(gold(c, "x"), ctgrad::kDouble, true);
+    const Tensor out = bn(x);
+    REQUIRE(out.grad_fn());
+    CHECK(out.grad_fn()->name() == "NativeBatchNormBackward0");
+    check_close(out, gold(c, "out"), 1e-12, 1e-12, c + " out");
+    std::vector<Tensor> wrt{x};
+    if (bn->weight.defined()) wrt.insert(wrt.end(), {bn->weight, bn->bias});
+    const auto g = ctgrad::autograd::grad({out}, wrt, {tensor_of(gold(c, "gout"))}, true, second_order);
+    check_close(g[0], gold(c, "gx"), 1e-10, 1e-12, c + " gx");
+    if (bn->weight.defined()) {
+        check_close(g[1], gold(c, "gw"), 1e-10, 1e-12, c + " gw");
+        check_close(g[2], gold(c, "gb"), 1e-10, 1e-12, c + " gb");
+    }
+    if (cs.count("running_mean")) {
+        check_close(bn->running_mean, gold(c, "running_mean"), 1e-12, 1e-12, c + " running_mean");
+        check_close(bn->running_var, gold(c, "running_var"), 1e-12, 1e-12, c + " running_var");
+        CHECK(bn->num_batches_tracked.template item<std::int64_t>() ==
+              static_cast<std::int64_t>(gold(c, "num_batches_tracked").values[0]));
+    }
+    if (second_order) {
+        const Tensor hx = ctgrad::autograd::grad({(g[0] * tensor_of(gold(c, "wx"))).sum()}, {x})[0];
+        check_close(hx, gold(c, "hx"), 1e-9, 1e-10, c + " hx");
+    }
+}
+}  // namespace
+
+TEST_CASE("BatchNorm1d and BatchNorm2d: outputs, gradients and running statistics vs PyTorch") {
+    nn::BatchNorm1d bn1(3);
+    bn1->to(ctgrad::kDouble);
+    check_batch_norm_step(bn1, "bn/1d_train/1", true);
+    check_batch_norm_step(bn1, "bn/1d_train/2");
+
+    nn::BatchNorm1d cumulative(nn::BatchNormOptions(2).momentum(std::nullopt).eps(1e-3));
+    cumulative->to(ctgrad::kDouble);
+    for (const char* step : {"1", "2", "3"}) check_batch_norm_step(cumulative, std::string("bn/1d_cumulative/") + step);
+
+    nn::BatchNorm2d bn2(nn::BatchNorm2dOptions(2).momentum(0.3));
+    bn2->to(ctgrad::kDouble);
+    check_batch_norm_step(bn2, "bn/2d_train", true);
+    bn2->eval();
+    check_batch_norm_step(bn2, "bn/2d_eval");
+    CHECK(bn2->num_batches_tracked.item<std::int64_t>() == 1);  // eval does not count
+
+    nn::BatchNorm2d plain(nn::BatchNormOptions(2).affine(false).track_running_stats(false));
+    plain->to(ctgrad::kDouble);
+    plain->eval();
+    check_batch_norm_step(plain, "bn/2d_plain_eval");
+}
+
+TEST_CASE("BatchNorm: finite differences in training and eval, init, buffers, reset, printing") {
+    ctgrad::manual_seed(3);
+    const auto opts = ctgrad::TensorOptions().dtype(ctgrad::kDouble);
+    const Tensor w = ctgrad::randn({3}, opts), b = ctgrad::randn({3}, opts);
+    const Tensor rm = ctgrad::randn({3}, opts), rv = ctgrad::rand({3}, opts) + 0.5;
+    for (const bool training : {true, false}) {
+        INFO("training ", training);
+        check_finite_differences(
+            [&](const std::vector<Tensor>& v) {
+                return ctgrad::batch_norm(v[0], v[1], v[2], rm.clone(), rv.clone(), training, 0.1, 1e-5).sin().sum();
+            },
+            {ctgrad::randn({4, 3, 2}, opts), w.clone(), b.clone()});
+    }
+    // second order in training: finite differences of the create_graph gradient
+    ctgrad_test::gradcheck::check_gradient(
+        [&](const ctgrad::TensorList& v) {
+            const Tensor out = ctgrad::batch_norm(v[0], v[1], {}, {}, {}, true, 0.1, 1e-5).sin().sum();
+            return ctgrad::autograd::grad({out}, {v[0]}, {}, true, true)[0];
+        },
+        {ctgrad::randn({4, 3}, opts), w.clone()}, "batch_norm second order", 1e-6, 1e-5);
+
+    // PyTorch's init and registration order
+    nn::BatchNorm2d bn(3);
+    CHECK(values_of(bn->weight) == std::vector<double>{1, 1, 1});
+    CHECK(values_of(bn->bias) == std::vector<double>{0, 0, 0});
+    CHECK(bn->named_parameters().keys() == std::vector<std::string>{"weight", "bias"});
+    CHECK(bn->named_buffers().keys() == std::vector<std::string>{"running_mean", "running_var", "num_batches_tracked"});
+    CHECK(bn->num_batches_tracked.scalar_type() == ctgrad::kLong);
+    CHECK(bn->num_batches_tracked.dim() == 0);
+    nn::BatchNorm1d bare(nn::BatchNormOptions(4).affine(false).track_running_stats(false));
+    CHECK(bare->parameters().empty());
+    CHECK(bare->buffers().empty());
+
+    // training moves the statistics; reset_running_stats puts them back; reset() re-registers in place
+    bn(ctgrad::randn({2, 3, 2, 2}) * 3 + 1);
+    CHECK(bn->num_batches_tracked.item<std::int64_t>() == 1);
+    CHECK(values_of(bn->running_var) != std::vector<double>{1, 1, 1});
+    bn->reset_running_stats();
+    CHECK(values_of(bn->running_mean) == std::vector<double>{0, 0, 0});
+    CHECK(values_of(bn->running_var) == std::vector<double>{1, 1, 1});
+    CHECK(bn->num_batches_tracked.item<std::int64_t>() == 0);
+    bn->reset();
+    CHECK(bn->parameters().size() == 2);
+    CHECK(bn->buffers().size() == 3);
+    CHECK(bn->parameters()[0].is_same(bn->weight));
+
+    std::ostringstream s;
+    s << nn::BatchNorm1d(nn::BatchNormOptions(4).momentum(std::nullopt)) << " " << bn;
+    CHECK(s.str() == "ctgrad::nn::BatchNorm1d(4, eps=1e-05, momentum=None, affine=true, track_running_stats=true) "
+                     "ctgrad::nn::BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=true, track_running_stats=true)");
+
+    // inside a Sequential, with F::batch_norm giving the module's values
+    nn::Sequential seq(nn::Linear(3, 4), nn::BatchNorm1d(4), nn::LeakyReLU());
+    const Tensor x = ctgrad::randn({5, 3});
+    CHECK(seq->forward(x).sizes().vec() == std::vector<std::int64_t>{5, 4});
+    nn::BatchNorm1d fresh(4);
+    const Tensor y = ctgrad::randn({6, 4});
+    const Tensor by_module = fresh(y);
+    const Tensor rm2 = ctgrad::zeros({4}), rv2 = ctgrad::ones({4});
+    const Tensor by_function = F::batch_norm(y, rm2, rv2, F::BatchNormFuncOptions().weight(fresh->weight).bias(fresh->bias).training(true));
+    CHECK(ctgrad::equal(by_module, by_function));
+    CHECK(ctgrad::equal(rm2, fresh->running_mean));
+    CHECK(ctgrad::equal(rv2, fresh->running_var));
+}
+
+TEST_CASE("BatchNorm: wrong ranks, channel counts and single values per channel are errors that change nothing") {
+    using ctgrad_test::gradcheck::unchanged;
+    nn::BatchNorm1d bn1(2);
+    nn::BatchNorm2d bn2(2);
+    bn1(ctgrad::randn({4, 2}));  // statistics that differ from the initial ones
+    const unchanged before({bn1->running_mean, bn1->running_var, bn1->num_batches_tracked, bn1->weight});
+    CTGRAD_CHECK_ERROR(bn1(ctgrad::randn({2, 2, 2, 2})), "BatchNorm1d: expected 2D or 3D input (got 4D input of shape [2, 2, 2, 2])");
+    CTGRAD_CHECK_ERROR(bn1(ctgrad::randn({2})), "BatchNorm1d: expected 2D or 3D input (got 1D input");
+    CTGRAD_CHECK_ERROR(bn2(ctgrad::randn({3, 2, 2})), "BatchNorm2d: expected 4D input (got 3D input of shape [3, 2, 2])");
+    CTGRAD_CHECK_ERROR(bn1(ctgrad::randn({3, 3})),
+                       "BatchNorm1d: expected an input with 2 channels (num_features, dim 1), got input of shape [3, 3]");
+    CTGRAD_CHECK_ERROR(bn1(ctgrad::randn({1, 2})),
+                       "batch_norm: Expected more than 1 value per channel when training, got input size [1, 2]");
+    CTGRAD_CHECK_ERROR(bn1(ctgrad::randn({3, 2}, ctgrad::kDouble)), "batch_norm: expected weight, bias and the running statistics in the input's dtype");
+    before.check();
+    bn1->eval();
+    CHECK(bn1(ctgrad::randn({1, 2})).sizes().vec() == std::vector<std::int64_t>{1, 2});  // one value is fine in eval
+    before.check();
+    CTGRAD_CHECK_ERROR(ctgrad::batch_norm(ctgrad::randn({3, 2}), {}, {}, ctgrad::zeros({3}), ctgrad::ones({2}), true, 0.1, 1e-5),
+                       "batch_norm: running_mean should contain 2 elements not 3");
+    CTGRAD_CHECK_ERROR(ctgrad::batch_norm(ctgrad::randn({3, 2}), {}, {}, {}, {}, false, 0.1, 1e-5),
+                       "batch_norm: running_mean must be defined in evaluation mode");
+}
+
+// --- Embedding ------------------------------------------------------------------------------------
+
+TEST_CASE("Embedding: PyTorch's tables after manual_seed, lookups and gradients (padding_idx, scale_grad_by_freq)") {
+    struct embedding_case {
+        std::string name;
+        std::uint64_t seed;
+        nn::EmbeddingOptions options;
+    };
+    const std::vector<embedding_case> cases = {
+        {"plain", 0, nn::EmbeddingOptions(10, 3)},
+        {"padding", 1, nn::EmbeddingOptions(6, 2).padding_idx(2)},
+        {"padding_negative", 2, nn::EmbeddingOptions(5, 3).padding_idx(-2)},
+        {"scale_grad_by_freq", 3, nn::EmbeddingOptions(4, 2).scale_grad_by_freq(true)},
+    };
+    for (const auto& ec : cases) {
+        const std::string c = "embedding/" + ec.name;
+        ctgrad::manual_seed(ec.seed);
+        nn::Embedding emb(ec.options);
+        check_equal(emb->weight, gold(c, "init"), c + " init");
+        emb->to(ctgrad::kDouble);
+        const Tensor indices = tensor_of(gold(c, "indices")).to(ctgrad::kLong);
+        const Tensor out = emb(indices);
+        REQUIRE(out.grad_fn());
+        CHECK(out.grad_fn()->name() == "EmbeddingBackward0");
+        check_equal(out, gold(c, "out"), c + " out");
+        const auto g = ctgrad::autograd::grad({out}, {emb->weight}, {tensor_of(gold(c, "gout"))});
+        check_close(g[0], gold(c, "gw"), 1e-15, 1e-15, c + " gw");
+    }
+    CHECK(nn::Embedding(nn::EmbeddingOptions(5, 3).padding_idx(-2))->options.padding_idx() == 3);
+
+    // max_norm: the rows looked up are rescaled in place first
+    const std::string c = "embedding/max_norm";
+    const Tensor table = tensor_of(gold(c, "table"));
+    auto emb = nn::Embedding::from_pretrained(table, nn::EmbeddingFromPretrainedOptions().freeze(false).max_norm(1.5));
+    CHECK(emb->weight.is_same(table));
+    CHECK(emb->weight.requires_grad());
+    check_close(emb(tensor_of(gold(c, "indices")).to(ctgrad::kLong)), gold(c, "out"), 1e-12, 1e-12, c + " out");
+    check_close(emb->weight, gold(c, "after"), 1e-12, 1e-12, c + " table after");
+    CHECK_FALSE(nn::Embedding::from_pretrained(ctgrad::ones({2, 2}))->weight.requires_grad());
+}
+
+TEST_CASE("Embedding: finite differences, create_graph, shapes, functional form, printing") {
+    ctgrad::manual_seed(5);
+    // (padding_idx and scale_grad_by_freq change the gradient on purpose: their goldens test them)
+    const Tensor idx = ctgrad::tensor({3, 0, 3, 1}, ctgrad::kLong).view({2, 2});
+    check_finite_differences(
+        [&](const std::vector<Tensor>& v) { return ctgrad::embedding(v[0], idx).sin().sum(); },
+        {ctgrad::randn({4, 3}, ctgrad::kDouble)});
+    // the gradient is differentiable in the incoming gradient (create_graph)
+    const Tensor w = ctgrad::randn({4, 2}, ctgrad::kDouble).requires_grad_();
+    const Tensor gout = ctgrad::ones({2, 2, 2}, ctgrad::kDouble).requires_grad_();
+    const Tensor gw = ctgrad::autograd::grad({ctgrad::embedding(w, idx)}, {w}, {gout}, true, true)[0];
+    CHECK(values_of(gw) == std::vector<double>{1, 1, 1, 1, 0, 0, 2, 2});
+    const Tensor ggout = ctgrad::autograd::grad({gw.sum()}, {gout})[0];
+    CHECK(values_of(ggout) == std::vector<double>(8, 1.0));
+    // a 0-d index gives one row; an empty index tensor gives no rows
+    CHECK(ctgrad::embedding(w, ctgrad::tensor(std::int64_t{2})).sizes().vec() == std::vector<std::int64_t>{2});
+    CHECK(ctgrad::embedding(w, ctgrad::empty({0, 3}, ctgrad::kLong)).sizes().vec() == std::vector<std::int64_t>{0, 3, 2});
+    // the functional form counts a negative padding_idx from the end
+    const Tensor g2 = ctgrad::autograd::grad({F::embedding(idx, w, F::EmbeddingFuncOptions().padding_idx(-1)).sum()}, {w})[0];
+    CHECK(values_of(g2) == std::vector<double>{1, 1, 1, 1, 0, 0, 0, 0});
+    std::ostringstream s;
+    s << nn::Embedding(10, 2) << " " << nn::Embedding(nn::EmbeddingOptions(4, 3).padding_idx(0).max_norm(2.0).scale_grad_by_freq(true));
+    CHECK(s.str() == "ctgrad::nn::Embedding(num_embeddings=10, embedding_dim=2) "
+                     "ctgrad::nn::Embedding(num_embeddings=4, embedding_dim=3, padding_idx=0, max_norm=2, scale_grad_by_freq=true)");
+}
+
+TEST_CASE("Embedding: out-of-range and non-int64 indices, bad padding_idx and tables are errors that change nothing") {
+    using ctgrad_test::gradcheck::unchanged;
+    nn::Embedding emb(nn::EmbeddingOptions(4, 2).max_norm(0.5));
+    const unchanged before({emb->weight});
+    CTGRAD_CHECK_ERROR(emb(ctgrad::tensor({1, 4}, ctgrad::kLong)),
+                       "embedding: index 4 is out of range for a table of 4 rows (num_embeddings; indices of shape [2])");
+    CTGRAD_CHECK_ERROR(emb(ctgrad::tensor({-1}, ctgrad::kLong)), "embedding: index -1 is out of range for a table of 4 rows");
+    CTGRAD_CHECK_ERROR(emb(ctgrad::tensor({1.0})), "embedding: Expected tensor for argument #1 'indices' to have scalar type Long");
+    before.check();
+    CHECK_FALSE(emb->weight.grad().defined());
+    CTGRAD_CHECK_ERROR(nn::Embedding(nn::EmbeddingOptions(4, 2).padding_idx(4)), "nn::Embedding: Padding_idx 4 must be within num_embeddings (4)");
+    CTGRAD_CHECK_ERROR(nn::Embedding(nn::EmbeddingOptions(4, 2).padding_idx(-5)), "must be within num_embeddings");
+    CTGRAD_CHECK_ERROR(nn::Embedding(nn::EmbeddingOptions(4, 2)._weight(ctgrad::ones({3, 2}))),
+                       "nn::Embedding: Shape of _weight [3, 2] does not match num_embeddings and embedding_dim [4, 2]");
+    CTGRAD_CHECK_ERROR(nn::Embedding::from_pretrained(ctgrad::ones({3})), "Embeddings parameter is expected to be 2-dimensional");
+    CTGRAD_CHECK_ERROR(ctgrad::embedding(ctgrad::ones({3}), ctgrad::tensor({0}, ctgrad::kLong)), "embedding: 'weight' must be 2-D");
+    CTGRAD_CHECK_ERROR(ctgrad::embedding(ctgrad::ones({3, 2}), ctgrad::tensor({0}, ctgrad::kLong), -1, false, true),
+                       "embedding: sparse gradients are not supported");
+}
+
+// --- binary cross-entropy -------------------------------------------------------------------------
+
+TEST_CASE("binary_cross_entropy (with logits): every reduction, weight, pos_weight vs PyTorch, two derivatives") {
+    const std::vector<std::pair<std::string, std::int64_t>> reductions = {
+        {"none", ctgrad::Reduction::None}, {"mean", ctgrad::Reduction::Mean}, {"sum", ctgrad::Reduction::Sum}};
+    const auto reduction_of = [](std::int64_t r) -> ctgrad::enumtype::reduction_t {
+        if (r == ctgrad::Reduction::None) return ctgrad::kNone;
+        if (r == ctgrad::Reduction::Mean) return ctgrad::kMean;
+        return ctgrad::kSum;
+    };
+    int cases = 0;
+    for (const bool logits : {false, true})
+        for (const auto& [rname, r] : reductions)
+            for (const std::string weighted : {"", "/weight", "/pos_weight"}) {
+                if (!logits && weighted == "/pos_weight") continue;
+                const std::string c = std::string(logits ? "bce_logits/" : "bce/") + rname + weighted;
+                INFO(c);
+                const Tensor x = tensor_of(gold(c, "x"), ctgrad::kDouble, true);
+                const Tensor t = tensor_of(gold(c, "t"), ctgrad::kDouble, true);
+                const Tensor w = tensor_of(gold(c, "w"));
+                const Tensor weight = weighted == "/weight" ? w : Tensor();
+                const Tensor pos_weight = weighted == "/pos_weight" ? w : Tensor();
+                const Tensor out = logits ? ctgrad::binary_cross_entropy_with_logits(x, t, weight, pos_weight, r)
+                                          : ctgrad::binary_cross_entropy(x, t, weight, r);
+                REQUIRE(out.grad_fn());
+                CHECK(out.grad_fn()->name() ==
+                      (logits ? "BinaryCrossEntropyWithLogitsBackward0" : "BinaryCrossEntropyBackward0"));
+                check_close(out, gold(c, "out"), 1e-12, 1e-12, c + " out");
+                const auto g = ctgrad::autograd::grad({out}, {x, t}, {tensor_of(gold(c, "gout"))}, true, true);
+                check_close(g[0], gold(c, "gx"), 1e-12, 1e-12, c + " gx");
+                check_close(g[1], gold(c, "gt"), 1e-12, 1e-12, c + " gt");
+                const Tensor hx = ctgrad::autograd::grad({(g[0] * tensor_of(gold(c, "wx"))).sum()}, {x})[0];
+                check_close(hx, gold(c, "hx"), 1e-10, 1e-12, c + " hx");
+                // the modules and functional forms give the same values
+                const Tensor by_module =
+                    logits ? nn::BCEWithLogitsLoss(
+                                 nn::BCEWithLogitsLossOptions().reduction(reduction_of(r)).weight(weight).pos_weight(pos_weight))(x, t)
+                           : nn::BCELoss(nn::BCELossOptions().reduction(reduction_of(r)).weight(weight))(x, t);
+                check_close(by_module, gold(c, "out"), 1e-12, 1e-12, c + " module");
+                ++cases;
+            }
+    CHECK(cases == 15);
+    const Tensor x = tensor_of(gold("bce/clamped", "x")), t = tensor_of(gold("bce/clamped", "t"));
+    check_equal(ctgrad::binary_cross_entropy(x, t, {}, ctgrad::Reduction::None), gold("bce/clamped", "out"), "clamped");
+}
+
+TEST_CASE("binary_cross_entropy (with logits): finite differences, float32, functional forms, buffers, errors") {
+    using ctgrad_test::gradcheck::unchanged;
+    ctgrad::manual_seed(12);
+    const auto opts = ctgrad::TensorOptions().dtype(ctgrad::kDouble);
+    const Tensor w = ctgrad::rand({3}, opts) + 0.5;
+    for (std::int64_t r : {0, 1, 2}) {
+        INFO("reduction ", r);
+        check_finite_differences(
+            [&](const std::vector<Tensor>& v) { return ctgrad::binary_cross_entropy(v[0], v[1], w, r).sin().sum(); },
+            {ctgrad::rand({2, 3}, opts) * 0.8 + 0.1, ctgrad::rand({2, 3}, opts)});
+        check_finite_differences(
+            [&](const std::vector<Tensor>& v) {
+                return ctgrad::binary_cross_entropy_with_logits(v[0], v[1], w, w * 2, r).sin().sum();
+            },
+            {ctgrad::randn({2, 3}, opts) * 2, ctgrad::rand({2, 3}, opts)});
+    }
+    // float32 against float64; logits far out stay finite
+    const Tensor p = ctgrad::rand({50}) * 0.9 + 0.05, t = ctgrad::rand({50});
+    CHECK(ctgrad::binary_cross_entropy(p, t).item<float>() ==
+          doctest::Approx(ctgrad::binary_cross_entropy(p.to(ctgrad::kDouble), t.to(ctgrad::kDouble)).item<double>()).epsilon(1e-5));
+    const Tensor far = ctgrad::tensor({-200.0, 200.0}, ctgrad::kDouble), target = ctgrad::tensor({1.0, 0.0}, ctgrad::kDouble);
+    CHECK(values_of(ctgrad::binary_cross_entropy_with_logits(far, target, {}, {}, ctgrad::Reduction::None)) ==
+          std::vector<double>{200.0, 200.0});
+    CHECK(F::binary_cross_entropy(p, t, F::BinaryCrossEntropyFuncOptions().reduction(ctgrad::kSum)).item<float>() ==
+          ctgrad::binary_cross_entropy(p, t, {}, ctgrad::Reduction::Sum).item<float>());
+    CHECK(F::binary_cross_entropy_with_logits(p, t).item<float>() == ctgrad::binary_cross_entropy_with_logits(p, t).item<float>());
+    // the weights are buffers, as in libtorch
+    nn::BCEWithLogitsLoss loss(nn::BCEWithLogitsLossOptions().pos_weight(ctgrad::ones({50})));
+    CHECK(loss->named_buffers().keys() == std::vector<std::string>{"pos_weight"});
+    std::ostringstream s;
+    s << nn::BCELoss() << " " << loss;
+    CHECK(s.str() == "ctgrad::nn::BCELoss() ctgrad::nn::BCEWithLogitsLoss()");
+    // errors
+    const Tensor x = ctgrad::tensor({0.5, 0.25}, ctgrad::kDouble).requires_grad_();
+    const unchanged before({x});
+    CTGRAD_CHECK_ERROR(ctgrad::binary_cross_entropy(x, ctgrad::tensor({1.0}, ctgrad::kDouble)),
+                       "binary_cross_entropy: Using a target size ([1]) that is different to the input size ([2]) is deprecated. "
+                       "Please ensure they have the same size.");
+    CTGRAD_CHECK_ERROR(ctgrad::binary_cross_entropy(ctgrad::tensor({1.5}, ctgrad::kDouble), ctgrad::tensor({1.0}, ctgrad::kDouble)),
+                       "binary_cross_entropy: all elements of input should be between 0 and 1");
+    CTGRAD_CHECK_ERROR(ctgrad::binary_cross_entropy(ctgrad::tensor({std::nan("")}, ctgrad::kDouble), ctgrad::tensor({1.0}, ctgrad::kDouble)),
+                       "all elements of input should be between 0 and 1");
+    CTGRAD_CHECK_ERROR(ctgrad::binary_cross_entropy(x, x, ctgrad::ones({3}, ctgrad::kDouble)),
+                       "binary_cross_entropy: weight of shape [3] does not broadcast to the input's shape [2]");
+    CTGRAD_CHECK_ERROR(ctgrad::binary_cross_entropy(x, x, ctgrad::ones({2, 2}, ctgrad::kDouble)),
+                       "binary_cross_entropy: weight of shape [2, 2] does not broadcast to the input's shape [2]");
+    CTGRAD_CHECK_ERROR(ctgrad::binary_cross_entropy_with_logits(x, x, {}, ctgrad::ones({3}, ctgrad::kDouble)),
+                       "binary_cross_entropy_with_logits: pos_weight of shape [3] does not broadcast");
+    CTGRAD_CHECK_ERROR(ctgrad::binary_cross_entropy(x, x, {}, 5), "binary_cross_entropy: 5 is not a valid value for reduction");
+    CTGRAD_CHECK_ERROR(ctgrad::binary_cross_entropy(ctgrad::ones({2}, ctgrad::kLong), ctgrad::ones({2}, ctgrad::kLong)),
+                       "binary_cross_entropy: expected float or double input and target, got Long and Long");
+    before.check();
+    CHECK_FALSE(x.grad().defined());
+}
+
+// --- Functional and the shared registration helper ------------------------------------------------
+
+TEST_CASE("Functional: functions, bound arguments and lambdas as modules in a Sequential") {
+    const Tensor x = ctgrad::tensor({-2.0, 3.0}, ctgrad::kDouble);
+    nn::Functional relu(ctgrad::relu);
+    CHECK(values_of(relu(x)) == std::vector<double>{0.0, 3.0});
+    nn::Functional leaky(ctgrad::leaky_relu, 0.2);
+    CHECK(values_of(leaky(x)) == std::vector<double>{-0.4, 3.0});
+    nn::Functional square([](const Tensor& t) { return t * t; });
+    nn::Sequential seq(nn::Linear(2, 2), nn::Functional(ctgrad::leaky_relu, 0.1), square, nn::Functional(ctgrad::tanh));
+    const Tensor in = ctgrad::randn({3, 2});
+    const Tensor out = seq->forward(in);
+    auto* lin = seq[0]->as<nn::Linear>();
+    REQUIRE(lin);
+    const Tensor h = ctgrad::leaky_relu(lin->forward(in), 0.1);
+    CHECK(ctgrad::allclose(out, ctgrad::tanh(h * h)));
+    CHECK(seq->parameters().size() == 2);
+    CHECK(relu->parameters().empty());
+    CHECK_FALSE(relu->is_serializable());
+    std::ostringstream s;
+    s << relu;
+    CHECK(s.str() == "ctgrad::nn::Functional()");
+}
+
+TEST_CASE("Module: reset() registers parameters in place (register_or_replace), keeping their names and order") {
+    nn::Linear lin(3, 2);
+    const auto before = lin->named_parameters().keys();
+    lin->reset();
+    CHECK(lin->named_parameters().keys() == before);
+    CHECK(lin->parameters()[0].is_same(lin->weight));
+    CHECK(lin->parameters()[1].is_same(lin->bias));
+    CHECK(lin->weight.requires_grad());
+    nn::Conv2d conv(nn::Conv2dOptions(2, 3, 3).bias(false));
+    conv->reset();
+    CHECK(conv->named_parameters().keys() == std::vector<std::string>{"weight"});
+    CHECK(conv->parameters()[0].is_same(conv->weight));
+    nn::Embedding emb(5, 2);
+    emb->reset();
+    CHECK(emb->parameters().size() == 1);
+    CHECK(emb->parameters()[0].is_same(emb->weight));
+}
+
+// --- ConvTranspose2d ------------------------------------------------------------------------------
+
+TEST_CASE("ConvTranspose2d: PyTorch's init after manual_seed, outputs and gradients, second order") {
+    struct transpose_case {
+        std::string name;
+        std::uint64_t seed;
+        nn::ConvTranspose2dOptions options;
+    };
+    const std::vector<transpose_case> cases = {
+        {"basic", 0, nn::ConvTranspose2dOptions(2, 3, 3)},
+        {"strided", 1,
+         nn::ConvTranspose2dOptions(4, 2, {3, 2}).stride({2, 3}).padding({1, 0}).output_padding({1, 2}).groups(2).bias(false)},
+        {"dilated", 2, nn::ConvTranspose2dOptions(3, 4, 2).stride(2).padding(1).dilation(2).output_padding(1)},
+    };
+    for (const auto& tc : cases) {
+        const std::string c = "conv_transpose/" + tc.name;
+        ctgrad::manual_seed(tc.seed);
+        nn::ConvTranspose2d layer(tc.options);
+        check_equal(layer->weight, gold(c, "init_weight"), c + " init weight");
+        if (tc.options.bias()) check_equal(layer->bias, gold(c, "init_bias"), c + " init bias");
+        layer->to(ctgrad::kDouble);
+        const Tensor x = tensor_of(gold(c, "x"), ctgrad::kDouble, true);
+        const Tensor out = layer(x);
+        REQUIRE(out.grad_fn());
+        CHECK(out.grad_fn()->name() == (x.dim() == 4 ? "ConvolutionBackward0" : "SqueezeBackward1"));
+        check_close(out, gold(c, "out"), 1e-12, 1e-12, c + " out");
+        std::vector<Tensor> wrt{x, layer->weight};
+        if (tc.options.bias()) wrt.push_back(layer->bias);
+        const auto g = ctgrad::autograd::grad({out}, wrt, {tensor_of(gold(c, "gout"))}, true, true);
+        check_close(g[0], gold(c, "gx"), 1e-12, 1e-12, c + " gx");
+        check_close(g[1], gold(c, "gw"), 1e-12, 1e-12, c + " gw");
+        if (tc.options.bias()) check_close(g[2], gold(c, "gb"), 1e-12, 1e-12, c + " gb");
+        const Tensor hw = ctgrad::autograd::grad({(g[0] * tensor_of(gold(c, "wx"))).sum()}, {layer->weight})[0];
+        check_close(hw, gold(c, "hw"), 1e-12, 1e-12, c + " hw");
+    }
+}
+
+TEST_CASE("ConvTranspose2d: finite differences, the adjoint of conv2d, functional form, printing, errors") {
+    ctgrad::manual_seed(8);
+    const auto opts = ctgrad::TensorOptions().dtype(ctgrad::kDouble);
+    check_finite_differences(
+        [&](const std::vector<Tensor>& v) {
+            return ctgrad::conv_transpose2d(v[0], v[1], v[2], {2, 1}, {0, 1}, {1, 0}, 2, {1, 2}).sin().sum();
+        },
+        {ctgrad::randn({1, 4, 3, 3}, opts), ctgrad::randn({4, 1, 2, 3}, opts), ctgrad::randn({2}, opts)});
+    // <conv2d(x, w), y> == <x, conv_transpose2d(y, w)>: the adjoint, with the same stride, padding, dilation
+    const Tensor x = ctgrad::randn({2, 3, 7, 6}, opts), w = ctgrad::randn({4, 3, 3, 2}, opts);
+    const Tensor cx = ctgrad::conv2d(x, w, {}, 2, {1, 0}, {1, 2});
+    const Tensor y = ctgrad::randn(cx.sizes(), opts);
+    const Tensor ty = ctgrad::conv_transpose2d(y, w, {}, 2, {1, 0}, {0, 1}, 1, {1, 2});
+    REQUIRE(ty.sizes().vec() == x.sizes().vec());
+    CHECK((cx * y).sum().item<double>() == doctest::Approx((x * ty).sum().item<double>()).epsilon(1e-12));
+    CHECK(ctgrad::equal(F::conv_transpose2d(y, w, F::ConvTranspose2dFuncOptions().stride(2).padding({1, 0}).output_padding({0, 1}).dilation({1, 2})), ty));
+
+    std::ostringstream s;
+    s << nn::ConvTranspose2d(3, 2, 3) << " "
+      << nn::ConvTranspose2d(nn::ConvTranspose2dOptions(4, 2, 3).stride(2).padding(1).output_padding(1).groups(2).bias(false));
+    CHECK(s.str() == "ctgrad::nn::ConvTranspose2d(3, 2, kernel_size=[3, 3], stride=[1, 1]) "
+                     "ctgrad::nn::ConvTranspose2d(4, 2, kernel_size=[3, 3], stride=[2, 2], padding=[1, 1], "
+                     "output_padding=[1, 1], groups=2, bias=false)");
+
+    nn::ConvTranspose2d layer(nn::ConvTranspose2dOptions(3, 2, 3));
+    CTGRAD_CHECK_ERROR(layer(ctgrad::randn({1, 4, 5, 5})),
+                       "conv_transpose2d: Given transposed=1, weight of size [3, 2, 3, 3], expected input[1, 4, 5, 5] to "
+                       "have 3 channels, but got 4 channels instead");
+    CTGRAD_CHECK_ERROR(layer(ctgrad::randn({5, 5})), "conv_transpose2d: Expected 3D (unbatched) or 4D (batched) input");
+    CTGRAD_CHECK_ERROR(ctgrad::conv_transpose2d(ctgrad::randn({1, 3, 4, 4}), layer->weight, {}, 1, 0, 1),
+                       "conv_transpose2d: output padding must be smaller than either stride or dilation, but got "
+                       "output_padding_height: 1 output_padding_width: 1 stride_height: 1 stride_width: 1");
+    CTGRAD_CHECK_ERROR(ctgrad::conv_transpose2d(ctgrad::randn({1, 3, 1, 1}), layer->weight, {}, 1, 2),
+                       "conv_transpose2d: Given input size per channel: (1 x 1), calculated output size per channel: (-1 x -1)");
+    CTGRAD_CHECK_ERROR(nn::ConvTranspose2d(nn::ConvTranspose2dOptions(3, 2, 3).groups(2)),
+                       "nn::ConvTranspose2d: in_channels must be divisible by groups");
+}
+
+TEST_CASE("save/load: BatchNorm's buffers (num_batches_tracked an int64) and Embedding's table round trip") {
+    ctgrad::manual_seed(6);
+    nn::Sequential a(nn::Embedding(7, 3), nn::Flatten(), nn::BatchNorm1d(6));
+    nn::Sequential b(nn::Embedding(7, 3), nn::Flatten(), nn::BatchNorm1d(6));
+    const Tensor idx = ctgrad::tensor({{1, 5}, {2, 2}, {6, 0}}, ctgrad::kLong);
+    a->forward(idx);
+    a->forward(idx);
+    const std::string path = temp_path("bn_embedding.bin");
+    ctgrad::save(a, path);
+    ctgrad::load(b, path);
+    const auto ba = a->named_buffers(), bb = b->named_buffers();
+    CHECK(bb.keys() == std::vector<std::string>{"2.running_mean", "2.running_var", "2.num_batches_tracked"});
+    for (const auto& item : ba) CHECK(values_of(item.value()) == values_of(bb[item.key()]));
+    CHECK(bb["2.num_batches_tracked"].scalar_type() == ctgrad::kLong);
+    CHECK(bb["2.num_batches_tracked"].item<std::int64_t>() == 2);
+    a->eval();
+    b->eval();
+    CHECK(values_of(a->forward(idx)) == values_of(b->forward(idx)));
 }

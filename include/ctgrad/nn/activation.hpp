@@ -1,5 +1,6 @@
 #pragma once
-// Activation layers: nn::ReLU (ReLUOptions().inplace(true) optional), nn::Tanh, nn::Sigmoid,
+// Activation layers: nn::ReLU (ReLUOptions().inplace(true) optional), nn::LeakyReLU
+// (LeakyReLUOptions().negative_slope(0.2), 0.01 by default), nn::Tanh, nn::Sigmoid,
 // nn::Softmax(dim) and nn::LogSoftmax(dim).
 #include <ostream>
 
@@ -21,6 +22,20 @@ public:
     ReLUOptions options;
 };
 CTGRAD_MODULE(ReLU);
+
+class LeakyReLUImpl : public Module {
+public:
+    explicit LeakyReLUImpl(const LeakyReLUOptions& options_ = {}) : options(options_) {}
+    void reset() {}
+    Tensor forward(Tensor input) { return functional::leaky_relu(std::move(input), options); }
+    void pretty_print(std::ostream& stream) const override {
+        stream << "ctgrad::nn::LeakyReLU(negative_slope=" << options.negative_slope();
+        if (options.inplace()) stream << ", inplace=true";
+        stream << ")";
+    }
+    LeakyReLUOptions options;
+};
+CTGRAD_MODULE(LeakyReLU);
 
 class TanhImpl : public Module {
 public:

@@ -3,7 +3,7 @@
 // in_channels / groups, kH, kW] and bias [out_channels], initialised as PyTorch 1.13's
 // _ConvNd.reset_parameters (kaiming_uniform_(W, a = sqrt(5)), b ~ U(-1/sqrt(fan_in),
 // 1/sqrt(fan_in)) with fan_in = in_channels / groups * kH * kW), so that after manual_seed(s)
-// the weights are PyTorch's, as Linear's are.
+// the weights are PyTorch's, as Linear's are. Also nn::ConvTranspose2d, its adjoint.
 #include <cmath>
 #include <ostream>
 #include <string>
@@ -31,9 +31,9 @@ public:
         if (options.out_channels() % options.groups() != 0)
             throw Error("nn::Conv2d: out_channels must be divisible by groups");
         const ExpandingArray<2>& k = options.kernel_size();
-        weight = register_or_replace(
+        weight = register_or_replace_parameter(
             "weight", ctgrad::empty({options.out_channels(), options.in_channels() / options.groups(), k[0], k[1]}));
-        bias = options.bias() ? register_or_replace("bias", ctgrad::empty({options.out_channels()})) : Tensor();
+        bias = options.bias() ? register_or_replace_parameter("bias", ctgrad::empty({options.out_channels()})) : Tensor();
         reset_parameters();
     }
     void reset_parameters() {
@@ -64,17 +64,64 @@ public:
     Conv2dOptions options;
     Tensor weight;
     Tensor bias;
-
-private:
-    Tensor register_or_replace(const std::string& name, Tensor t) {
-        if (parameters_.contains(name)) {
-            t.set_requires_grad(true);
-            return parameters_[name] = t;
-        }
-        return register_parameter(name, t);
-    }
 };
 
 CTGRAD_MODULE(Conv2d);
+
+// nn::ConvTranspose2d: ctgrad::conv_transpose2d (ops/conv_transpose.hpp) with weight
+// [in_channels, out_channels / groups, kH, kW] and bias [out_channels], initialised by the same
+// _ConvNd.reset_parameters as Conv2d (the fans of this weight's shape: fan_in =
+// out_channels / groups * kH * kW), so that after manual_seed(s) the weights are PyTorch's.
+class ConvTranspose2dImpl : public Module {
+public:
+    ConvTranspose2dImpl(std::int64_t input_channels, std::int64_t output_channels, ExpandingArray<2> kernel_size)
+        : ConvTranspose2dImpl(ConvTranspose2dOptions(input_channels, output_channels, kernel_size)) {}
+    explicit ConvTranspose2dImpl(const ConvTranspose2dOptions& options_) : options(options_) { reset(); }
+
+    void reset() {
+        if (options.in_channels() <= 0 || options.groups() <= 0 || options.out_channels() <= 0)
+            throw Error("nn::ConvTranspose2d: in_channels, groups and out_channels must be a positive integer.");
+        if (options.in_channels() % options.groups() != 0)
+            throw Error("nn::ConvTranspose2d: in_channels must be divisible by groups");
+        if (options.out_channels() % options.groups() != 0)
+            throw Error("nn::ConvTranspose2d: out_channels must be divisible by groups");
+        const ExpandingArray<2>& k = options.kernel_size();
+        weight = register_or_replace_parameter(
+            "weight", ctgrad::empty({options.in_channels(), options.out_channels() / options.groups(), k[0], k[1]}));
+        bias = options.bias() ? register_or_replace_parameter("bias", ctgrad::empty({options.out_channels()})) : Tensor();
+        reset_parameters();
+    }
+    void reset_parameters() {
+        init::kaiming_uniform_(weight, std::sqrt(5.0));
+        if (bias.defined()) {
+            const auto [fan_in, fan_out] = init::calculate_fan_in_and_fan_out(weight);
+            const double bound = fan_in > 0 ? 1 / std::sqrt(static_cast<double>(fan_in)) : 0;
+            init::uniform_(bias, -bound, bound);
+        }
+    }
+
+    Tensor forward(const Tensor& input) {
+        return ctgrad::conv_transpose2d(input, weight, bias, options.stride(), options.padding(),
+                                        options.output_padding(), options.groups(), options.dilation());
+    }
+
+    // libtorch's text: the options that differ from their defaults after the stride.
+    void pretty_print(std::ostream& stream) const override {
+        stream << "ctgrad::nn::ConvTranspose2d(" << options.in_channels() << ", " << options.out_channels()
+               << ", kernel_size=" << options.kernel_size() << ", stride=" << options.stride();
+        if (!(options.padding() == ExpandingArray<2>(0))) stream << ", padding=" << options.padding();
+        if (!(options.dilation() == ExpandingArray<2>(1))) stream << ", dilation=" << options.dilation();
+        if (!(options.output_padding() == ExpandingArray<2>(0))) stream << ", output_padding=" << options.output_padding();
+        if (options.groups() != 1) stream << ", groups=" << options.groups();
+        if (!options.bias()) stream << ", bias=false";
+        stream << ")";
+    }
+
+    ConvTranspose2dOptions options;
+    Tensor weight;
+    Tensor bias;
+};
+
+CTGRAD_MODULE(ConvTranspose2d);
 
 }  // namespace ctgrad::nn

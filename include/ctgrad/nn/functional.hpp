@@ -3,6 +3,7 @@
 // spelled `namespace F = ctgrad::nn::functional;`).
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "../autograd/grad_mode.hpp"
 #include "../core/error.hpp"
@@ -32,6 +33,12 @@ inline Tensor relu(Tensor input, const ReLUFuncOptions& options = {}) {
     if (!options.inplace()) return ctgrad::relu(input);
     const bool recording = GradMode::is_enabled() && input.requires_grad();
     return input.copy_(ctgrad::relu(recording ? input.clone() : input));
+}
+// As relu: with inplace, written back into input (a clone is given to the op while recording).
+inline Tensor leaky_relu(Tensor input, const LeakyReLUFuncOptions& options = {}) {
+    if (!options.inplace()) return ctgrad::leaky_relu(input, options.negative_slope());
+    const bool recording = GradMode::is_enabled() && input.requires_grad();
+    return input.copy_(ctgrad::leaky_relu(recording ? input.clone() : input, options.negative_slope()));
 }
 inline Tensor tanh(const Tensor& input) { return ctgrad::tanh(input); }
 inline Tensor sigmoid(const Tensor& input) { return ctgrad::sigmoid(input); }
@@ -68,6 +75,10 @@ inline Tensor conv2d(const Tensor& input, const Tensor& weight, const Conv2dFunc
     return ctgrad::conv2d(input, weight, options.bias(), options.stride(), options.padding(), options.dilation(),
                           options.groups());
 }
+inline Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const ConvTranspose2dFuncOptions& options = {}) {
+    return ctgrad::conv_transpose2d(input, weight, options.bias(), options.stride(), options.padding(),
+                                    options.output_padding(), options.groups(), options.dilation());
+}
 inline Tensor max_pool2d(const Tensor& input, const MaxPool2dFuncOptions& options) {
     return ctgrad::max_pool2d(input, options.kernel_size(), options.stride(), options.padding(), options.dilation(),
                               options.ceil_mode());
@@ -82,6 +93,56 @@ inline Tensor avg_pool2d(const Tensor& input, const AvgPool2dFuncOptions& option
 }
 inline Tensor pad(const Tensor& input, const PadFuncOptions& options) {
     return ctgrad::constant_pad_nd(input, options.pad(), options.value());
+}
+
+// Batch normalisation over the channel dim (1) of [N, C, ...] (ctgrad::batch_norm,
+// ops/batch_norm.hpp). In training each channel needs more than one value, as libtorch checks.
+inline Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
+                         const BatchNormFuncOptions& options = {}) {
+    if (input.dim() < 2)
+        throw Error("batch_norm: Expected at least 2 input dimensions, but got " + std::to_string(input.dim()) +
+                    " (input of shape " + shape_str(input.sizes()) + ")");
+    if (options.training()) {
+        std::int64_t per_channel = input.size(0);
+        for (std::int64_t d = 2; d < input.dim(); ++d) per_channel *= input.size(d);
+        if (per_channel == 1)
+            throw Error("batch_norm: Expected more than 1 value per channel when training, got input size " +
+                        shape_str(input.sizes()));
+    }
+    if (!options.momentum()) throw Error("batch_norm: momentum must be given (BatchNormFuncOptions().momentum(0.1))");
+    return ctgrad::batch_norm(input, options.weight(), options.bias(), running_mean, running_var, options.training(),
+                              *options.momentum(), options.eps());
+}
+
+// The rows of weight that input (int64 indices) names (ctgrad::embedding,
+// ops/embedding.hpp). padding_idx counts from the end when negative. With max_norm, each row
+// looked up whose norm_type-norm exceeds max_norm is first rescaled in place (without
+// gradient) to max_norm / (norm + 1e-7) of itself, as ATen's embedding_renorm_.
+inline Tensor embedding(const Tensor& input, const Tensor& weight, const EmbeddingFuncOptions& options = {}) {
+    std::int64_t padding_idx = -1;
+    if (options.padding_idx()) {
+        const std::int64_t rows = weight.dim() > 0 ? weight.size(0) : 0, p = *options.padding_idx();
+        if (p >= rows || p < -rows)
+            throw Error("embedding: Padding_idx " + std::to_string(p) + " must be within num_embeddings (" +
+                        std::to_string(rows) + ")");
+        padding_idx = p < 0 ? p + rows : p;
+    }
+    if (options.max_norm()) {
+        // The lookup first (it checks weight and every index), so that a bad call renorms nothing.
+        ctgrad::embedding(weight.detach(), input, padding_idx, false, options.sparse());
+        NoGradGuard no_grad;
+        const Tensor flat = input.reshape({-1}).cpu().contiguous();
+        std::vector<bool> seen(static_cast<std::size_t>(weight.size(0)), false);
+        for (std::int64_t k = 0; k < flat.numel(); ++k) {
+            const std::int64_t i = flat.data_ptr<std::int64_t>()[k];
+            if (seen[static_cast<std::size_t>(i)]) continue;
+            seen[static_cast<std::size_t>(i)] = true;
+            Tensor row = weight.narrow(0, i, 1);
+            const double norm = row.norm(options.norm_type()).item<double>();
+            if (norm > *options.max_norm()) row.mul_(Scalar(*options.max_norm() / (norm + 1e-7)));
+        }
+    }
+    return ctgrad::embedding(weight, input, padding_idx, options.scale_grad_by_freq(), options.sparse());
 }
 
 inline Tensor flatten(const Tensor& input, std::int64_t start_dim = 0, std::int64_t end_dim = -1) {
@@ -114,6 +175,16 @@ inline Tensor nll_loss(const Tensor& input, const Tensor& target, const NLLLossF
 inline Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyFuncOptions& options = {}) {
     return ctgrad::cross_entropy(input, target, options.weight(), enumtype::reduction_get_enum(options.reduction()),
                                  options.ignore_index(), options.label_smoothing());
+}
+
+inline Tensor binary_cross_entropy(const Tensor& input, const Tensor& target,
+                                   const BinaryCrossEntropyFuncOptions& options = {}) {
+    return ctgrad::binary_cross_entropy(input, target, options.weight(), enumtype::reduction_get_enum(options.reduction()));
+}
+inline Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
+                                               const BinaryCrossEntropyWithLogitsFuncOptions& options = {}) {
+    return ctgrad::binary_cross_entropy_with_logits(input, target, options.weight(), options.pos_weight(),
+                                                    enumtype::reduction_get_enum(options.reduction()));
 }
 
 }  // namespace ctgrad::nn::functional

@@ -26,8 +26,8 @@ public:
         if (options.in_features() < 0 || options.out_features() < 0)
             throw Error("nn::Linear: in_features and out_features must be non-negative, got in_features=" +
                         std::to_string(options.in_features()) + ", out_features=" + std::to_string(options.out_features()));
-        weight = register_or_replace("weight", ctgrad::empty({options.out_features(), options.in_features()}));
-        bias = options.bias() ? register_or_replace("bias", ctgrad::empty({options.out_features()})) : Tensor();
+        weight = register_or_replace_parameter("weight", ctgrad::empty({options.out_features(), options.in_features()}));
+        bias = options.bias() ? register_or_replace_parameter("bias", ctgrad::empty({options.out_features()})) : Tensor();
         reset_parameters();
     }
     void reset_parameters() {
@@ -49,15 +49,6 @@ public:
     LinearOptions options;
     Tensor weight;
     Tensor bias;
-
-private:
-    Tensor register_or_replace(const std::string& name, Tensor t) {
-        if (parameters_.contains(name)) {
-            t.set_requires_grad(true);
-            return parameters_[name] = t;
-        }
-        return register_parameter(name, t);
-    }
 };
 
 CTGRAD_MODULE(Linear);

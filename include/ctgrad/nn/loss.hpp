@@ -1,8 +1,9 @@
 #pragma once
 // Loss modules: nn::MSELoss, nn::L1Loss, nn::SmoothL1Loss, nn::HuberLoss, nn::NLLLoss,
-// nn::CrossEntropyLoss; `loss_fn(input, target)` with the reduction (and beta / delta, weight,
-// ignore_index, label_smoothing) of their options. The class weights are a buffer ("weight"),
-// as in libtorch, so that `to()` moves them with the module.
+// nn::CrossEntropyLoss, nn::BCELoss, nn::BCEWithLogitsLoss; `loss_fn(input, target)` with the
+// reduction (and beta / delta, weight, ignore_index, label_smoothing, pos_weight) of their
+// options. The weights are buffers ("weight", "pos_weight"), as in libtorch, so that `to()`
+// moves them with the module.
 #include <ostream>
 
 #include "functional.hpp"
@@ -77,5 +78,38 @@ public:
     Tensor weight;
 };
 CTGRAD_MODULE(CrossEntropyLoss);
+
+class BCELossImpl : public Module {
+public:
+    explicit BCELossImpl(const BCELossOptions& options_ = {}) : options(options_) { reset(); }
+    void reset() { weight = register_or_replace_buffer("weight", options.weight()); }
+    Tensor forward(const Tensor& input, const Tensor& target) {
+        return functional::binary_cross_entropy(input, target,
+                                                functional::BinaryCrossEntropyFuncOptions(options).weight(weight));
+    }
+    void pretty_print(std::ostream& stream) const override { stream << "ctgrad::nn::BCELoss()"; }
+    BCELossOptions options;
+    Tensor weight;
+};
+CTGRAD_MODULE(BCELoss);
+
+class BCEWithLogitsLossImpl : public Module {
+public:
+    explicit BCEWithLogitsLossImpl(const BCEWithLogitsLossOptions& options_ = {}) : options(options_) { reset(); }
+    void reset() {
+        weight = register_or_replace_buffer("weight", options.weight());
+        pos_weight = register_or_replace_buffer("pos_weight", options.pos_weight());
+    }
+    Tensor forward(const Tensor& input, const Tensor& target) {
+        return functional::binary_cross_entropy_with_logits(
+            input, target,
+            functional::BinaryCrossEntropyWithLogitsFuncOptions(options).weight(weight).pos_weight(pos_weight));
+    }
+    void pretty_print(std::ostream& stream) const override { stream << "ctgrad::nn::BCEWithLogitsLoss()"; }
+    BCEWithLogitsLossOptions options;
+    Tensor weight;
+    Tensor pos_weight;
+};
+CTGRAD_MODULE(BCEWithLogitsLoss);
 
 }  // namespace ctgrad::nn

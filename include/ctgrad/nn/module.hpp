@@ -236,6 +236,23 @@ public:
     }
 
 protected:
+    // A layer's reset(): registers `tensor` as the parameter `name` the first time, and on a
+    // later reset() puts it in place of the one registered before (same name, same position),
+    // a leaf that requires grad either way.
+    Tensor& register_or_replace_parameter(const std::string& name, Tensor tensor) {
+        if (!parameters_.contains(name)) return register_parameter(name, std::move(tensor));
+        if (tensor.defined()) {
+            if (tensor.grad_fn()) tensor = tensor.detach();
+            tensor.set_requires_grad(true);
+        }
+        return parameters_[name] = std::move(tensor);
+    }
+    // The same for a buffer (BatchNorm's running statistics).
+    Tensor& register_or_replace_buffer(const std::string& name, Tensor tensor) {
+        if (!buffers_.contains(name)) return register_buffer(name, std::move(tensor));
+        return buffers_[name] = std::move(tensor);
+    }
+
     OrderedDict<std::string, Tensor> parameters_;
     OrderedDict<std::string, Tensor> buffers_;
     OrderedDict<std::string, std::shared_ptr<Module>> children_;

@@ -34,6 +34,51 @@ struct ReLUOptions {
     CTGRAD_ARG(bool, inplace);
 };
 
+// LeakyReLU: negative_slope * x where x <= 0.
+struct LeakyReLUOptions {
+    CTGRAD_ARG(double, negative_slope) = 1e-2;
+    CTGRAD_ARG(bool, inplace) = false;
+};
+
+// BatchNorm1d and BatchNorm2d. momentum nullopt: the running statistics are the cumulative
+// average of the batches' (factor 1 / num_batches_tracked).
+struct BatchNormOptions {
+    BatchNormOptions(std::int64_t num_features) : num_features_(num_features) {}  // NOLINT: libtorch's BatchNorm1d(3)
+    CTGRAD_ARG(std::int64_t, num_features);
+    CTGRAD_ARG(double, eps) = 1e-5;
+    CTGRAD_ARG(std::optional<double>, momentum) = 0.1;
+    CTGRAD_ARG(bool, affine) = true;
+    CTGRAD_ARG(bool, track_running_stats) = true;
+};
+using BatchNorm1dOptions = BatchNormOptions;
+using BatchNorm2dOptions = BatchNormOptions;
+
+// Embedding: a table [num_embeddings, embedding_dim]. padding_idx (negative counts from the
+// end): that row starts at zero and gets no gradient. max_norm: each row looked up is first
+// rescaled in place to a norm_type-norm of at most max_norm. _weight: the table to use
+// instead of a fresh one. sparse gradients are not supported (an error).
+struct EmbeddingOptions {
+    EmbeddingOptions(std::int64_t num_embeddings, std::int64_t embedding_dim)
+        : num_embeddings_(num_embeddings), embedding_dim_(embedding_dim) {}
+    CTGRAD_ARG(std::int64_t, num_embeddings);
+    CTGRAD_ARG(std::int64_t, embedding_dim);
+    CTGRAD_ARG(std::optional<std::int64_t>, padding_idx) = std::nullopt;
+    CTGRAD_ARG(std::optional<double>, max_norm) = std::nullopt;
+    CTGRAD_ARG(double, norm_type) = 2.;
+    CTGRAD_ARG(bool, scale_grad_by_freq) = false;
+    CTGRAD_ARG(bool, sparse) = false;
+    CTGRAD_ARG(Tensor, _weight) = {};
+};
+// Embedding::from_pretrained's options: freeze (the default) leaves the table without grad.
+struct EmbeddingFromPretrainedOptions {
+    CTGRAD_ARG(bool, freeze) = true;
+    CTGRAD_ARG(std::optional<std::int64_t>, padding_idx) = std::nullopt;
+    CTGRAD_ARG(std::optional<double>, max_norm) = std::nullopt;
+    CTGRAD_ARG(double, norm_type) = 2.;
+    CTGRAD_ARG(bool, scale_grad_by_freq) = false;
+    CTGRAD_ARG(bool, sparse) = false;
+};
+
 struct SoftmaxOptions {
     SoftmaxOptions(std::int64_t dim) : dim_(dim) {}  // NOLINT: libtorch's Softmax(1)
     CTGRAD_ARG(std::int64_t, dim);
@@ -64,6 +109,23 @@ struct Conv2dOptions {
     CTGRAD_ARG(ExpandingArray<2>, dilation) = 1;
     CTGRAD_ARG(std::int64_t, groups) = 1;
     CTGRAD_ARG(bool, bias) = true;
+};
+
+// ConvTranspose2d: weight [in_channels, out_channels / groups, kH, kW]; output_padding adds
+// rows and columns at the end of the output (each smaller than the stride or the dilation).
+// (zeros padding_mode only, as Conv2d.)
+struct ConvTranspose2dOptions {
+    ConvTranspose2dOptions(std::int64_t in_channels, std::int64_t out_channels, ExpandingArray<2> kernel_size)
+        : in_channels_(in_channels), out_channels_(out_channels), kernel_size_(kernel_size) {}
+    CTGRAD_ARG(std::int64_t, in_channels);
+    CTGRAD_ARG(std::int64_t, out_channels);
+    CTGRAD_ARG(ExpandingArray<2>, kernel_size);
+    CTGRAD_ARG(ExpandingArray<2>, stride) = 1;
+    CTGRAD_ARG(ExpandingArray<2>, padding) = 0;
+    CTGRAD_ARG(ExpandingArray<2>, output_padding) = 0;
+    CTGRAD_ARG(std::int64_t, groups) = 1;
+    CTGRAD_ARG(bool, bias) = true;
+    CTGRAD_ARG(ExpandingArray<2>, dilation) = 1;
 };
 
 // MaxPool2d and AvgPool2d: the stride defaults to the kernel size.
@@ -122,6 +184,18 @@ struct CrossEntropyLossOptions {
     CTGRAD_ARG(std::int64_t, ignore_index) = -100;
     CTGRAD_ARG(double, label_smoothing) = 0.0;
 };
+// BCELoss: input holds probabilities; weight rescales each element's loss (broadcast).
+struct BCELossOptions {
+    CTGRAD_NN_REDUCTION_OPTIONS(BCELossOptions);
+    CTGRAD_ARG(Tensor, weight) = {};
+};
+// BCEWithLogitsLoss: input holds logits; pos_weight weighs the positive term (broadcast,
+// usually one per class along the last dim).
+struct BCEWithLogitsLossOptions {
+    CTGRAD_NN_REDUCTION_OPTIONS(BCEWithLogitsLossOptions);
+    CTGRAD_ARG(Tensor, weight) = {};
+    CTGRAD_ARG(Tensor, pos_weight) = {};
+};
 #undef CTGRAD_NN_REDUCTION_OPTIONS
 
 namespace functional {
@@ -150,6 +224,15 @@ struct Conv2dFuncOptions {
     CTGRAD_ARG(ExpandingArray<2>, dilation) = 1;
     CTGRAD_ARG(std::int64_t, groups) = 1;
 };
+// conv_transpose2d's options (libtorch's order of the fields).
+struct ConvTranspose2dFuncOptions {
+    CTGRAD_ARG(Tensor, bias) = {};
+    CTGRAD_ARG(ExpandingArray<2>, stride) = 1;
+    CTGRAD_ARG(ExpandingArray<2>, padding) = 0;
+    CTGRAD_ARG(ExpandingArray<2>, output_padding) = 0;
+    CTGRAD_ARG(std::int64_t, groups) = 1;
+    CTGRAD_ARG(ExpandingArray<2>, dilation) = 1;
+};
 using MaxPool2dFuncOptions = MaxPool2dOptions;
 using AvgPool2dFuncOptions = AvgPool2dOptions;
 // pad's options: the amounts ({left, right, top, bottom, ...}, last dim first) and the value.
@@ -159,6 +242,24 @@ struct PadFuncOptions {
     CTGRAD_ARG(std::vector<std::int64_t>, pad);
     CTGRAD_ARG(double, value) = 0;
 };
+// batch_norm's options: the module's weight and bias, and training (false by default).
+struct BatchNormFuncOptions {
+    CTGRAD_ARG(Tensor, weight) = {};
+    CTGRAD_ARG(Tensor, bias) = {};
+    CTGRAD_ARG(bool, training) = false;
+    CTGRAD_ARG(std::optional<double>, momentum) = 0.1;
+    CTGRAD_ARG(double, eps) = 1e-5;
+};
+struct EmbeddingFuncOptions {
+    CTGRAD_ARG(std::optional<std::int64_t>, padding_idx) = std::nullopt;
+    CTGRAD_ARG(std::optional<double>, max_norm) = std::nullopt;
+    CTGRAD_ARG(double, norm_type) = 2.;
+    CTGRAD_ARG(bool, scale_grad_by_freq) = false;
+    CTGRAD_ARG(bool, sparse) = false;
+};
+using LeakyReLUFuncOptions = LeakyReLUOptions;
+using BinaryCrossEntropyFuncOptions = BCELossOptions;
+using BinaryCrossEntropyWithLogitsFuncOptions = BCEWithLogitsLossOptions;
 using NLLLossFuncOptions = NLLLossOptions;
 using CrossEntropyFuncOptions = CrossEntropyLossOptions;
 using ReLUFuncOptions = ReLUOptions;

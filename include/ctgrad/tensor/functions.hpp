@@ -155,6 +155,24 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
                      std::int64_t reduction = Reduction::Mean, std::int64_t ignore_index = -100,
                      double label_smoothing = 0.0);
 
+// leaky_relu: self where self > 0, else self * negative_slope (ops/activation.hpp)
+Tensor leaky_relu(const Tensor& self, const Scalar& negative_slope = 0.01);
+
+// batch normalisation of [N, C, ...] per channel, updating the running statistics in training
+// (ops/batch_norm.hpp)
+Tensor batch_norm(const Tensor& input, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                  const Tensor& running_var, bool training, double momentum, double eps, bool cudnn_enabled = false);
+
+// the rows of weight [V, D] named by int64 indices (ops/embedding.hpp)
+Tensor embedding(const Tensor& weight, const Tensor& indices, std::int64_t padding_idx = -1,
+                 bool scale_grad_by_freq = false, bool sparse = false);
+
+// binary cross-entropy of probabilities, and of logits (ops/binary_cross_entropy.hpp)
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight = {},
+                            std::int64_t reduction = Reduction::Mean);
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const Tensor& weight = {},
+                                        const Tensor& pos_weight = {}, std::int64_t reduction = Reduction::Mean);
+
 // dropout of elements, or of whole channels (dims 0 and 1 kept), in training (ops/dropout.hpp)
 Tensor dropout(const Tensor& input, double p, bool train);
 Tensor feature_dropout(const Tensor& input, double p, bool train);
@@ -169,6 +187,12 @@ Tensor constant_pad_nd(const Tensor& self, IntArrayRef pad, const Scalar& value 
 // and dilation one number or {h, w} (ops/conv.hpp)
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = {}, IntArrayRef stride = 1,
               IntArrayRef padding = 0, IntArrayRef dilation = 1, std::int64_t groups = 1);
+
+// the transposed convolution (conv2d's adjoint) of [N, C_in, H, W] (or [C_in, H, W]) with weight
+// [C_in, C_out / groups, kH, kW] (ops/conv_transpose.hpp)
+Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias = {}, IntArrayRef stride = 1,
+                        IntArrayRef padding = 0, IntArrayRef output_padding = 0, std::int64_t groups = 1,
+                        IntArrayRef dilation = 1);
 
 // pooling over windows of [N, C, H, W] (or [C, H, W]); stride {} means kernel_size (ops/pooling.hpp)
 Tensor max_pool2d(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stride = {}, IntArrayRef padding = 0,

@@ -9,11 +9,12 @@
 //    ones from V first); scale_grad_by_freq divides each row's sum by the
 //    number of times its index occurs; sparse gradients are not supported.
 //
-// The forward copies the rows (narrow views of weight, joined with cat: exact on any device).
-// The node, EmbeddingBackward0 as PyTorch names it, multiplies the transposed one-hot matrix of
-// the indices [V, n] (written on the host) with the incoming gradient [n, D] (one mm, any device; differentiable in
-// the gradient, so create_graph works). That costs n * V numbers of memory, and a NaN in the
-// incoming gradient reaches every row (ATen's index_add leaves the other rows as they are).
+// The forward gathers the rows (the device's gather kernel: exact on any device). The node,
+// EmbeddingBackward0 as PyTorch names it, adds each incoming row [n, D] into the row of the
+// table its index names, with the device's scatter_add along dim 0 (place_along, ops/minmax.hpp,
+// which adds repeated indices in order: the same sums on every device), the padding row's
+// entries skipped and scale_grad_by_freq's 1 / count(v) multiplied in first. place_along is
+// differentiable in the gradient, so create_graph works.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,36 +23,24 @@
 #include "../autograd/graph.hpp"
 #include "../autograd/grad_mode.hpp"
 #include "../tensor/functions.hpp"
-#include "compare.hpp"
 #include "elementwise.hpp"
+#include "minmax.hpp"
 
 namespace ctgrad {
 
 namespace detail::embedding {
 
 struct EmbeddingBackward final : autograd::Node {
-    Tensor rows;  // [V, n] in the weight's dtype: where each incoming row goes (no history)
+    Tensor index;   // [n, 1] int64 on the weight's device: the row each incoming row goes to, -1 for none
+    Tensor factor;  // [n, 1] in the weight's dtype (scale_grad_by_freq), or undefined
     std::vector<std::int64_t> weight_sizes;
     std::string name() const override { return "EmbeddingBackward0"; }
     variable_list apply(variable_list&& grads) override {
-        return {mm(rows, grads[0].reshape({rows.size(1), weight_sizes[1]}))};
+        Tensor g = grads[0].reshape({index.size(0), weight_sizes[1]});
+        if (factor.defined()) g = g * factor;
+        return {place_along(g, index, 0, weight_sizes)};
     }
 };
-
-// The transposed one-hot matrix [V, n] of the indices, written in dtype T: 1 / count(v) (or 1)
-// at [v, k] where index[k] == v, except in the row padding_idx.
-template <class T>
-void fill_rows(T* r, const std::vector<std::int64_t>& index, std::int64_t table, std::int64_t padding_idx,
-               bool scale_grad_by_freq) {
-    const auto n = static_cast<std::int64_t>(index.size());
-    std::vector<double> count(static_cast<std::size_t>(table), 0.0);
-    for (std::int64_t i : index) count[static_cast<std::size_t>(i)] += 1;
-    for (std::int64_t k = 0; k < n; ++k) {
-        const std::int64_t v = index[static_cast<std::size_t>(k)];
-        if (v == padding_idx) continue;
-        r[v * n + k] = static_cast<T>(scale_grad_by_freq ? 1.0 / count[static_cast<std::size_t>(v)] : 1.0);
-    }
-}
 
 }  // namespace detail::embedding
 
@@ -85,32 +74,26 @@ CTGRAD_API Tensor embedding(const Tensor& weight, const Tensor& indices, std::in
     std::vector<std::int64_t> out_sizes = indices.sizes().vec();
     out_sizes.push_back(width);
     const std::int64_t n = static_cast<std::int64_t>(index.size());
+    // The rows as [n, 1] indices on the weight's device (spread over D by the kernels' reader).
+    const Tensor rows = ctgrad::tensor(index).reshape({n, 1}).to(weight.device());
     Tensor out;
     {
         NoGradGuard no_grad;
-        if (n == 0) {
-            out = empty(out_sizes, weight.options());
-        } else {
-            std::vector<Tensor> picked;
-            picked.reserve(index.size());
-            for (std::int64_t i : index) picked.push_back(weight.narrow(0, i, 1));
-            out = cat(picked, 0).view(out_sizes);
-        }
+        out = n == 0 ? empty(out_sizes, weight.options()) : take_along(weight, rows, 0).view(out_sizes);
     }
     if (autograd::compute_requires_grad({&weight})) {
-        Tensor rows;
-        {
-            NoGradGuard no_grad;
-            rows = zeros({table, n}, TensorOptions().dtype(weight.scalar_type()));
-            if (weight.scalar_type() == kFloat)
-                embedding::fill_rows(rows.data_ptr<float>(), index, table, padding_idx, scale_grad_by_freq);
-            else
-                embedding::fill_rows(rows.data_ptr<double>(), index, table, padding_idx, scale_grad_by_freq);
-            rows = rows.to(weight.device());
-        }
         auto node = autograd::record<detail::embedding::EmbeddingBackward>(out, {&weight});
-        node->rows = rows;
         node->weight_sizes = weight.sizes().vec();
+        std::vector<std::int64_t> target = index;
+        for (std::int64_t& v : target)
+            if (v == padding_idx) v = -1;  // the padding row gets no gradient
+        node->index = ctgrad::tensor(target).reshape({n, 1}).to(weight.device());
+        if (scale_grad_by_freq) {
+            std::vector<double> count(static_cast<std::size_t>(table), 0.0), factor(index.size());
+            for (std::int64_t i : index) count[static_cast<std::size_t>(i)] += 1;
+            for (std::size_t k = 0; k < index.size(); ++k) factor[k] = 1.0 / count[static_cast<std::size_t>(index[k])];
+            node->factor = ctgrad::tensor(factor, TensorOptions().dtype(kDouble)).reshape({n, 1}).to(weight.options());
+        }
     }
     return out;
 }

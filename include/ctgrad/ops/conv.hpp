@@ -15,7 +15,8 @@
 //
 // Backward, one node, ConvolutionBackward0 (PyTorch's name), from the saved input and weight:
 //   grad_input  = col2im(weight^T @ g): the columns' gradient folded back onto the padded
-//                 input (fold_windows, the adjoint of the window view) and the padding cut off;
+//                 input (fold_windows_kernel_major, the adjoint of the window view, walked
+//                 along output rows) and the padding cut off;
 //   grad_weight = g @ columns^T, the columns recomputed from the input (as ATen's slow_conv2d
 //                 does: they are kH * kW times the input, not worth keeping);
 //   grad_bias   = the sum of g over N, oH and oW;
@@ -207,9 +208,10 @@ struct ConvolutionBackward final : autograd::Node {
                 const std::vector<std::int64_t> padded_sizes{n, x.size(1), x.size(2) + 2 * p.padding[0],
                                                              x.size(3) + 2 * p.padding[1]};
                 const Tensor cols = bmm(w3.transpose(1, 2), g);  // [groups, C / groups * kH * kW, n * oH * oW]
+                // [n, C, kH, kW, oH, oW]: folded along the columns' contiguous output rows
                 const Tensor per_window = cols.view({x.size(1), geo.kernel_h, geo.kernel_w, n, geo.out_h, geo.out_w})
-                                              .permute({3, 0, 4, 5, 1, 2});
-                const Tensor folded = fold_windows(per_window, padded_sizes, geo);
+                                              .permute({3, 0, 1, 2, 4, 5});
+                const Tensor folded = fold_windows_kernel_major(per_window, padded_sizes, geo);
                 input_parts.push_back(p.padding[0] == 0 && p.padding[1] == 0
                                           ? folded
                                           : constant_pad_nd(folded, {-p.padding[1], -p.padding[1], -p.padding[0], -p.padding[0]}, 0));

@@ -8,9 +8,10 @@
 // Both read the sliding windows of the padded input (ops/windows.hpp: a strided view, no copy)
 // and reduce over each window with existing ops, so every device runs them:
 //  - max: the input padded with -inf (and, with ceil_mode, on the bottom and right as far as the
-//    last window reaches), the windows copied to [N, C, oH, oW, kH * kW] and their max along the
-//    last dim, which takes the first maximum of a window in row-major order as ATen's kernel
-//    does; a window whose maximum is -inf takes its first element inside the input, as ATen's;
+//    last window reaches), the windows copied to [N, C, kH * kW, oH, oW] and their max along
+//    dim 2, which takes the first maximum of a window in row-major order as ATen's kernel does;
+//    its flat index in the input plane gathered from a table of the windows' positions, where a
+//    window whose maximum is -inf takes its first element inside the input, as ATen's;
 //  - avg: the input padded with zeros, the sum over each window's two dims divided by ATen's
 //    divisor (the window's size within the padded input with count_include_pad, its size within
 //    the input without, or divisor_override).
@@ -215,9 +216,13 @@ inline std::tuple<Tensor, Tensor> max_pool(const Tensor& input, IntArrayRef kern
         NoGradGuard no_grad;
         const Tensor x = p.batched ? input : input.unsqueeze(0);
         const std::int64_t planes = x.size(0) * x.size(1);
-        const std::vector<std::int64_t> flat{x.size(0), x.size(1), g.out_h, g.out_w, kk};
-        const Tensor win = windows(padded(x, p, -std::numeric_limits<double>::infinity()), g).reshape(flat);
-        auto [v, k] = win.max(4);  // k: the window element each maximum is, [N, C, oH, oW]
+        // The windows copied kernel-major, [N, C, kH * kW, oH, oW]: the copy runs along output
+        // rows, and the max over dim 2 compares whole rows of windows at a time.
+        const std::vector<std::int64_t> flat{x.size(0), x.size(1), kk, g.out_h, g.out_w};
+        const Tensor win = windows(padded(x, p, -std::numeric_limits<double>::infinity()), g)
+                               .permute({0, 1, 4, 5, 2, 3})
+                               .reshape(flat);
+        auto [v, k] = win.max(2);  // k: the window element each maximum is, [N, C, oH, oW]
         // Its flat index in the input plane: the positions table gathered along each window,
         // with the planes as the gather's columns ([oH * oW, planes]), then back to [planes, oH * oW].
         const Tensor positions = contiguous_copy_on(plane_positions(p), x.device());

@@ -47,4 +47,20 @@ inline Tensor fold_windows(const Tensor& w, IntArrayRef sizes, const window_geom
     return view_scatter(w, sizes, window_layout(layout{s, contiguous_strides(s), 0}, g));
 }
 
+// The same, from w in kernel-major order ([N, C, kH, kW, oH, oW], any strides): col2im's order,
+// whose innermost loop runs along an output row (long and contiguous in a convolution's
+// columns) instead of along a kernel row of a few elements; each input element then adds its
+// windows' contributions kernel position by kernel position, as ATen's col2im does.
+inline Tensor fold_windows_kernel_major(const Tensor& w, IntArrayRef sizes, const window_geometry& g) {
+    const std::vector<std::int64_t> s = sizes.vec();
+    const layout windows_of = window_layout(layout{s, contiguous_strides(s), 0}, g);
+    const std::vector<std::int64_t> order{0, 1, 4, 5, 2, 3};
+    layout kernel_major{std::vector<std::int64_t>(6), std::vector<std::int64_t>(6), windows_of.offset};
+    for (std::size_t d = 0; d < 6; ++d) {
+        kernel_major.sizes[d] = windows_of.sizes[static_cast<std::size_t>(order[d])];
+        kernel_major.strides[d] = windows_of.strides[static_cast<std::size_t>(order[d])];
+    }
+    return view_scatter(w, sizes, kernel_major);
+}
+
 }  // namespace ctgrad::detail

@@ -564,6 +564,18 @@ private:
     template <class T, bool Largest>
     static void select_as(const T* in, std::int64_t outer, std::int64_t n, std::int64_t inner, T* best,
                           std::int64_t* at) {
+        if (inner == 1) {  // many short contiguous slices (max_pool2d's windows): the best in registers
+            for (std::int64_t o = 0; o < outer; ++o) {
+                const T* slice = in + o * n;
+                T b = slice[0];
+                std::int64_t a = 0;
+                for (std::int64_t k = 1; k < n; ++k)
+                    if (detail::beats<T, Largest>(slice[k], b)) b = slice[k], a = k;
+                best[o] = b;
+                at[o] = a;
+            }
+            return;
+        }
         for (std::int64_t o = 0; o < outer; ++o) {
             const T* slab = in + o * n * inner;
             T* b = best + o * inner;

@@ -17,8 +17,9 @@
 //   grad_input  = col2im(weight^T @ g): the columns' gradient folded back onto the padded
 //                 input (fold_windows_kernel_major, the adjoint of the window view, walked
 //                 along output rows) and the padding cut off;
-//   grad_weight = g @ columns^T, the columns recomputed from the input (as ATen's slow_conv2d
-//                 does: they are kH * kW times the input, not worth keeping);
+//   grad_weight = g @ columns^T, with the forward's columns when the weight needs a gradient
+//                 (kH * kW times the input: memory traded for a second copy of every window),
+//                 recomputed from the input when the backward records a graph;
 //   grad_bias   = the sum of g over N, oH and oW;
 // every step a differentiable op, so create_graph and second derivatives work through it.
 //
@@ -182,11 +183,16 @@ inline Tensor samples(const Tensor& t, std::int64_t start, std::int64_t length) 
 
 struct ConvolutionBackward final : autograd::Node {
     autograd::SavedVariable input, weight;  // input: [N, C, H, W], unpadded
+    // The forward's columns, chunk by chunk, kept when the weight needs a gradient: the weight's
+    // gradient then reads them instead of copying the windows again. A backward that records
+    // its own graph (create_graph) recomputes them from the input, to differentiate through it.
+    std::vector<Tensor> saved_columns;
     params p;
     std::string name() const override { return "ConvolutionBackward0"; }
     void release_variables() override {
         input.reset_data();
         weight.reset_data();
+        saved_columns.clear();
     }
     variable_list apply(variable_list&& grads) override {
         const Tensor x = input.unpack(), w = weight.unpack();
@@ -195,6 +201,8 @@ struct ConvolutionBackward final : autograd::Node {
         const Tensor w3 = w.reshape({groups, out / groups, w.size(1) * geo.kernel_h * geo.kernel_w});
         std::vector<Tensor> input_parts;
         Tensor grad_input, grad_weight, grad_bias;
+        const bool use_saved = !saved_columns.empty() && !GradMode::is_enabled();
+        std::size_t chunk = 0;
         // Chunk by chunk of samples, as the forward: each chunk's input gradient is its own, the
         // weight's gradient the sum of the chunks'.
         for_each_chunk(x, p, [&](std::int64_t start, std::int64_t n) {
@@ -217,9 +225,11 @@ struct ConvolutionBackward final : autograd::Node {
                                           : constant_pad_nd(folded, {-p.padding[1], -p.padding[1], -p.padding[0], -p.padding[0]}, 0));
             }
             if (should_compute_output(1)) {
-                const Tensor part = bmm(g, columns(padded(xs, p), p).transpose(1, 2));
+                const Tensor cols = use_saved ? saved_columns[chunk] : columns(padded(xs, p), p);
+                const Tensor part = bmm(g, cols.transpose(1, 2));
                 grad_weight = grad_weight.defined() ? grad_weight + part : part;
             }
+            ++chunk;
         });
         if (should_compute_output(0)) grad_input = input_parts.size() == 1 ? input_parts[0] : cat(input_parts, 0);
         if (should_compute_output(1)) grad_weight = grad_weight.view(w.sizes());
@@ -232,6 +242,8 @@ struct ConvolutionBackward final : autograd::Node {
 inline Tensor convolution(const Tensor& x, const Tensor& weight, const Tensor& bias, const params& p) {
     const window_geometry& geo = p.geometry;
     const std::int64_t out = weight.size(0);
+    const bool keep_columns = autograd::compute_requires_grad({&weight});
+    std::vector<Tensor> kept;
     Tensor y;
     {
         NoGradGuard no_grad;
@@ -239,7 +251,9 @@ inline Tensor convolution(const Tensor& x, const Tensor& weight, const Tensor& b
         // a tensor of its own (not a view of a product), so that in-place ops treat it as one
         y = make_empty({x.size(0), out, geo.out_h, geo.out_w}, x.scalar_type(), x.device(), "conv2d");
         for_each_chunk(x, p, [&](std::int64_t start, std::int64_t n) {
-            const Tensor product = bmm(w3, columns(padded(samples(x, start, n), p), p));
+            const Tensor cols = columns(padded(samples(x, start, n), p), p);
+            if (keep_columns) kept.push_back(cols);
+            const Tensor product = bmm(w3, cols);
             copy_elements(*samples(y, start, n).unsafeGetTensorImpl(),
                           *product.view({out, n, geo.out_h, geo.out_w}).permute({1, 0, 2, 3}).unsafeGetTensorImpl());
         });
@@ -249,6 +263,7 @@ inline Tensor convolution(const Tensor& x, const Tensor& weight, const Tensor& b
         auto node = autograd::record<ConvolutionBackward>(y, {&x, &weight, &bias});
         node->input = autograd::SavedVariable(x, false);
         node->weight = autograd::SavedVariable(weight, false);
+        node->saved_columns = std::move(kept);
         node->p = p;
     }
     return y;

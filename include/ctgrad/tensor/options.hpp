@@ -19,7 +19,8 @@ public:
     TensorOptions device(Device d) const { auto o = *this; o.device_ = d; return o; }
     TensorOptions requires_grad(bool r) const { auto o = *this; o.requires_grad_ = r; return o; }
 
-    ScalarType dtype() const { return dtype_.value_or(kFloat); }
+    // Unset: the default dtype (set_default_dtype), as libtorch's TensorOptions.
+    ScalarType dtype() const { return dtype_ ? *dtype_ : get_default_dtype_as_scalartype(); }
     Device device() const { return device_.value_or(Device(kCPU)); }
     bool requires_grad() const { return requires_grad_; }
     bool has_dtype() const { return dtype_.has_value(); }

@@ -643,8 +643,8 @@ void check_values(const Tensor& r, const std::vector<double>& expected) {
     const std::vector<double> got = values_of(r);
     REQUIRE(got.size() == expected.size());
     for (std::size_t i = 0; i < got.size(); ++i) {
-        if (r.is_floating_point()) CHECK(got[i] == doctest::Approx(expected[i]).epsilon(1e-6));
-        else CHECK(got[i] == expected[i]);
+        if (r.is_floating_point() && got[i] != expected[i]) CHECK(got[i] == doctest::Approx(expected[i]).epsilon(1e-6));
+        else CHECK(got[i] == expected[i]);  // integers, bools, infinities (1 / 0)
     }
 }
 
@@ -666,7 +666,9 @@ TEST_CASE("dtypes: add, sub, mul and div promote and compute as PyTorch for ever
         ++checked;
     }
     CHECK(checked == 4 * 8 * (8 * 4 + 2 * 3) - errors);
-    CHECK(errors == 8 + 2);  // bool - bool (four operand kinds, both sides), bool - True
+    // `-` with a bool: 15 pairs of tensor dtypes x 4 kinds (vector, 0-d), every dtype - True (x 2
+    // kinds), bool - 3 and bool - 2.5 (x 2 kinds)
+    CHECK(errors == 15 * 4 + 8 * 2 + 2 * 2);
 }
 
 TEST_CASE("dtypes: promote_types is PyTorch's table; a 0-d tensor or a number counts only when of a higher category") {
@@ -695,10 +697,14 @@ TEST_CASE("dtypes: integer arithmetic wraps at the dtype's width, as PyTorch's")
     CHECK((-u8).scalar_type() == kByte);
     const Tensor i8 = tensor(std::vector<std::int8_t>{100, -128, 7});
     CHECK(values_of(i8 * 2) == std::vector<double>{-56, 0, 14});
-    CHECK(values_of(i8.abs()) == std::vector<double>{100, -128, 7});  // |-128| does not fit: wraps to itself
-    CHECK(i8.abs().scalar_type() == kChar);
+    CHECK(values_of(-i8) == std::vector<double>{-100, -128, -7});  // -(-128) does not fit: wraps to itself
+    CHECK(values_of(i8 - 100) == std::vector<double>{0, 28, -93});
     const Tensor i32 = full({1}, 2147483647, kInt);
     CHECK(values_of(i32 + 1) == std::vector<double>{-2147483648.0});
+    ctgrad_test::check_error([] { (void)(ones({2}, kInt) - ones({2}, kBool)); },
+                             "sub: Subtraction, the `-` operator, with a bool tensor is not supported");
+    ctgrad_test::check_error([] { (void)(ones({2}) - true); }, "with a bool tensor is not supported");
+    ctgrad_test::check_error([] { (void)(ones({2}, kBool) - ones({2}, kBool)); }, "with two bool tensors is not supported");
     // integer / integer is true division, in the default dtype
     const Tensor q = tensor(std::vector<std::int16_t>{1, 7}) / tensor(std::vector<std::int16_t>{2, 2});
     CHECK(q.scalar_type() == kFloat);
@@ -762,6 +768,7 @@ TEST_CASE("dtypes: factories, tensor(), item<T> and data_ptr<T> on every integer
     CHECK(tensor({1, 2}).scalar_type() == kLong);
     CHECK(tensor({std::uint8_t{1}, std::uint8_t{2}}).scalar_type() == kByte);
     CHECK(tensor({1, 2}, kInt).scalar_type() == kInt);
+    CHECK(zeros({1}, ctgrad::dtype<std::int16_t>()).scalar_type() == kShort);
     // a list mixing C++ types is refused, as libtorch refuses it
     ctgrad_test::check_error([] { (void)tensor({1, 2.5}); },
                              "Expected all elements of the tensor to have the same scalar type: Int, but got element of "

@@ -3,6 +3,7 @@
 // values of element-wise ops and comparisons for every pair of dtypes and operand kinds (vector,
 // 0-d tensor, Python number), sums and conversions. Read by test_elementwise and test_compare.
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -54,9 +55,10 @@ inline std::vector<dtype_record> read_dtype_records() {
         } else if (r.kind == "convert") {
             f >> r.from >> r.to >> n;
         }
-        r.values.resize(n);
-        for (auto& v : r.values) f >> v;
         if (!f) throw std::runtime_error("dtype.txt: malformed line: " + line);
+        std::string token;  // strtod, not >>: it reads "inf" and "nan" (integer division by zero)
+        while (f >> token) r.values.push_back(std::strtod(token.c_str(), nullptr));
+        if (r.values.size() != n) throw std::runtime_error("dtype.txt: wrong value count: " + line);
         records.push_back(std::move(r));
     }
     return records;

@@ -184,8 +184,8 @@ TEST_CASE("load_npy and save_npy: missing and corrupt files name the path and th
     version[6] = '\x04';
     corrupt("version.npy", version, "unsupported .npy format version 4.0");
     std::string dtype = good;
-    dtype.replace(dtype.find("<f4"), 3, "<i4");
-    corrupt("dtype.npy", dtype, "unsupported dtype '<i4'");
+    dtype.replace(dtype.find("<f4"), 3, "<u4");
+    corrupt("dtype.npy", dtype, "unsupported dtype '<u4'");
     std::string key = good;
     key.replace(key.find("'shape'"), 7, "'shapo'");
     corrupt("key.npy", key, "unexpected key 'shapo'");

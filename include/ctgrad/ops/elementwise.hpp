@@ -358,7 +358,22 @@ CTGRAD_API Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) {
     if (alpha.to_double() == 1) return detail::binary_op<expr::add_op>(a, b);
     return detail::binary_op<expr::add_op>(a, mul(b, detail::scalar_operand(alpha, b)));
 }
+namespace detail {
+// PyTorch refuses `-` with any bool operand, a bool number included (no bool is the difference
+// of two, and `1 - mask` is usually meant as `~mask`).
+inline void check_sub_operands(ScalarType a, ScalarType b) {
+    if (a == kBool && b == kBool)
+        throw Error("sub: Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                    "`logical_xor()` operator instead.");
+    if (a == kBool || b == kBool)
+        throw Error("sub: Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                    "invert a mask, use the `~` or `logical_not()` operator instead.");
+}
+inline ScalarType type_of(const Tensor& t) { return t.defined() ? t.scalar_type() : kFloat; }
+}  // namespace detail
+
 CTGRAD_API Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
+    detail::check_sub_operands(detail::type_of(a), detail::type_of(b));
     if (alpha.to_double() == 1) return detail::binary_op<expr::sub_op>(a, b);
     return detail::binary_op<expr::sub_op>(a, mul(b, detail::scalar_operand(alpha, b)));
 }
@@ -396,8 +411,14 @@ CTGRAD_API Tensor operator-(const Tensor& a) { return neg(a); }
 // (SubBackward0) and `s / t` is .div_(t) (DivBackward0).
 CTGRAD_API Tensor operator+(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::add_op>(a, detail::scalar_operand(s, a), "AddBackward1"); }
 CTGRAD_API Tensor operator+(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::add_op>(detail::scalar_operand(s, a), a, "AddBackward1"); }
-CTGRAD_API Tensor operator-(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::sub_op>(a, detail::scalar_operand(s, a), "SubBackward1"); }
-CTGRAD_API Tensor operator-(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::sub_op>(detail::scalar_operand(s, a), a, "SubBackward0"); }
+CTGRAD_API Tensor operator-(const Tensor& a, const Scalar& s) {
+    detail::check_sub_operands(detail::type_of(a), s.kind());
+    return detail::binary_op<expr::sub_op>(a, detail::scalar_operand(s, a), "SubBackward1");
+}
+CTGRAD_API Tensor operator-(const Scalar& s, const Tensor& a) {
+    detail::check_sub_operands(s.kind(), detail::type_of(a));
+    return detail::binary_op<expr::sub_op>(detail::scalar_operand(s, a), a, "SubBackward0");
+}
 CTGRAD_API Tensor operator*(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::mul_op>(a, detail::scalar_operand(s, a), "MulBackward1"); }
 CTGRAD_API Tensor operator*(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::mul_op>(detail::scalar_operand(s, a), a, "MulBackward1"); }
 CTGRAD_API Tensor operator/(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::div_op>(a, detail::scalar_operand(s, a), "DivBackward1"); }
@@ -414,7 +435,10 @@ inline Scalar scaled(const Scalar& other, const Scalar& alpha) {
 CTGRAD_API Tensor Tensor::add(const Tensor& o, const Scalar& alpha) const { return ctgrad::add(*this, o, alpha); }
 CTGRAD_API Tensor Tensor::add(const Scalar& o, const Scalar& alpha) const { return *this + detail::scaled(o, alpha); }
 CTGRAD_API Tensor Tensor::sub(const Tensor& o, const Scalar& alpha) const { return ctgrad::sub(*this, o, alpha); }
-CTGRAD_API Tensor Tensor::sub(const Scalar& o, const Scalar& alpha) const { return *this - detail::scaled(o, alpha); }
+CTGRAD_API Tensor Tensor::sub(const Scalar& o, const Scalar& alpha) const {
+    detail::check_sub_operands(detail::type_of(*this), o.kind());
+    return *this - detail::scaled(o, alpha);
+}
 CTGRAD_API Tensor Tensor::mul(const Tensor& o) const { return ctgrad::mul(*this, o); }
 CTGRAD_API Tensor Tensor::mul(const Scalar& o) const { return *this * o; }
 CTGRAD_API Tensor Tensor::div(const Tensor& o) const { return ctgrad::div(*this, o); }

@@ -41,6 +41,8 @@ private:
 };
 
 inline TensorOptions dtype(ScalarType d) { return TensorOptions().dtype(d); }
+// `dtype<std::uint8_t>()`: the dtype of an element type, as libtorch's at::dtype<T>().
+template <class T> TensorOptions dtype() { return TensorOptions().dtype(dtype_of<T>()); }
 inline TensorOptions device(Device d) { return TensorOptions().device(d); }
 inline TensorOptions requires_grad(bool r = true) { return TensorOptions().requires_grad(r); }
 

@@ -798,6 +798,10 @@ TEST_CASE("dtypes: factories, tensor(), item<T> and data_ptr<T> on every integer
     ctgrad_test::check_error([&] { (void)u8.data_ptr<std::int8_t>(); }, "expected scalar type Char but found Byte");
     CHECK(full({}, -5, kChar).item<std::int8_t>() == -5);
     CHECK(full({}, -300, kShort).item<short>() == -300);
+    // the device kernels hold bool, int64, float and double only: the narrower integers stay on the CPU
+    ctgrad_test::check_error([] { (void)zeros({2}, TensorOptions(kInt).device(kCUDA)); },
+                             "zeros: tensors of dtype Int are supported on the CPU only, not on cuda");
+    ctgrad_test::check_error([&] { (void)u8.to(kCUDA); }, "tensors of dtype Byte are supported on the CPU only");
 }
 
 TEST_CASE("dtypes: copies, views, indexing and cat work on the integer dtypes") {

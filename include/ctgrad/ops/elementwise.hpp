@@ -369,11 +369,12 @@ inline void check_sub_operands(ScalarType a, ScalarType b) {
         throw Error("sub: Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
                     "invert a mask, use the `~` or `logical_not()` operator instead.");
 }
-inline ScalarType type_of(const Tensor& t) { return t.defined() ? t.scalar_type() : kFloat; }
+// An undefined operand passes the check: the op itself reports it, naming the argument.
+inline ScalarType dtype_if_defined(const Tensor& t) { return t.defined() ? t.scalar_type() : kFloat; }
 }  // namespace detail
 
 CTGRAD_API Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
-    detail::check_sub_operands(detail::type_of(a), detail::type_of(b));
+    detail::check_sub_operands(detail::dtype_if_defined(a), detail::dtype_if_defined(b));
     if (alpha.to_double() == 1) return detail::binary_op<expr::sub_op>(a, b);
     return detail::binary_op<expr::sub_op>(a, mul(b, detail::scalar_operand(alpha, b)));
 }
@@ -412,11 +413,11 @@ CTGRAD_API Tensor operator-(const Tensor& a) { return neg(a); }
 CTGRAD_API Tensor operator+(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::add_op>(a, detail::scalar_operand(s, a), "AddBackward1"); }
 CTGRAD_API Tensor operator+(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::add_op>(detail::scalar_operand(s, a), a, "AddBackward1"); }
 CTGRAD_API Tensor operator-(const Tensor& a, const Scalar& s) {
-    detail::check_sub_operands(detail::type_of(a), s.kind());
+    detail::check_sub_operands(detail::dtype_if_defined(a), s.kind());
     return detail::binary_op<expr::sub_op>(a, detail::scalar_operand(s, a), "SubBackward1");
 }
 CTGRAD_API Tensor operator-(const Scalar& s, const Tensor& a) {
-    detail::check_sub_operands(s.kind(), detail::type_of(a));
+    detail::check_sub_operands(s.kind(), detail::dtype_if_defined(a));
     return detail::binary_op<expr::sub_op>(detail::scalar_operand(s, a), a, "SubBackward0");
 }
 CTGRAD_API Tensor operator*(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::mul_op>(a, detail::scalar_operand(s, a), "MulBackward1"); }
@@ -436,7 +437,7 @@ CTGRAD_API Tensor Tensor::add(const Tensor& o, const Scalar& alpha) const { retu
 CTGRAD_API Tensor Tensor::add(const Scalar& o, const Scalar& alpha) const { return *this + detail::scaled(o, alpha); }
 CTGRAD_API Tensor Tensor::sub(const Tensor& o, const Scalar& alpha) const { return ctgrad::sub(*this, o, alpha); }
 CTGRAD_API Tensor Tensor::sub(const Scalar& o, const Scalar& alpha) const {
-    detail::check_sub_operands(detail::type_of(*this), o.kind());
+    detail::check_sub_operands(detail::dtype_if_defined(*this), o.kind());
     return *this - detail::scaled(o, alpha);
 }
 CTGRAD_API Tensor Tensor::mul(const Tensor& o) const { return ctgrad::mul(*this, o); }

@@ -787,6 +787,15 @@ TEST_CASE("dtypes: factories, tensor(), item<T> and data_ptr<T> on every integer
         CHECK(r.index({3}).item<int>() == 3);
         CHECK(r.sum().item<std::int64_t>() == 10);
         CHECK_THROWS_AS((void)r.item<int>(), Error);  // five elements
+        const Tensor drawn = randint(3, 9, {200}, d);
+        CHECK(drawn.scalar_type() == d);
+        CHECK(drawn.min().item<int>() >= 3);
+        CHECK(drawn.max().item<int>() < 9);
+        const Tensor permutation = randperm(6, d);
+        CHECK(permutation.scalar_type() == d);
+        std::vector<double> sorted = values_of(permutation);
+        std::sort(sorted.begin(), sorted.end());
+        CHECK(sorted == std::vector<double>{0, 1, 2, 3, 4, 5});
     }
     const Tensor u8 = tensor(std::vector<std::uint8_t>{250, 3});
     std::uint8_t* p = u8.data_ptr<std::uint8_t>();

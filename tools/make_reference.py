@@ -124,6 +124,7 @@ def main():
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import reference_random; reference_random.write(os.path.dirname(os.path.abspath(out)))  # random.txt
     import reference_format; reference_format.write(os.path.dirname(os.path.abspath(out)))  # format.txt
+    import reference_dtype; reference_dtype.write(os.path.dirname(os.path.abspath(out)))  # dtype.txt
     import reference_reduce; reference_reduce.write(os.path.dirname(os.path.abspath(out)))  # reduce.txt
     import reference_linalg; reference_linalg.write(os.path.dirname(os.path.abspath(out)))  # linalg.txt
     import reference_npy; reference_npy.write(os.path.dirname(os.path.abspath(out)))  # npy/*.npy

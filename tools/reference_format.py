@@ -13,7 +13,7 @@ Format: '#' starts a comment line; each case is four lines
     torch <JSON string>                (print(tensor), without the trailing newline)
     numpy <JSON string>                (print(tensor.detach().cpu().numpy()))
 
-<dtype> is float32, float64, int64 or bool. The JSON strings use only the escapes \\n, \\" and \\\\
+<dtype> is float32, float64, int64, int32, int16, int8, uint8 or bool. The JSON strings use only the escapes \\n, \\" and \\\\
 (every character here is printable ASCII).
 """
 import json
@@ -136,6 +136,14 @@ def _cases():
     add("summary_narrow_rows", torch.arange(2000).reshape(500, 4))
     add("summary_bool", torch.arange(1500) % 3 == 0)
     add("no_summary_1000", torch.arange(1000))
+    # the narrower integer dtypes: always named, columns as int64's
+    add("uint8_vec", t([1, 2, 255], dtype=torch.uint8))
+    add("int8_2d", t([[-128, 5], [127, 0]], dtype=torch.int8))
+    add("int16_scalar", t(-300, dtype=torch.int16))
+    add("int32_vec", t([100000, -7, 0], dtype=torch.int32))
+    add("int32_summary", torch.arange(1200, dtype=torch.int32))
+    add("empty_uint8", torch.zeros(0, dtype=torch.uint8))
+    add("empty_int32_2d", torch.zeros(2, 0, dtype=torch.int32))
     return cases
 
 
@@ -150,7 +158,8 @@ DEVICE_CASES = [
 
 
 def _dtype_name(tensor):
-    return {torch.float32: "float32", torch.float64: "float64", torch.int64: "int64", torch.bool: "bool"}[tensor.dtype]
+    return {torch.float32: "float32", torch.float64: "float64", torch.int64: "int64", torch.bool: "bool",
+            torch.uint8: "uint8", torch.int8: "int8", torch.int16: "int16", torch.int32: "int32"}[tensor.dtype]
 
 
 def _value_text(v):

@@ -99,13 +99,12 @@ inline const char* kind_name(kind k) {
     return "entry";
 }
 
+// A dtype's code in the file is its index here: new dtypes are appended, so that files written
+// before them still read.
+inline constexpr ScalarType dtype_by_code[] = {kFloat, kDouble, kLong, kBool, kByte, kChar, kShort, kInt};
 inline std::uint8_t dtype_code(ScalarType s) {
-    switch (s) {
-        case kFloat: return 0;
-        case kDouble: return 1;
-        case kLong: return 2;
-        case kBool: return 3;
-    }
+    for (std::uint8_t c = 0; c < std::size(dtype_by_code); ++c)
+        if (dtype_by_code[c] == s) return c;
     return 255;
 }
 
@@ -222,14 +221,9 @@ private:
         read_bytes(e.name.data(), name_size, "the name of " + where);
         const std::string label = "'" + e.name + "'";
         const auto code = get<std::uint8_t>("the dtype of " + label);
-        ScalarType dtype;
-        switch (code) {
-            case 0: dtype = kFloat; break;
-            case 1: dtype = kDouble; break;
-            case 2: dtype = kLong; break;
-            case 3: dtype = kBool; break;
-            default: fail("is corrupt: " + label + " has an unknown dtype code " + std::to_string(code));
-        }
+        if (code >= std::size(dtype_by_code))
+            fail("is corrupt: " + label + " has an unknown dtype code " + std::to_string(code));
+        const ScalarType dtype = dtype_by_code[code];
         const auto rank = get<std::uint32_t>("the rank of " + label);
         if (rank > max_rank) fail("is corrupt: " + label + " has rank " + std::to_string(rank));
         std::vector<std::int64_t> sizes(rank);

@@ -175,14 +175,14 @@ TEST_CASE("reductions, and the sums that undo broadcasting in backward") {
 
 TEST_CASE("comparisons, masks, any and all on the GPU") {
     same_on_gpu([](Device d) {
-        const Tensor x = tensor({1.0, NAN, -2.0, 3.0, 0.0, 3.0}, device(d)), y = tensor({1.0, 2.0, -3.0, NAN, 0.0, 4.0}, device(d));
+        const Tensor x = tensor({1.0, std::nan(""), -2.0, 3.0, 0.0, 3.0}, device(d)), y = tensor({1.0, 2.0, -3.0, std::nan(""), 0.0, 4.0}, device(d));
         const Tensor i = arange(6, device(d)), m = x.reshape({2, 3}), row = y.narrow(0, 0, 3);
         return std::vector<Tensor>{x == y, x != y, x < y, x <= y, x > y, x >= y, x > 0.5, 2 < x, i >= 3, i < 2.5,
                                    m > row, i == tensor(4), x.to(kDouble) == tensor(3.0, kDouble).to(d),
                                    (i + (std::int64_t(1) << 60)) == tensor((std::int64_t(1) << 60) + 3)};
     });
     same_on_gpu([](Device d) {
-        const Tensor x = tensor({0.0, NAN, 2.0}, device(d)), i = arange(4, device(d)), z = zeros({0, 2}, device(d));
+        const Tensor x = tensor({0.0, std::nan(""), 2.0}, device(d)), i = arange(4, device(d)), z = zeros({0, 2}, device(d));
         return std::vector<Tensor>{x.any(), x.all(), (x > 10).any(), x.narrow(0, 1, 2).all(), i.all(), i.any(),
                                    i.to(kBool).any(), z.all(), z.any(), zeros({}, device(d)).any()};
     });
@@ -218,7 +218,7 @@ TEST_CASE("max, min, argmax and argmin on the GPU, with their gradients") {
     });
     same_on_gpu([](Device d) {  // ties go to the first index, NaN beats everything; max() shares among ties
         const Tensor x = tensor({1.0, 3.0, 3.0, -1.0}, device(d)).requires_grad_(true);
-        const Tensor n = tensor({{1.0, NAN, 2.0}, {NAN, 5.0, NAN}}, device(d));
+        const Tensor n = tensor({{1.0, std::nan(""), 2.0}, {std::nan(""), 5.0, std::nan("")}}, device(d));
         std::vector<Tensor> out = value_and_grads(x.max() * 3 + std::get<0>(x.min(0, false)), {x});
         const auto [nv, ni] = n.max(1, false);
         for (const Tensor& t : {n.max(), n.min(), nv, ni, n.argmax(), n.argmin(0)}) out.push_back(t);

@@ -1,5 +1,6 @@
 // Comparisons, all/any, equal, allclose and masked_fill (ops/compare.hpp): the golden cases of
 // test/reference/reduce.txt, operators on both sides, bool results without history, errors.
+#include "../support/dtype_golden.hpp"
 #include "../support/errors.hpp"
 #include "../support/gradcheck.hpp"
 #include "../support/reduce_golden.hpp"
@@ -143,4 +144,37 @@ TEST_CASE("comparisons: errors, with the inputs unchanged") {
     CHECK_ERROR_CONTAINS(a.allclose(b), "The size of tensor a (3) must match the size of tensor b (2)");
     CHECK_ERROR_CONTAINS(b >= a, "The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 1");
     before.check();
+}
+
+// The integer dtypes: eq, lt and gt between every pair of dtypes and operand kinds compare in
+// the promoted dtype and give bool, as PyTorch's (test/reference/dtype.txt).
+TEST_CASE("comparisons on every pair of dtypes, 0-d tensors and numbers match PyTorch (dtype.txt)") {
+    int checked = 0;
+    for (const auto& r : ctgrad_test::read_dtype_records()) {
+        if (r.kind != "binary" || (r.op != "eq" && r.op != "lt" && r.op != "gt")) continue;
+        INFO(r.op << " " << r.lhs << " " << r.rhs);
+        REQUIRE_FALSE(r.error);
+        const auto a = ctgrad_test::dtype_operand_of(r.lhs, true);
+        const auto b = ctgrad_test::dtype_operand_of(r.rhs, false);
+        Tensor out;
+        if (b.is_scalar) out = r.op == "eq" ? a.tensor == b.scalar : r.op == "lt" ? a.tensor < b.scalar : a.tensor > b.scalar;
+        else out = r.op == "eq" ? eq(a.tensor, b.tensor) : r.op == "lt" ? lt(a.tensor, b.tensor) : gt(a.tensor, b.tensor);
+        CHECK(dtype_name(out.scalar_type()) == r.to);
+        CHECK(values_of(out) == r.values);
+        ++checked;
+    }
+    CHECK(checked == 3 * 8 * (8 * 4 + 2 * 3));
+}
+
+TEST_CASE("comparisons of the narrower integers: mixed signedness compares values, equal() and allclose() work") {
+    const Tensor u8 = tensor(std::vector<std::uint8_t>{200, 1});
+    const Tensor i8 = tensor(std::vector<std::int8_t>{-56, 1});
+    CHECK(values_of(u8 > i8) == std::vector<double>{1, 0});  // in int16: 200 > -56
+    CHECK(values_of(u8 == i8) == std::vector<double>{0, 1});
+    CHECK(u8.equal(tensor(std::vector<std::uint8_t>{200, 1})));
+    CHECK_FALSE(u8.equal(i8));
+    CHECK(tensor(std::vector<std::int16_t>{5, 7}).allclose(tensor(std::vector<std::int16_t>{5, 7})));
+    CHECK_FALSE(tensor(std::vector<std::int16_t>{5, 7}).allclose(tensor(std::vector<std::int16_t>{5, 8})));
+    CHECK(values_of(ones({3}, kInt).any()) == std::vector<double>{1});
+    CHECK(values_of(zeros({3}, kShort).all()) == std::vector<double>{0});
 }

@@ -8,6 +8,9 @@
 //  - the fused backward (no graph recorded) against the interpreted one (create_graph);
 //  - a differential test: random expression graphs, built from a fixed seed at compile time,
 //    evaluated by the dynamic layer, by the static layer (value_and_grad) and by differences.
+#include "../support/dtype_golden.hpp"
+#include "../support/errors.hpp"
+#include "../support/gradcheck.hpp"
 #include "../support/values.hpp"
 #include <ctgrad/expr.hpp>
 #include <ctgrad/tensor.hpp>
@@ -614,4 +617,304 @@ TEST_CASE("differential: 30 random expression graphs, dynamic layer == static la
     check_random_graphs(std::make_index_sequence<30>{});
 }
 
+
+// ------------------------------------------------------------------------------------------------
+// The integer dtypes (uint8, int8, int16, int32 beside int64): promotion and values against
+// PyTorch (test/reference/dtype.txt, tools/reference_dtype.py), creation, conversion, from_blob,
+// the default dtype.
+// ------------------------------------------------------------------------------------------------
+
+// a op b for the arithmetic records: operands as the record spells them.
+Tensor arithmetic(const std::string& op, const ctgrad_test::dtype_operand& a, const ctgrad_test::dtype_operand& b) {
+    if (b.is_scalar) {
+        if (op == "add") return a.tensor + b.scalar;
+        if (op == "sub") return a.tensor - b.scalar;
+        if (op == "mul") return a.tensor * b.scalar;
+        return a.tensor / b.scalar;
+    }
+    if (op == "add") return ctgrad::add(a.tensor, b.tensor);
+    if (op == "sub") return ctgrad::sub(a.tensor, b.tensor);
+    if (op == "mul") return ctgrad::mul(a.tensor, b.tensor);
+    return ctgrad::div(a.tensor, b.tensor);
+}
+
+// Integers and bools exactly; floating point results within float32's rounding.
+void check_values(const Tensor& r, const std::vector<double>& expected) {
+    const std::vector<double> got = values_of(r);
+    REQUIRE(got.size() == expected.size());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        if (r.is_floating_point() && got[i] != expected[i]) CHECK(got[i] == doctest::Approx(expected[i]).epsilon(1e-6));
+        else CHECK(got[i] == expected[i]);  // integers, bools, infinities (1 / 0)
+    }
+}
+
+TEST_CASE("dtypes: add, sub, mul and div promote and compute as PyTorch for every pair of dtypes (dtype.txt)") {
+    int checked = 0, errors = 0;
+    for (const auto& r : ctgrad_test::read_dtype_records()) {
+        if (r.kind != "binary" || (r.op != "add" && r.op != "sub" && r.op != "mul" && r.op != "div")) continue;
+        INFO(r.op << " " << r.lhs << " " << r.rhs);
+        const auto a = ctgrad_test::dtype_operand_of(r.lhs, true);
+        const auto b = ctgrad_test::dtype_operand_of(r.rhs, false);
+        if (r.error) {
+            CHECK_THROWS_AS(arithmetic(r.op, a, b), ctgrad::Error);
+            ++errors;
+            continue;
+        }
+        const Tensor out = arithmetic(r.op, a, b);
+        CHECK(ctgrad::dtype_name(out.scalar_type()) == r.to);
+        check_values(out, r.values);
+        ++checked;
+    }
+    CHECK(checked == 4 * 8 * (8 * 4 + 2 * 3) - errors);
+    // `-` with a bool: 15 pairs of tensor dtypes x 4 kinds (vector, 0-d), every dtype - True (x 2
+    // kinds), bool - 3 and bool - 2.5 (x 2 kinds)
+    CHECK(errors == 15 * 4 + 8 * 2 + 2 * 2);
+}
+
+TEST_CASE("dtypes: promote_types is PyTorch's table; a 0-d tensor or a number counts only when of a higher category") {
+    using namespace ctgrad;
+    CHECK(promote_types(kByte, kChar) == kShort);
+    CHECK(promote_types(kChar, kByte) == kShort);
+    CHECK(promote_types(kByte, kInt) == kInt);
+    CHECK(promote_types(kShort, kInt) == kInt);
+    CHECK(promote_types(kInt, kLong) == kLong);
+    CHECK(promote_types(kBool, kByte) == kByte);
+    CHECK(promote_types(kInt, kFloat) == kFloat);
+    CHECK(promote_types(kLong, kDouble) == kDouble);
+    const Tensor i32 = ones({2}, kInt);
+    CHECK((i32 + 1).scalar_type() == kInt);                        // an integer number keeps int32
+    CHECK((i32 + 1.5).scalar_type() == kFloat);                    // a floating one: the default dtype
+    CHECK((i32 + ones({}, kLong)).scalar_type() == kInt);          // a 0-d tensor of the same category
+    CHECK((i32 + ones({}, kDouble)).scalar_type() == kDouble);     // ... of a higher one
+    CHECK((ones({}, kByte) + ones({}, kChar)).scalar_type() == kShort);
+}
+
+TEST_CASE("dtypes: integer arithmetic wraps at the dtype's width, as PyTorch's") {
+    using namespace ctgrad;
+    const Tensor u8 = tensor(std::vector<std::uint8_t>{200, 10, 0});
+    CHECK(values_of(u8 + 100) == std::vector<double>{44, 110, 100});
+    CHECK(values_of(-u8) == std::vector<double>{56, 246, 0});
+    CHECK((-u8).scalar_type() == kByte);
+    const Tensor i8 = tensor(std::vector<std::int8_t>{100, -128, 7});
+    CHECK(values_of(i8 * 2) == std::vector<double>{-56, 0, 14});
+    CHECK(values_of(-i8) == std::vector<double>{-100, -128, -7});  // -(-128) does not fit: wraps to itself
+    CHECK(values_of(i8 - 100) == std::vector<double>{0, 28, -93});
+    const Tensor i32 = full({1}, 2147483647, kInt);
+    CHECK(values_of(i32 + 1) == std::vector<double>{-2147483648.0});
+    ctgrad_test::check_error([] { (void)(ones({2}, kInt) - ones({2}, kBool)); },
+                             "sub: Subtraction, the `-` operator, with a bool tensor is not supported");
+    ctgrad_test::check_error([] { (void)(ones({2}) - true); }, "with a bool tensor is not supported");
+    ctgrad_test::check_error([] { (void)(ones({2}, kBool) - ones({2}, kBool)); }, "with two bool tensors is not supported");
+    // integer / integer is true division, in the default dtype
+    const Tensor q = tensor(std::vector<std::int16_t>{1, 7}) / tensor(std::vector<std::int16_t>{2, 2});
+    CHECK(q.scalar_type() == kFloat);
+    CHECK(values_of(q) == std::vector<double>{0.5, 3.5});
+    // floating-point ops of integers compute in the default dtype
+    CHECK(exp(ones({2}, kShort)).scalar_type() == kFloat);
+}
+
+TEST_CASE("dtypes: in-place ops keep self's dtype; a floating result is refused in an integer tensor") {
+    using namespace ctgrad;
+    Tensor a = tensor(std::vector<std::int16_t>{1, 2});
+    a.add_(tensor(std::vector<std::int32_t>{30000, 32767}).to(kInt));  // int32 result cast back to int16
+    CHECK(a.scalar_type() == kShort);
+    CHECK(values_of(a) == std::vector<double>{30001, -32767});
+    const std::vector<double> before = values_of(a);
+    ctgrad_test::check_error([&] { a.mul_(1.5); }, "can't be cast to the desired output type Short");
+    CHECK(values_of(a) == before);
+}
+
+TEST_CASE("dtypes: sum of an integer or bool tensor is int64 (dtype.txt); floating-only ops reject integers") {
+    int checked = 0;
+    for (const auto& r : ctgrad_test::read_dtype_records()) {
+        if (r.kind != "sum") continue;
+        INFO("sum of " << r.from);
+        const auto t = ctgrad_test::dtype_operand_of("t:" + r.from, true).tensor;
+        const Tensor s = t.sum();
+        CHECK(ctgrad::dtype_name(s.scalar_type()) == r.to);
+        check_values(s, r.values);
+        ++checked;
+    }
+    CHECK(checked == 8);
+    const Tensor i = ctgrad::ones({2, 3}, ctgrad::kInt);
+    CHECK(i.sum(1).scalar_type() == ctgrad::kLong);
+    CHECK(values_of(i.sum(1)) == std::vector<double>{3, 3});
+    CHECK_THROWS_AS(ctgrad::softmax(i, 0), ctgrad::Error);
+    CHECK_THROWS_AS(ctgrad::matmul(i, i.t()), ctgrad::Error);
+}
+
+TEST_CASE("dtypes: .to() converts as PyTorch: floats truncate toward zero, integers wrap (dtype.txt)") {
+    const Tensor floats = ctgrad::tensor(std::vector<float>{-2.7f, -1.5f, -0.5f, 0.0f, 0.5f, 2.7f, 100.9f});
+    const Tensor wide = ctgrad::tensor(std::vector<std::int64_t>{300, -1, 127, 128, -129, 65537, -40000});
+    int checked = 0;
+    for (const auto& r : ctgrad_test::read_dtype_records()) {
+        if (r.kind != "convert") continue;
+        INFO(r.from << " -> " << r.to);
+        const Tensor out = (r.from == "Float" ? floats : wide).to(ctgrad_test::dtype_named(r.to));
+        CHECK(ctgrad::dtype_name(out.scalar_type()) == r.to);
+        check_values(out, r.values);
+        ++checked;
+    }
+    CHECK(checked == 16);
+}
+
+TEST_CASE("dtypes: factories, tensor(), item<T> and data_ptr<T> on every integer dtype") {
+    using namespace ctgrad;
+    // libtorch's torch::tensor: int and int64_t values give kLong, the narrower types their own
+    CHECK(tensor(std::vector<std::uint8_t>{1, 2}).scalar_type() == kByte);
+    CHECK(tensor(std::vector<std::int8_t>{1, 2}).scalar_type() == kChar);
+    CHECK(tensor(std::vector<std::int16_t>{1, 2}).scalar_type() == kShort);
+    CHECK(tensor(std::vector<std::int32_t>{1, 2}).scalar_type() == kLong);
+    CHECK(tensor({1, 2}).scalar_type() == kLong);
+    CHECK(tensor({std::uint8_t{1}, std::uint8_t{2}}).scalar_type() == kByte);
+    CHECK(tensor({1, 2}, kInt).scalar_type() == kInt);
+    CHECK(zeros({1}, ctgrad::dtype<std::int16_t>()).scalar_type() == kShort);
+    // a list mixing C++ types is refused, as libtorch refuses it
+    ctgrad_test::check_error([] { (void)tensor({1, 2.5}); },
+                             "Expected all elements of the tensor to have the same scalar type: Int, but got element of "
+                             "scalar type: Double");
+    CHECK_THROWS_AS((void)tensor({{1.5, 2.5}, {1, 2}}), Error);
+    for (ScalarType d : {kByte, kChar, kShort, kInt}) {
+        INFO(dtype_name(d));
+        CHECK(zeros({2, 3}, d).scalar_type() == d);
+        CHECK(values_of(ones({2}, d)) == std::vector<double>{1, 1});
+        CHECK(values_of(full({2}, 7, d)) == std::vector<double>{7, 7});
+        CHECK(empty({4}, d).scalar_type() == d);
+        CHECK(empty({4}, d).element_size() == element_size(d));
+        const Tensor r = arange(5, d);
+        CHECK(r.scalar_type() == d);
+        CHECK(values_of(r) == std::vector<double>{0, 1, 2, 3, 4});
+        CHECK(r.index({3}).item<int>() == 3);
+        CHECK(r.sum().item<std::int64_t>() == 10);
+        CHECK_THROWS_AS((void)r.item<int>(), Error);  // five elements
+        const Tensor drawn = randint(3, 9, {200}, d);
+        CHECK(drawn.scalar_type() == d);
+        CHECK(drawn.min().item<int>() >= 3);
+        CHECK(drawn.max().item<int>() < 9);
+        const Tensor permutation = randperm(6, d);
+        CHECK(permutation.scalar_type() == d);
+        std::vector<double> sorted = values_of(permutation);
+        std::sort(sorted.begin(), sorted.end());
+        CHECK(sorted == std::vector<double>{0, 1, 2, 3, 4, 5});
+    }
+    const Tensor u8 = tensor(std::vector<std::uint8_t>{250, 3});
+    std::uint8_t* p = u8.data_ptr<std::uint8_t>();
+    CHECK(p[0] == 250);
+    p[1] = 9;
+    CHECK(u8.index({1}).item<int>() == 9);
+    CHECK(u8.index({0}).item<std::uint8_t>() == 250);
+    CHECK(u8.index({0}).item().to<std::int64_t>() == 250);
+    ctgrad_test::check_error([&] { (void)u8.data_ptr<std::int8_t>(); }, "expected scalar type Char but found Byte");
+    CHECK(full({}, -5, kChar).item<std::int8_t>() == -5);
+    CHECK(full({}, -300, kShort).item<short>() == -300);
+    // the device kernels hold bool, int64, float and double only: the narrower integers stay on the CPU
+    ctgrad_test::check_error([] { (void)zeros({2}, TensorOptions(kInt).device(kCUDA)); },
+                             "zeros: tensors of dtype Int are supported on the CPU only, not on cuda");
+    ctgrad_test::check_error([&] { (void)u8.to(kCUDA); }, "tensors of dtype Byte are supported on the CPU only");
+}
+
+TEST_CASE("dtypes: copies, views, indexing and cat work on the integer dtypes") {
+    using namespace ctgrad;
+    const Tensor a = arange(6, kShort).reshape({2, 3});
+    CHECK(values_of(a.t().contiguous()) == std::vector<double>{0, 3, 1, 4, 2, 5});
+    CHECK(a.t().contiguous().scalar_type() == kShort);
+    CHECK(values_of(a.index({1})) == std::vector<double>{3, 4, 5});
+    CHECK(values_of(a.clone()) == values_of(a));
+    const Tensor c = cat({a, arange(3, kShort).reshape({1, 3})}, 0);
+    CHECK(c.scalar_type() == kShort);
+    CHECK(values_of(c) == std::vector<double>{0, 1, 2, 3, 4, 5, 0, 1, 2});
+    Tensor b = zeros({2, 3}, kByte);
+    b.copy_(a);
+    CHECK(b.scalar_type() == kByte);
+    CHECK(values_of(b) == values_of(a));
+}
+
+TEST_CASE("dtypes: only floating-point tensors can require gradients; gradients flow to a float operand of an integer one") {
+    using namespace ctgrad;
+    ctgrad_test::check_error([] { (void)ones({2}, kInt).requires_grad_(true); },
+                             "only Tensors of floating point dtype can require gradients");
+    ctgrad_test::check_error([] { (void)zeros({2}, TensorOptions(kByte).requires_grad(true)); },
+                             "only Tensors of floating point dtype can require gradients");
+    const Tensor weights = tensor(std::vector<std::int16_t>{3, -2, 5});
+    ctgrad_test::gradcheck::check_gradient([&](const TensorList& x) { return x[0] * weights + weights; },
+                                           {ctgrad_test::gradcheck::random_tensor({3}, 7)}, "float64 * int16 + int16");
+    const Tensor x = ones({3}, TensorOptions(kFloat).requires_grad(true));
+    const Tensor y = (x * tensor(std::vector<std::uint8_t>{1, 2, 3})).sum();
+    CHECK(y.scalar_type() == kFloat);
+    y.backward();
+    CHECK(values_of(x.grad()) == std::vector<double>{1, 2, 3});
+}
+
+TEST_CASE("dtypes: from_blob views the caller's memory without copying; a deleter runs when the last tensor goes") {
+    using namespace ctgrad;
+    std::int32_t data[6] = {1, 2, 3, 4, 5, 6};
+    {
+        const Tensor t = from_blob(data, {2, 3}, kInt);
+        CHECK(t.scalar_type() == kInt);
+        CHECK(t.data_ptr<std::int32_t>() == data);
+        CHECK(values_of(t) == std::vector<double>{1, 2, 3, 4, 5, 6});
+        data[4] = 50;  // the tensor sees the caller's writes ...
+        CHECK(t.index({1, 1}).item<int>() == 50);
+        t.index({0}).fill_(0);  // ... and the caller its
+        CHECK(data[0] == 0);
+        CHECK(data[2] == 0);
+        CHECK(data[3] == 4);
+    }
+    CHECK(data[5] == 6);  // not freed, not touched
+    float f[6] = {0, 1, 2, 3, 4, 5};
+    const Tensor columns = from_blob(f, {3, 2}, {1, 3});  // strided: the transpose of a 2 x 3 row-major array
+    CHECK(columns.scalar_type() == kFloat);
+    CHECK(values_of(columns) == std::vector<double>{0, 3, 1, 4, 2, 5});
+    int deleted = 0;
+    void* seen = nullptr;
+    {
+        auto* owned = new double[2]{1.5, 2.5};
+        Tensor kept;
+        {
+            const Tensor t = from_blob(owned, {2}, [&](void* p) {
+                ++deleted;
+                seen = p;
+                delete[] static_cast<double*>(p);
+            }, kDouble);
+            kept = t.view({1, 2});
+        }
+        CHECK(deleted == 0);  // a view still holds the memory
+        CHECK(values_of(kept) == std::vector<double>{1.5, 2.5});
+        CHECK(kept.data_ptr<double>() == owned);
+        kept = Tensor();
+        CHECK(deleted == 1);
+        CHECK(seen == owned);
+    }
+    const Tensor grad_leaf = from_blob(f, {6}, TensorOptions(kFloat).requires_grad(true));
+    CHECK(grad_leaf.requires_grad());
+    ctgrad_test::check_error([&] { (void)from_blob(f, {2, 3}, {1}); }, "from_blob: got 1 strides for 2 dimensions");
+    ctgrad_test::check_error([&] { (void)from_blob(f, {-1}); }, "from_blob: sizes and strides must be non-negative");
+}
+
+TEST_CASE("dtypes: set_default_dtype chooses the dtype of factories and of floating results of integers") {
+    using namespace ctgrad;
+    struct restore {
+        ~restore() { set_default_dtype(kFloat); }
+    } restore_default;
+    CHECK(get_default_dtype() == kFloat);
+    set_default_dtype(scalarTypeToTypeMeta(kDouble));
+    CHECK(get_default_dtype() == kDouble);
+    CHECK(get_default_dtype_as_scalartype() == kDouble);
+    CHECK(zeros({2}).scalar_type() == kDouble);
+    CHECK(tensor({1.5, 2.5}).scalar_type() == kDouble);
+    CHECK(tensor({1, 2}).scalar_type() == kLong);
+    CHECK(arange(0.5, 2).scalar_type() == kDouble);
+    CHECK(full({1}, 2.5).scalar_type() == kDouble);
+    CHECK((ones({2}, kInt) / 2).scalar_type() == kDouble);
+    CHECK((ones({2}, kInt) * 0.5).scalar_type() == kDouble);
+    CHECK((ones({2}, kFloat) * 0.5).scalar_type() == kFloat);
+    std::ostringstream printed;
+    printed << ones({2}, kFloat) << " " << ones({2}, kDouble);
+    CHECK(printed.str() == "tensor([1., 1.], dtype=torch.float32) tensor([1., 1.])");
+    set_default_dtype(kFloat);
+    CHECK(zeros({2}).scalar_type() == kFloat);
+    ctgrad_test::check_error([] { set_default_dtype(kInt); },
+                             "only floating-point types are supported as the default type, got Int");
+    CHECK(get_default_dtype() == kFloat);
+}
 }  // namespace

@@ -36,6 +36,10 @@ ctgrad::ScalarType parse_dtype(const std::string& name) {
     if (name == "float64") return ctgrad::kDouble;
     if (name == "int64") return ctgrad::kLong;
     if (name == "bool") return ctgrad::kBool;
+    if (name == "int32") return ctgrad::kInt;
+    if (name == "int16") return ctgrad::kShort;
+    if (name == "int8") return ctgrad::kChar;
+    if (name == "uint8") return ctgrad::kByte;
     throw std::runtime_error("format.txt: unknown dtype " + name);
 }
 

@@ -4,6 +4,7 @@
 #include "../support/values.hpp"
 #include <doctest/doctest.h>
 
+#include <ctgrad/serialize.hpp>
 #include <ctgrad/tensor.hpp>
 
 #include <algorithm>
@@ -138,6 +139,31 @@ TEST_CASE("save_npy then load_npy gives the tensor back, whatever its layout") {
     CHECK_FALSE(ctgrad::load_npy(dir / "graph.npy").requires_grad());
 }
 
+TEST_CASE("the integer dtypes round-trip through save_npy/load_npy (numpy's |u1 |i1 <i2 <i4) and ctgrad::save/load") {
+    scratch_dir dir;
+    const std::vector<double> v{0, 1, 100, 127};
+    for (ctgrad::ScalarType d : {ctgrad::kByte, ctgrad::kChar, ctgrad::kShort, ctgrad::kInt}) {
+        INFO(ctgrad::dtype_name(d));
+        const Tensor t = from_values({2, 2}, v, d);
+        const std::string npy = dir / (std::string(ctgrad::dtype_name(d)) + ".npy");
+        ctgrad::save_npy(t, npy);
+        const Tensor back = ctgrad::load_npy(npy);
+        CHECK(back.scalar_type() == d);
+        CHECK(same_elements(back, t));
+        const std::string pt = dir / (std::string(ctgrad::dtype_name(d)) + ".pt");
+        ctgrad::save(std::vector<Tensor>{t, t.to(ctgrad::kLong)}, pt);
+        std::vector<Tensor> loaded;
+        ctgrad::load(loaded, pt);
+        REQUIRE(loaded.size() == 2);
+        CHECK(loaded[0].scalar_type() == d);
+        CHECK(loaded[1].scalar_type() == ctgrad::kLong);
+        CHECK(same_elements(loaded[0], t));
+    }
+    // numpy's one-byte header for int8: '|i1' (and '|u1' for uint8)
+    CHECK(file_bytes(dir / "Char.npy").find("'descr': '|i1'") != std::string::npos);
+    CHECK(file_bytes(dir / "Byte.npy").find("'descr': '|u1'") != std::string::npos);
+}
+
 TEST_CASE("load_npy and save_npy: missing and corrupt files name the path and the problem") {
     scratch_dir dir;
     const std::string good = file_bytes(npy_reference("f4_2x3"));
@@ -158,8 +184,8 @@ TEST_CASE("load_npy and save_npy: missing and corrupt files name the path and th
     version[6] = '\x04';
     corrupt("version.npy", version, "unsupported .npy format version 4.0");
     std::string dtype = good;
-    dtype.replace(dtype.find("<f4"), 3, "<i4");
-    corrupt("dtype.npy", dtype, "unsupported dtype '<i4'");
+    dtype.replace(dtype.find("<f4"), 3, "<u4");
+    corrupt("dtype.npy", dtype, "unsupported dtype '<u4'");
     std::string key = good;
     key.replace(key.find("'shape'"), 7, "'shapo'");
     corrupt("key.npy", key, "unexpected key 'shapo'");

@@ -101,7 +101,7 @@ TEST_CASE("tensor({...}): nesting gives the sizes, the values give the dtype") {
     CHECK(sizes_of(a) == shape{2, 2});
     CHECK(values(a) == std::vector<double>{1, 2, 3, 4});
     CHECK(ctgrad::tensor({1.5, 2.0}).scalar_type() == kFloat);
-    CHECK(ctgrad::tensor({1, 2.5}).scalar_type() == kFloat);  // mixed: promoted
+    CHECK_THROWS_AS((void)ctgrad::tensor({1, 2.5}), ctgrad::Error);  // mixed C++ types: refused, as in libtorch
     CHECK(ctgrad::tensor({true, false}).scalar_type() == kBool);
     const Tensor scalar = ctgrad::tensor(3.5);
     CHECK(scalar.dim() == 0);

@@ -14,12 +14,8 @@ namespace detail {
 // "torch.FloatTensor [3, 4]" as PyTorch names a tensor in autograd errors.
 inline std::string tensor_type_str(const TensorImpl& t) {
     std::string s = "torch.";
-    switch (t.dtype) {
-        case kFloat: s += "FloatTensor"; break;
-        case kDouble: s += "DoubleTensor"; break;
-        case kLong: s += "LongTensor"; break;
-        case kBool: s += "BoolTensor"; break;
-    }
+    s += dtype_name(t.dtype);
+    s += "Tensor";
     s += " [";
     for (std::size_t i = 0; i < t.sizes.size(); ++i) s += (i ? ", " : "") + std::to_string(t.sizes[i]);
     return s + "]";

@@ -9,10 +9,16 @@
 
 namespace ctgrad::detail {
 
-// The dtype conversion of a copy: to bool is "not zero", as in PyTorch.
+// The dtype conversion of a copy, as PyTorch's (c10's static_cast_with_inter_type): to bool is
+// "not zero"; floating point to an integer truncates toward zero, and to uint8 it goes through
+// int64 (so -1.5 gives 255: a negative float cast straight to an unsigned type is undefined).
+// Values beyond the target's range are undefined in C++ as in PyTorch; on x86-64 both give
+// what the conversion instruction gives.
 template <class To, class From>
 CTGRAD_INLINE CTGRAD_HOST_DEVICE To convert_element(From v) {
     if constexpr (std::is_same_v<To, bool>) return v != From(0);
+    else if constexpr (std::is_same_v<To, unsigned char> && std::is_floating_point_v<From>)
+        return static_cast<To>(static_cast<long long>(v));
     else return static_cast<To>(v);
 }
 

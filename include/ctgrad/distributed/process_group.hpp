@@ -125,6 +125,10 @@ inline MPI_Datatype mpi_datatype(ScalarType dtype) {
         case kLong: return MPI_INT64_T;
         case kFloat: return MPI_FLOAT;
         case kDouble: return MPI_DOUBLE;
+        case kByte: return MPI_UINT8_T;
+        case kChar: return MPI_INT8_T;
+        case kShort: return MPI_INT16_T;
+        case kInt: return MPI_INT32_T;
     }
     throw Error("ProcessGroupMPI: internal: no MPI datatype for dtype " + std::to_string(static_cast<int>(dtype)));
 }

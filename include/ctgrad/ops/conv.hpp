@@ -57,17 +57,6 @@ inline std::vector<std::int64_t> pair_of(IntArrayRef p, const char* name, const 
 inline std::string legacy_type_name(const Tensor& t) {
     return std::string("torch.") + (t.is_cuda() ? "cuda." : "") + dtype_name(t.scalar_type()) + "Tensor";
 }
-// c10's names of the element types (float, double), as the bias's dtype message spells them.
-inline std::string element_type_name(ScalarType s) {
-    switch (s) {
-        case kFloat: return "float";
-        case kDouble: return "double";
-        case kLong: return "long int";
-        case kBool: return "bool";
-    }
-    return "?";
-}
-
 struct params {
     std::vector<std::int64_t> stride, padding, dilation;
     std::int64_t groups = 1;

@@ -74,29 +74,44 @@ inline Tensor wrapped_scalar(double value, ScalarType dtype) {
     return t;
 }
 
-// The dtype a Scalar takes next to a tensor of dtype `other` (a float number next to an integer
-// tensor gives the default float dtype; otherwise the tensor's dtype wins).
+// The dtype a Scalar takes next to a tensor of dtype `other` (PyTorch's wrapped number): a
+// floating-point number next to an integer or bool tensor gives the default dtype, an integer
+// next to a bool tensor int64; otherwise the tensor's dtype wins (an int32 tensor plus 2 stays
+// int32).
 inline ScalarType scalar_dtype_next_to(const Scalar& s, ScalarType other) {
-    if (s.is_floating_point()) return ctgrad::is_floating_point(other) ? other : kFloat;
+    if (s.is_floating_point()) return ctgrad::is_floating_point(other) ? other : get_default_dtype_as_scalartype();
     if (s.is_integral()) return other == kBool ? kLong : other;
     return other;
 }
 inline Tensor scalar_operand(const Scalar& s, const Tensor& other) {
     const ScalarType d = scalar_dtype_next_to(s, other.scalar_type());
-    return d == kLong ? wrapped_scalar(static_cast<double>(s.to_long()), d) : wrapped_scalar(s.to_double(), d);
+    if (is_integral(d, false)) {  // exact beyond 2^53, and wrapped to the dtype's width as a cast does
+        Tensor t = make_empty({}, d);
+        dispatch_dtype(d, [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            *reinterpret_cast<T*>(t.data_ptr()) = static_cast<T>(s.to_long());
+        });
+        return t;
+    }
+    return wrapped_scalar(s.to_double(), d);
 }
 
-inline int category(ScalarType s) { return s == kBool ? 0 : s == kLong ? 1 : 2; }
+// The dtype categories of promotion: bool 0, integers 1, floating point 2.
+inline int category(ScalarType s) { return s == kBool ? 0 : ctgrad::is_floating_point(s) ? 2 : 1; }
 
-// PyTorch's result type of a binary op: tensors with dims outrank 0-d tensors of the same
-// category (float32 vector * float64 0-d stays float32).
+// PyTorch's result type of a binary op (at::result_type), for operands of two priorities:
+// tensors with dims outrank 0-d tensors, whose dtype only counts when it is of a higher
+// category (bool < integer < floating point) than the dimensioned one's: float32 vector *
+// float64 0-d stays float32, int32 vector + int64 0-d stays int32, int32 vector * float64 0-d
+// is float64.
 inline ScalarType result_type(const Tensor& a, const Tensor& b) {
     const bool a0 = a.dim() == 0, b0 = b.dim() == 0;
     if (a0 == b0) return promote_types(a.scalar_type(), b.scalar_type());
-    const Tensor& dimmed = a0 ? b : a;
-    const Tensor& zero_d = a0 ? a : b;
-    if (category(zero_d.scalar_type()) > category(dimmed.scalar_type())) return zero_d.scalar_type();
-    return dimmed.scalar_type();
+    const ScalarType dimmed = (a0 ? b : a).scalar_type();
+    const ScalarType zero_d = (a0 ? a : b).scalar_type();
+    if (ctgrad::is_floating_point(dimmed)) return dimmed;
+    if (dimmed == kBool || ctgrad::is_floating_point(zero_d)) return promote_types(dimmed, zero_d);
+    return dimmed;
 }
 
 inline Tensor as_dtype(const Tensor& t, ScalarType dtype) {
@@ -228,6 +243,10 @@ template <class Op>
 Tensor unary_op(const Tensor& a0, const char* name) {
     if (!a0.defined()) check_defined(a0, op_name(name).c_str());
     if constexpr (integer_op_v<Op>) {
+        // The narrower integers compute in int64 and wrap back to their width (as a cast does),
+        // which is their own arithmetic: the kernels hold one integer loop, int64's.
+        if (is_integral(a0.scalar_type(), false) && a0.scalar_type() != kLong)
+            return contiguous_copy(unary_op<Op>(contiguous_copy(a0, kLong), name), a0.scalar_type());
         if (a0.scalar_type() == kLong) {
             Tensor out = make_empty(a0.sizes(), kLong, a0.device());
             device_assign<expr::unary<Op, A>>(name, out, Tensor(), fusable(a0, a0.sizes(), out.numel()), Tensor(),
@@ -235,7 +254,7 @@ Tensor unary_op(const Tensor& a0, const char* name) {
             return out;
         }
     }
-    const Tensor a = !a0.is_floating_point() ? contiguous_copy(a0, kFloat)
+    const Tensor a = !a0.is_floating_point() ? contiguous_copy(a0, get_default_dtype_as_scalartype())
                      : a0.is_contiguous()    ? a0
                                              : contiguous_copy(a0, a0.scalar_type());
     Tensor out = make_empty(a.sizes(), a.scalar_type(), a0.device());
@@ -280,8 +299,11 @@ Tensor binary_op(const Tensor& a0, const Tensor& b0, const char* name) {
     ScalarType dtype = result_type(a0, b0);
     if constexpr (integer_op_v<Op>) {
         if (dtype == kBool) return bool_op<Op>(a0, b0, name);
+        // As in unary_op: int64 arithmetic wrapped back to the narrower integer's width.
+        if (is_integral(dtype, false) && dtype != kLong)
+            return contiguous_copy(binary_op<Op>(as_dtype(a0, kLong), as_dtype(b0, kLong), name), dtype);
     }
-    if (!integer_op_v<Op>) dtype = ctgrad::is_floating_point(dtype) ? dtype : kFloat;
+    if (!integer_op_v<Op>) dtype = ctgrad::is_floating_point(dtype) ? dtype : get_default_dtype_as_scalartype();
     std::int64_t n = 1;
     for (auto s : sizes) n *= s;
     // The operands in the op's dtype: themselves, or converted copies.
@@ -336,7 +358,23 @@ CTGRAD_API Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) {
     if (alpha.to_double() == 1) return detail::binary_op<expr::add_op>(a, b);
     return detail::binary_op<expr::add_op>(a, mul(b, detail::scalar_operand(alpha, b)));
 }
+namespace detail {
+// PyTorch refuses `-` with any bool operand, a bool number included (no bool is the difference
+// of two, and `1 - mask` is usually meant as `~mask`).
+inline void check_sub_operands(ScalarType a, ScalarType b) {
+    if (a == kBool && b == kBool)
+        throw Error("sub: Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                    "`logical_xor()` operator instead.");
+    if (a == kBool || b == kBool)
+        throw Error("sub: Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                    "invert a mask, use the `~` or `logical_not()` operator instead.");
+}
+// An undefined operand passes the check: the op itself reports it, naming the argument.
+inline ScalarType dtype_if_defined(const Tensor& t) { return t.defined() ? t.scalar_type() : kFloat; }
+}  // namespace detail
+
 CTGRAD_API Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
+    detail::check_sub_operands(detail::dtype_if_defined(a), detail::dtype_if_defined(b));
     if (alpha.to_double() == 1) return detail::binary_op<expr::sub_op>(a, b);
     return detail::binary_op<expr::sub_op>(a, mul(b, detail::scalar_operand(alpha, b)));
 }
@@ -356,7 +394,7 @@ CTGRAD_API Tensor pow(const Tensor& a, const Scalar& exponent) {
     if (a.is_floating_point() && e == 2) return detail::unary_op<expr::ipow_op<2>>(a, "PowBackward0");
     if (a.is_floating_point() && e == 3) return detail::unary_op<expr::ipow_op<3>>(a, "PowBackward0");
     if (a.is_floating_point() && e == 4) return detail::unary_op<expr::ipow_op<4>>(a, "PowBackward0");
-    Tensor base = a.is_floating_point() ? a : detail::contiguous_copy(a, kFloat);
+    Tensor base = a.is_floating_point() ? a : detail::contiguous_copy(a, get_default_dtype_as_scalartype());
     return detail::binary_op<expr::pow_op>(base, detail::scalar_operand(exponent, base), "PowBackward0");
 }
 CTGRAD_API Tensor pow(const Scalar& base, const Tensor& exponent) {
@@ -374,8 +412,14 @@ CTGRAD_API Tensor operator-(const Tensor& a) { return neg(a); }
 // (SubBackward0) and `s / t` is .div_(t) (DivBackward0).
 CTGRAD_API Tensor operator+(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::add_op>(a, detail::scalar_operand(s, a), "AddBackward1"); }
 CTGRAD_API Tensor operator+(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::add_op>(detail::scalar_operand(s, a), a, "AddBackward1"); }
-CTGRAD_API Tensor operator-(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::sub_op>(a, detail::scalar_operand(s, a), "SubBackward1"); }
-CTGRAD_API Tensor operator-(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::sub_op>(detail::scalar_operand(s, a), a, "SubBackward0"); }
+CTGRAD_API Tensor operator-(const Tensor& a, const Scalar& s) {
+    detail::check_sub_operands(detail::dtype_if_defined(a), s.kind());
+    return detail::binary_op<expr::sub_op>(a, detail::scalar_operand(s, a), "SubBackward1");
+}
+CTGRAD_API Tensor operator-(const Scalar& s, const Tensor& a) {
+    detail::check_sub_operands(s.kind(), detail::dtype_if_defined(a));
+    return detail::binary_op<expr::sub_op>(detail::scalar_operand(s, a), a, "SubBackward0");
+}
 CTGRAD_API Tensor operator*(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::mul_op>(a, detail::scalar_operand(s, a), "MulBackward1"); }
 CTGRAD_API Tensor operator*(const Scalar& s, const Tensor& a) { return detail::binary_op<expr::mul_op>(detail::scalar_operand(s, a), a, "MulBackward1"); }
 CTGRAD_API Tensor operator/(const Tensor& a, const Scalar& s) { return detail::binary_op<expr::div_op>(a, detail::scalar_operand(s, a), "DivBackward1"); }
@@ -392,7 +436,10 @@ inline Scalar scaled(const Scalar& other, const Scalar& alpha) {
 CTGRAD_API Tensor Tensor::add(const Tensor& o, const Scalar& alpha) const { return ctgrad::add(*this, o, alpha); }
 CTGRAD_API Tensor Tensor::add(const Scalar& o, const Scalar& alpha) const { return *this + detail::scaled(o, alpha); }
 CTGRAD_API Tensor Tensor::sub(const Tensor& o, const Scalar& alpha) const { return ctgrad::sub(*this, o, alpha); }
-CTGRAD_API Tensor Tensor::sub(const Scalar& o, const Scalar& alpha) const { return *this - detail::scaled(o, alpha); }
+CTGRAD_API Tensor Tensor::sub(const Scalar& o, const Scalar& alpha) const {
+    detail::check_sub_operands(detail::dtype_if_defined(*this), o.kind());
+    return *this - detail::scaled(o, alpha);
+}
 CTGRAD_API Tensor Tensor::mul(const Tensor& o) const { return ctgrad::mul(*this, o); }
 CTGRAD_API Tensor Tensor::mul(const Scalar& o) const { return *this * o; }
 CTGRAD_API Tensor Tensor::div(const Tensor& o) const { return ctgrad::div(*this, o); }

@@ -304,6 +304,9 @@ T Tensor::item() const {
 // The library holds item<T> for every type a program may ask for (tensor/tensor.hpp).
 #if defined(CTGRAD_BUILDING_RUNTIME)
 template bool Tensor::item<bool>() const;
+template unsigned char Tensor::item<unsigned char>() const;
+template signed char Tensor::item<signed char>() const;
+template short Tensor::item<short>() const;
 template float Tensor::item<float>() const;
 template double Tensor::item<double>() const;
 template int Tensor::item<int>() const;
@@ -313,8 +316,9 @@ template long long Tensor::item<long long>() const;
 CTGRAD_API Scalar Tensor::item() const {
     switch (scalar_type()) {
         case kBool: return Scalar(item<bool>());
-        case kLong: return Scalar(item<std::int64_t>());
-        default: return Scalar(item<double>());
+        case kFloat:
+        case kDouble: return Scalar(item<double>());
+        default: return Scalar(item<std::int64_t>());
     }
 }
 

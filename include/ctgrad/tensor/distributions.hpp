@@ -260,8 +260,7 @@ inline std::int64_t representable_to(std::int64_t to) {
 // a 64-bit draw once the range reaches 2^32 and a 32-bit one below.
 template <class T>
 void random_from_to_fill(Generator& g, T* data, std::int64_t n, std::int64_t from, std::int64_t to_exclusive) {
-    static_assert(std::is_same_v<T, std::int64_t> || std::is_same_v<T, float> || std::is_same_v<T, double>,
-                  "random_(from, to) fills int64, float or double");
+    static_assert(!std::is_same_v<T, bool>, "random_(from, to) fills integer or floating-point tensors, not bool ones");
     if constexpr (std::is_floating_point_v<T>) {
         from = representable_from<T>(from);
         to_exclusive = representable_to<T>(to_exclusive);

@@ -47,7 +47,7 @@ CTGRAD_API Tensor empty(IntArrayRef sizes, const TensorOptions& options) {
 CTGRAD_API Tensor full(IntArrayRef sizes, const Scalar& value, const TensorOptions& options) {
     // libtorch's full infers the dtype from the value when none is given.
     TensorOptions o = options;
-    if (!o.has_dtype()) o = o.dtype(value.is_floating_point() ? kFloat : value.is_boolean() ? kBool : kLong);
+    if (!o.has_dtype()) o = o.dtype(value.is_floating_point() ? get_default_dtype_as_scalartype() : value.is_boolean() ? kBool : kLong);
     return detail::finish(detail::filled(sizes, o, value, "full"), o);
 }
 CTGRAD_API Tensor zeros(IntArrayRef sizes, const TensorOptions& options) {
@@ -57,7 +57,7 @@ CTGRAD_API Tensor ones(IntArrayRef sizes, const TensorOptions& options) {
     return detail::finish(detail::filled(sizes, options, 1, "ones"), options);
 }
 CTGRAD_API Tensor scalar_tensor(const Scalar& value, const TensorOptions& options) {
-    return full({}, value, options.has_dtype() ? options : options.dtype(kFloat));
+    return full({}, value, options.has_dtype() ? options : options.dtype(get_default_dtype_as_scalartype()));
 }
 
 CTGRAD_API Tensor empty_like(const Tensor& t, const TensorOptions& o) { return empty(t.sizes(), o.merged_with(t.options())); }
@@ -138,7 +138,7 @@ CTGRAD_API Tensor arange(const Scalar& start, const Scalar& end, const Scalar& s
                     std::to_string(s) + " has too many elements (" + std::to_string(span) + ") for a tensor: too large");
     const std::int64_t n = span > 0 ? static_cast<std::int64_t>(span) : 0;
     const bool integral = !start.is_floating_point() && !end.is_floating_point() && !step.is_floating_point();
-    TensorOptions o = options.has_dtype() ? options : options.dtype(integral ? kLong : kFloat);
+    TensorOptions o = options.has_dtype() ? options : options.dtype(integral ? kLong : get_default_dtype_as_scalartype());
     Tensor t = detail::allocate({n}, o, "arange");
     const double a = start.to_double();
     dispatch_dtype(t.scalar_type(), [&](auto tag) {
@@ -222,13 +222,69 @@ CTGRAD_API Tensor randperm(std::int64_t n, const TensorOptions& options) {
     return detail::finish(t, o);
 }
 
+namespace detail {
+// from_blob's one implementation: `owner` (null without a deleter) frees the memory when the
+// last tensor on it goes.
+inline Tensor view_blob(void* data, IntArrayRef sizes, IntArrayRef strides, std::shared_ptr<void> owner,
+                        const TensorOptions& options) {
+    if (strides.size() != sizes.size())
+        throw Error("from_blob: got " + std::to_string(strides.size()) + " strides for " + std::to_string(sizes.size()) +
+                    " dimensions (sizes " + shape_str(sizes) + ", strides " + shape_str(strides) + ")");
+    std::int64_t numel = 1, last = 0;  // the elements, and the offset of the farthest one
+    for (std::size_t d = 0; d < sizes.size(); ++d) {
+        if (sizes[d] < 0 || strides[d] < 0)
+            throw Error("from_blob: sizes and strides must be non-negative, got sizes " + shape_str(sizes) + " and strides " +
+                        shape_str(strides));
+        numel *= sizes[d];
+        last += (sizes[d] - 1) * strides[d];
+    }
+    if (numel != 0 && data == nullptr) throw Error("from_blob: data is null for a tensor of sizes " + shape_str(sizes));
+    const ScalarType dtype = options.dtype();
+    const Device device = options.device();
+    if (!device.is_cpu() && is_integral(dtype, false) && dtype != kLong)
+        throw Error(std::string("from_blob: tensors of dtype ") + dtype_name(dtype) +
+                    " are supported on the CPU only, not on " + device.str());
+    const std::size_t nbytes = numel == 0 ? 0 : static_cast<std::size_t>(last + 1) * element_size(dtype);
+    auto impl = std::make_shared<TensorImpl>();
+    impl->storage = Storage::wrap(data, nbytes, std::move(owner), device);
+    impl->sizes = sizes.vec();
+    impl->strides = strides.vec();
+    impl->dtype = dtype;
+    Tensor t(std::move(impl));
+    if (options.requires_grad()) t.requires_grad_(true);
+    return t;
+}
+// A deleter as the owner of the memory (called once, when the storage goes).
+inline std::shared_ptr<void> owner_calling(void* data, const std::function<void(void*)>& deleter) {
+    return std::shared_ptr<void>(data, [deleter](void* p) {
+        if (deleter) deleter(p);
+    });
+}
+}  // namespace detail
+
+CTGRAD_API Tensor from_blob(void* data, IntArrayRef sizes, const TensorOptions& options) {
+    return detail::view_blob(data, sizes, contiguous_strides(sizes.vec()), nullptr, options);
+}
+CTGRAD_API Tensor from_blob(void* data, IntArrayRef sizes, IntArrayRef strides, const TensorOptions& options) {
+    return detail::view_blob(data, sizes, strides, nullptr, options);
+}
+CTGRAD_API Tensor from_blob(void* data, IntArrayRef sizes, const std::function<void(void*)>& deleter,
+                            const TensorOptions& options) {
+    return detail::view_blob(data, sizes, contiguous_strides(sizes.vec()), detail::owner_calling(data, deleter), options);
+}
+CTGRAD_API Tensor from_blob(void* data, IntArrayRef sizes, IntArrayRef strides, const std::function<void(void*)>& deleter,
+                            const TensorOptions& options) {
+    return detail::view_blob(data, sizes, strides, detail::owner_calling(data, deleter), options);
+}
+
 CTGRAD_API Tensor TensorData::make(const TensorOptions& options) const {
-    Tensor t = make_empty(sizes_, options.has_dtype() ? options.dtype() : kind_);
+    Tensor t = make_empty(sizes_, options.has_dtype() ? options.dtype() : desired_dtype());
+    const bool written_floating = is_floating_point(type_);
     dispatch_dtype(t.scalar_type(), [&](auto tag) {
         using T = typename decltype(tag)::type;
         T* p = t.data_ptr<T>();
         for (std::size_t i = 0; i < doubles_.size(); ++i)
-            p[i] = kind_ == kFloat ? detail::convert_element<T>(doubles_[i]) : detail::convert_element<T>(longs_[i]);
+            p[i] = written_floating ? detail::convert_element<T>(doubles_[i]) : detail::convert_element<T>(longs_[i]);
     });
     return detail::finish(t, options);
 }

@@ -28,7 +28,7 @@ struct print_values {                    // a tensor's elements in row-major ord
     std::vector<std::int64_t> sizes;     // empty: a 0-d tensor
     ScalarType dtype = kFloat;
     std::vector<double> floating;        // filled when dtype is kFloat or kDouble (float32 values converted to double)
-    std::vector<std::int64_t> integral;  // filled when dtype is kLong or kBool (0/1)
+    std::vector<std::int64_t> integral;  // filled for the integer dtypes and kBool (0/1)
 };
 
 struct print_suffix {
@@ -91,7 +91,7 @@ inline std::vector<std::int64_t> shown_elements(const std::vector<std::int64_t>&
     return flat;
 }
 
-inline bool is_integral_dtype(ScalarType t) { return t == kLong || t == kBool; }
+inline bool is_integral_dtype(ScalarType t) { return is_integral(t, true); }
 
 // snprintf into a std::string (the numbers here are at most a few hundred characters).
 template <class... Args>
@@ -117,11 +117,12 @@ inline std::string shortest_positional(double v, bool single) {
     std::string sci = shortest_chars(v, single, std::chars_format::scientific);  // "-1.2345e+02"
     const auto e = sci.find('e');
     const int exponent = std::stoi(sci.substr(e + 1));
-    std::string sign, digits;
-    for (char c : sci.substr(0, e)) {
-        if (c == '-') sign = "-";
-        else if (c != '.') digits += c;
-    }
+    // The sign is built once, not assigned in the loop: GCC 12 at -O3 warns (-Wrestrict, a false
+    // positive) about assigning a literal to a string inside it.
+    std::string digits;
+    for (char c : sci.substr(0, e))
+        if (c != '.' && c != '-') digits += c;
+    const std::string sign(sci[0] == '-' ? 1 : 0, '-');
     if (exponent < 0) return sign + "0." + std::string(static_cast<std::size_t>(-exponent - 1), '0') + digits;
     const auto integer_digits = static_cast<std::size_t>(exponent) + 1;
     if (digits.size() < integer_digits) digits.resize(integer_digits, '0');
@@ -297,9 +298,12 @@ inline std::vector<std::string> suffixes(const print_values& values, const print
     if (!suffix.device.empty() && suffix.device != "cpu") out.push_back("device='" + suffix.device + "'");
     const bool empty = print::element_count(values.sizes) == 0;
     if (empty && values.sizes.size() != 1) out.push_back("size=" + python_tuple(values.sizes));
-    // A non-empty tensor names its dtype unless it is a "default" one (float32, int64, bool);
-    // an empty one has no elements to show the dtype by, so anything but float32 is named.
-    const bool named_dtype = empty ? values.dtype != kFloat : values.dtype == kDouble;
+    // A non-empty tensor names its dtype unless it is a "default" one (the default dtype, int64,
+    // bool); an empty one has no elements to show the dtype by, so anything but the default
+    // dtype is named.
+    const ScalarType default_dtype = get_default_dtype_as_scalartype();
+    const bool named_dtype = empty ? values.dtype != default_dtype
+                                   : values.dtype != default_dtype && values.dtype != kLong && values.dtype != kBool;
     if (named_dtype) out.push_back(std::string("dtype=") + dtype_python_name(values.dtype));
     if (!suffix.grad_fn.empty()) out.push_back("grad_fn=<" + suffix.grad_fn + ">");
     else if (suffix.requires_grad) out.push_back("requires_grad=True");
@@ -545,7 +549,7 @@ private:
 // ("1.0", "0.5") for 1e-4 <= |v| < 1e16 and zero, scientific otherwise ("1e-05", "1.5e+16").
 inline std::string scalar_text(const print_values& values) {
     if (values.dtype == kBool) return values.integral[0] ? "True" : "False";
-    if (values.dtype == kLong) return std::to_string(values.integral[0]);
+    if (is_integral(values.dtype, false)) return std::to_string(values.integral[0]);
     const double v = values.floating[0];
     if (std::isnan(v)) return "nan";
     if (std::isinf(v)) return v < 0 ? "-inf" : "inf";

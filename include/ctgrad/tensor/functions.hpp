@@ -2,6 +2,7 @@
 // The free-function vocabulary of the dynamic layer (libtorch's torch:: functions), declared in
 // one place so that every op family and the autograd engine can call any other; the
 // definitions live with their op family under ctgrad/ops/ and ctgrad/tensor/.
+#include <functional>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -34,6 +35,14 @@ Tensor randint(std::int64_t high, IntArrayRef sizes, const TensorOptions& option
 Tensor randint(std::int64_t low, std::int64_t high, IntArrayRef sizes, const TensorOptions& options = {});
 // A random permutation of 0 .. n-1, int64 unless the options say otherwise (PyTorch's CPU algorithm).
 Tensor randperm(std::int64_t n, const TensorOptions& options = {});
+// A tensor viewing the caller's memory, without copying: the caller keeps it alive (or passes a
+// deleter, called when the last tensor on it goes). Contiguous unless strides are given.
+Tensor from_blob(void* data, IntArrayRef sizes, const TensorOptions& options = {});
+Tensor from_blob(void* data, IntArrayRef sizes, IntArrayRef strides, const TensorOptions& options = {});
+Tensor from_blob(void* data, IntArrayRef sizes, const std::function<void(void*)>& deleter,
+                 const TensorOptions& options = {});
+Tensor from_blob(void* data, IntArrayRef sizes, IntArrayRef strides, const std::function<void(void*)>& deleter,
+                 const TensorOptions& options = {});
 
 // elementwise (ops/elementwise.hpp)
 Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha = 1);

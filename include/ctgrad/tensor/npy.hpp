@@ -54,6 +54,10 @@ inline const char* descr_of(ScalarType s) {
         case kDouble: return "<f8";
         case kLong: return "<i8";
         case kBool: return "|b1";
+        case kByte: return "|u1";
+        case kChar: return "|i1";
+        case kShort: return "<i2";
+        case kInt: return "<i4";
     }
     return "?";
 }
@@ -62,17 +66,21 @@ inline ScalarType parse_descr(const std::string& d, bool& swap) {
     const char order = d.empty() ? '?' : d[0];
     const std::string type = d.size() > 1 ? d.substr(1) : "";
     constexpr bool little = std::endian::native == std::endian::little;
-    if (type == "b1" && (order == '|' || order == '<' || order == '>' || order == '=')) {
+    if (order == '|' || order == '<' || order == '>' || order == '=') {  // one byte: no order to swap
         swap = false;
-        return kBool;
+        if (type == "b1") return kBool;
+        if (type == "u1") return kByte;
+        if (type == "i1") return kChar;
     }
     if (order == '<' || order == '>' || order == '=') {
         swap = (order == '<' && !little) || (order == '>' && little);
         if (type == "f4") return kFloat;
         if (type == "f8") return kDouble;
         if (type == "i8") return kLong;
+        if (type == "i4") return kInt;
+        if (type == "i2") return kShort;
     }
-    throw corrupt{"unsupported dtype '" + d + "' (ctgrad reads <f4, <f8, <i8 and |b1, either byte order)"};
+    throw corrupt{"unsupported dtype '" + d + "' (ctgrad reads <f4, <f8, <i8, <i4, <i2, |i1, |u1 and |b1, either byte order)"};
 }
 
 // The header's Python dict literal, e.g. {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }

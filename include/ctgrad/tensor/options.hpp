@@ -19,7 +19,8 @@ public:
     TensorOptions device(Device d) const { auto o = *this; o.device_ = d; return o; }
     TensorOptions requires_grad(bool r) const { auto o = *this; o.requires_grad_ = r; return o; }
 
-    ScalarType dtype() const { return dtype_.value_or(kFloat); }
+    // Unset: the default dtype (set_default_dtype), as libtorch's TensorOptions.
+    ScalarType dtype() const { return dtype_ ? *dtype_ : get_default_dtype_as_scalartype(); }
     Device device() const { return device_.value_or(Device(kCPU)); }
     bool requires_grad() const { return requires_grad_; }
     bool has_dtype() const { return dtype_.has_value(); }
@@ -40,6 +41,8 @@ private:
 };
 
 inline TensorOptions dtype(ScalarType d) { return TensorOptions().dtype(d); }
+// `dtype<std::uint8_t>()`: the dtype of an element type, as libtorch's at::dtype<T>().
+template <class T> TensorOptions dtype() { return TensorOptions().dtype(dtype_of<T>()); }
 inline TensorOptions device(Device d) { return TensorOptions().device(d); }
 inline TensorOptions requires_grad(bool r = true) { return TensorOptions().requires_grad(r); }
 

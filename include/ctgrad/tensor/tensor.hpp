@@ -371,6 +371,9 @@ T* Tensor::data_ptr() const {
 // item<T>() is compiled into the library for these types (ops/inplace.hpp).
 #if !defined(CTGRAD_HEADER_ONLY) && !defined(CTGRAD_BUILDING_RUNTIME)
 extern template bool Tensor::item<bool>() const;
+extern template unsigned char Tensor::item<unsigned char>() const;
+extern template signed char Tensor::item<signed char>() const;
+extern template short Tensor::item<short>() const;
 extern template float Tensor::item<float>() const;
 extern template double Tensor::item<double>() const;
 extern template int Tensor::item<int>() const;
@@ -410,6 +413,10 @@ inline std::size_t checked_nbytes(IntArrayRef sizes, ScalarType dtype, const cha
 // A new, uninitialised tensor of these sizes (contiguous), the primitive every op allocates with.
 // `op` names the operation in the errors of impossible sizes and of memory that is not there.
 inline Tensor make_empty(IntArrayRef sizes, ScalarType dtype, Device device = Device(kCPU), const char* op = "empty") {
+    // The device kernels (CUDA, Thrust) are compiled for bool, int64, float and double only.
+    if (!device.is_cpu() && (dtype == kByte || dtype == kChar || dtype == kShort || dtype == kInt))
+        throw Error(std::string(op) + ": tensors of dtype " + dtype_name(dtype) + " are supported on the CPU only, not on " +
+                    device.str() + " (convert to kLong, kFloat or kDouble first)");
     auto impl = std::make_shared<TensorImpl>();
     impl->storage = Storage::allocate(detail::checked_nbytes(sizes, dtype, op), device, op);
     impl->sizes = sizes.vec();

@@ -440,8 +440,10 @@ void with_element_type(ScalarType s, F&& f) {
         case kLong: f(type_tag<std::int64_t>{}); return;
         case kFloat: f(type_tag<float>{}); return;
         case kDouble: f(type_tag<double>{}); return;
+        default: break;
     }
-    throw Error("internal: unknown dtype");
+    // make_empty keeps the narrower integer dtypes off devices (docs/dynamic-layer.md).
+    throw Error(std::string("internal: dtype ") + dtype_name(s) + " on a device");
 }
 // f(tag of a, tag of b): the 4 x 4 pairs of copy and sum.
 template <class F>

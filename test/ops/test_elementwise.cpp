@@ -909,7 +909,7 @@ TEST_CASE("dtypes: set_default_dtype chooses the dtype of factories and of float
     CHECK((ones({2}, kInt) * 0.5).scalar_type() == kDouble);
     CHECK((ones({2}, kFloat) * 0.5).scalar_type() == kFloat);
     std::ostringstream printed;
-    printed << ones({2}, kFloat) << " " << ones({2}, kDouble);
+    printed << str(ones({2}, kFloat)) << " " << str(ones({2}, kDouble));  // Python's print
     CHECK(printed.str() == "tensor([1., 1.], dtype=torch.float32) tensor([1., 1.])");
     set_default_dtype(kFloat);
     CHECK(zeros({2}).scalar_type() == kFloat);

@@ -23,6 +23,7 @@
 #include "../autograd/graph.hpp"
 #include "../autograd/grad_mode.hpp"
 #include "../tensor/functions.hpp"
+#include "../tensor/tensor_data.hpp"
 #include "elementwise.hpp"
 #include "minmax.hpp"
 

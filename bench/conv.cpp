@@ -13,7 +13,7 @@
 //
 // bench/conv_torch.py runs the same network, steps and data sizes in PyTorch eager.
 //
-// bench/meson.build builds it as `conv`; docs/performance.md ("Convolution") has the figures.
+// bench/meson.build builds it as `conv`; docs/performance.md ("Convolution and the mnist CNN") has the figures.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>

@@ -9,9 +9,9 @@
 // and weight [groups, O / groups, C / groups * kH * kW] times the columns is a bmm (BLAS on the
 // CPU). The product comes out as [O, N, oH, oW] and is laid out as [N, O, oH, oW] with the bias
 // added: one GEMM per chunk of samples (as many as keep the columns within 2 MiB, so that they
-// stay in cache) rather than one per sample. At the mnist CNN's shapes this
-// beats a direct loop 4.3x for Conv2d(10, 20, 5) and loses 1.45x to it for Conv2d(1, 10, 5),
-// whose product has 25-long rows (bench/conv.cpp, docs/performance.md "Convolution").
+// stay in cache) rather than one per sample. At the mnist CNN's shapes this beats a direct
+// loop 3.3x for Conv2d(10, 20, 5) and loses 1.25x to it for Conv2d(1, 10, 5), whose product has
+// 25-long rows (bench/conv.cpp, docs/performance.md "Convolution and the mnist CNN").
 //
 // Backward, one node, ConvolutionBackward0 (PyTorch's name), from the saved input and weight:
 //   grad_input  = col2im(weight^T @ g): the columns' gradient folded back onto the padded

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Builds bench/seed_loops (release, -march=native) and runs it and the PyTorch originals of the
 # seed programs (their --bench mode: best of 5 training loops, microseconds per step) in one
-# session, then prints the markdown table of docs/performance.md ("Seed training loops (issue 4)").
+# session, then prints the markdown table of docs/performance.md ("Seed training loops").
 # Both sides run on one thread: OMP_NUM_THREADS=1, and the PyTorch figure is the --bench line with
 # "threads": 1 (torch.set_num_threads(1)). ctgrad's figure is the best repetition's wall time.
 #

@@ -1,8 +1,8 @@
-// The seeds' training loops (issue 4), one training step per benchmark iteration: the dynamic
+// The seeds' training loops, one training step per benchmark iteration: the dynamic
 // layer running the loop body of each examples/seed*.cpp (itself the PyTorch seed's body, minus
 // printing), and, where the model fits the static layer, the same step as one fused pass.
 // bench/run_seed_loops.sh runs this next to the PyTorch originals' --bench mode and prints the
-// table of docs/performance.md ("Seed training loops (issue 4)").
+// table of docs/performance.md ("Seed training loops").
 //
 //   seed0_curve_fit_adam   w [3, 1], 100 fresh samples per step, mse_loss (mean), optim::Adam(0.1)
 //   seed2_step5_nn         nn::Sequential(Linear(3, 1), Flatten(0, 1)), MSELoss(sum), manual SGD

@@ -452,3 +452,13 @@ TEST_CASE("conv2d: a batch convolved in several chunks equals its samples convol
     CHECK(ctgrad::allclose(gx, x.grad(), 1e-12, 1e-12));
     CHECK(ctgrad::allclose(gw, w.grad(), 1e-10, 1e-10));
 }
+
+TEST_CASE("conv2d: an empty batch has an empty output and zero gradients, as ATen's") {
+    const Tensor x = ctgrad::zeros({0, 2, 6, 6}, ctgrad::kDouble).requires_grad_(true);
+    const Tensor w = ctgrad::ones({3, 2, 3, 3}, ctgrad::kDouble).requires_grad_(true);
+    const Tensor y = ctgrad::conv2d(x, w);
+    CHECK(y.sizes() == IntArrayRef({0, 3, 4, 4}));
+    y.sum().backward();
+    CHECK(x.grad().sizes() == x.sizes());
+    CHECK(ctgrad::equal(w.grad(), ctgrad::zeros({3, 2, 3, 3}, ctgrad::kDouble)));
+}

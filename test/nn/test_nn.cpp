@@ -1326,3 +1326,19 @@ TEST_CASE("save/load: BatchNorm's buffers (num_batches_tracked an int64) and Emb
     b->eval();
     CHECK(values_of(a->forward(idx)) == values_of(b->forward(idx)));
 }
+
+TEST_CASE("BatchNorm in eval mode: the backward uses the statistics of its forward, not later ones") {
+    nn::BatchNorm1d bn(2);
+    ctgrad::manual_seed(4);
+    bn->train();
+    bn->forward(ctgrad::randn({8, 2}));  // running statistics away from 0 and 1
+    bn->eval();
+    const Tensor x = ctgrad::randn({4, 2}).requires_grad_(true);
+    const Tensor y = bn->forward(x);
+    const Tensor g = ctgrad::randn({4, 2});
+    const Tensor expected = ctgrad::autograd::grad({(y * g).sum()}, {x}, {}, true)[0];
+    bn->train();
+    bn->forward(ctgrad::randn({8, 2}) * 5 + 3);  // updates running_mean and running_var in place
+    const Tensor got = ctgrad::autograd::grad({(y * g).sum()}, {x})[0];
+    CHECK(ctgrad::equal(got, expected));
+}

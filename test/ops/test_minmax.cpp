@@ -335,3 +335,15 @@ TEST_CASE("where and clamp: NaN, numbers, one-sided forms, finite differences, c
     CHECK_ERROR_CONTAINS(ctgrad::clamp(ctgrad::zeros({2}), std::nullopt, std::nullopt),
                          "At least one of 'min' or 'max' must not be None");
 }
+
+TEST_CASE("gather and scatter_add with a 0-d index, as PyTorch takes it") {
+    const Tensor x = ctgrad::tensor({1.0, 2.0, 3.0}).requires_grad_(true);
+    const Tensor picked = ctgrad::gather(x, 0, ctgrad::tensor(std::int64_t{2}).reshape({}));
+    CHECK(picked.dim() == 0);
+    CHECK(picked.item<double>() == 3.0);
+    picked.backward();
+    CHECK(ctgrad::equal(x.grad(), ctgrad::tensor({0.0, 0.0, 1.0})));
+    const Tensor added = ctgrad::scatter_add(ctgrad::zeros({3}, kDouble), 0, ctgrad::tensor(std::int64_t{1}).reshape({}),
+                                             ctgrad::tensor(5.0, TensorOptions().dtype(kDouble)).reshape({}));
+    CHECK(ctgrad::equal(added, ctgrad::tensor({0.0, 5.0, 0.0})));
+}

@@ -144,7 +144,8 @@ CTGRAD_API Tensor batch_norm(const Tensor& input, const Tensor& weight, const Te
         node->training = training;
         node->eps = eps;
         if (!training) {
-            node->mean = mean;
+            // a copy: a later training-mode call updates running_mean in place
+            node->mean = mean.clone();
             node->invstd = invstd;
         }
     }

@@ -46,6 +46,10 @@ inline Tensor reduce(const Tensor& loss, std::int64_t reduction) {
 inline void check(const Tensor& input, const Tensor& target, const Tensor& weight, std::int64_t reduction,
                   const char* op) {
     detail::loss::check_reduction(reduction, op);
+    const bool logits = std::string(op).find("with_logits") != std::string::npos;
+    if (logits && target.sizes() != input.sizes())
+        throw Error(std::string(op) + ": Target size (torch.Size(" + shape_str(target.sizes()) +
+                    ")) must be the same as input size (torch.Size(" + shape_str(input.sizes()) + "))");
     if (target.sizes() != input.sizes())
         throw Error(std::string(op) + ": Using a target size (" + shape_str(target.sizes()) +
                     ") that is different to the input size (" + shape_str(input.sizes()) +

@@ -11,8 +11,8 @@
 //    of input's shape holds class probabilities; label_smoothing mixes in the uniform
 //    distribution (ATen's cross_entropy_loss_label_smoothing / _prob_target formulas).
 //
-// nll_loss picks input[i, t_i] with take_along (ops/minmax.hpp: a mask of the positions equal to
-// the index, a where and a sum over the class dim, so any device runs it) and records one node,
+// nll_loss picks input[i, t_i] with take_along (ops/minmax.hpp: the device's gather kernel, so
+// any device runs it) and records one node,
 // NllLossBackward0 (NllLoss2DBackward0 for inputs of 3 or more dims, as ATen's nll_loss2d path
 // names it), whose gradient places -weight[t_i] * g at each picked position with place_along:
 // differentiable in g, so create_graph works through it. weight gets no gradient (nor in PyTorch).

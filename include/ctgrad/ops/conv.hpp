@@ -220,8 +220,13 @@ struct ConvolutionBackward final : autograd::Node {
             }
             ++chunk;
         });
-        if (should_compute_output(0)) grad_input = input_parts.size() == 1 ? input_parts[0] : cat(input_parts, 0);
-        if (should_compute_output(1)) grad_weight = grad_weight.view(w.sizes());
+        if (x.size(0) == 0) {  // no chunk ran: zero gradients, as ATen's
+            if (should_compute_output(0)) grad_input = zeros_like(x);
+            if (should_compute_output(1)) grad_weight = zeros_like(w);
+        } else {
+            if (should_compute_output(0)) grad_input = input_parts.size() == 1 ? input_parts[0] : cat(input_parts, 0);
+            if (should_compute_output(1)) grad_weight = grad_weight.view(w.sizes());
+        }
         if (should_compute_output(2)) grad_bias = grads[0].sum({0, 2, 3});
         return {grad_input, grad_weight, grad_bias};
     }

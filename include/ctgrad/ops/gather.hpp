@@ -53,12 +53,13 @@ inline std::int64_t check(const Tensor& self, std::int64_t dim, const Tensor& in
         throw Error(who + "Expected self.dtype to be equal to src.dtype (self " + dtype_name(self.scalar_type()) +
                     ", src " + dtype_name(src->scalar_type()) + ")");
     if (index.numel() == 0) return d;
+    const auto size_of = [](const Tensor& t, std::int64_t k) { return t.dim() == 0 ? 1 : t.size(k); };
     for (std::int64_t k = 0; k < index.dim(); ++k) {
-        if (k != d && index.size(k) > self.size(k))
+        if (k != d && index.size(k) > size_of(self, k))
             throw Error(who + "Size does not match at dimension " + std::to_string(k) + " expected index " +
                         shape_str(index.sizes()) + " to be smaller than self " + shape_str(self.sizes()) +
                         " apart from dimension " + std::to_string(d));
-        if (src && index.size(k) > src->size(k))
+        if (src && index.size(k) > size_of(*src, k))
             throw Error(who + "Expected index " + shape_str(index.sizes()) + " to be smaller than self " +
                         shape_str(self.sizes()) + " apart from dimension " + std::to_string(d) +
                         " and to be smaller size than src " + shape_str(src->sizes()));
@@ -87,7 +88,8 @@ CTGRAD_API Tensor gather(const Tensor& self, std::int64_t dim, const Tensor& ind
     const std::int64_t d = detail::indexing_along::check(self, dim, index, nullptr, op);
     if (sparse_grad) throw Error("gather(): sparse_grad=true is not supported (ctgrad has no sparse tensors)");
     if (index.numel() == 0) return make_empty(index.sizes(), self.scalar_type(), self.device(), op);
-    if (self.dim() == 0) return detail::take_along(self.reshape({1}), index.reshape({1}), 0).reshape({});
+    if (self.dim() == 0 || index.dim() == 0)  // a 0-d operand: one element of a vector
+        return detail::take_along(self.reshape({-1}), index.reshape({1}), 0).reshape(index.sizes());
     return detail::take_along(detail::indexing_along::leading_part(self, index, d), index, d);
 }
 
@@ -95,7 +97,11 @@ CTGRAD_API Tensor scatter_add(const Tensor& self, std::int64_t dim, const Tensor
     constexpr const char* op = "scatter_add";
     const std::int64_t d = detail::indexing_along::check(self, dim, index, &src, op);
     if (index.numel() == 0) return self.clone();
-    if (self.dim() == 0) return self + detail::place_along(src.reshape({1}), index.reshape({1}), 0, {1}).reshape({});
+    if (self.dim() == 0 || index.dim() == 0) {  // a 0-d operand: one element added into a vector
+        const Tensor one = src.reshape({-1}).narrow(0, 0, 1);
+        const std::int64_t n = self.dim() == 0 ? 1 : self.size(0);
+        return self + detail::place_along(one, index.reshape({1}), 0, {n}).reshape(self.sizes());
+    }
     // src's part that index reaches, added into zeros of self's leading part, padded to self.
     const Tensor part = detail::indexing_along::leading_part(src, index, -1);
     std::vector<std::int64_t> sizes = self.sizes().vec();

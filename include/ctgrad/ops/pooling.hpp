@@ -163,8 +163,10 @@ inline Tensor unfold_gradient(const Tensor& per_window, const params& p) {
 
 // Per output position (i, j) and window element k = r * kW + c: the element's flat index
 // h * W + w in the input plane. An element in the padding maps to the window's first element
-// inside the input, the one ATen's kernel reports for a window whose maximum is -inf (every
-// window holds an element of the input: pad <= kernel / 2). [oH * oW, kH * kW], host.
+// inside the input, the one ATen's kernel reports for a window whose maximum is -inf. With
+// dilation a window can hold no element of the input at all: its entries are then -1, the
+// index reported for it, and its gradient goes nowhere (ATen reports a position outside the
+// plane there). [oH * oW, kH * kW], host.
 inline Tensor plane_positions(const params& p) {
     const window_geometry& g = p.geometry;
     const std::int64_t kk = g.kernel_h * g.kernel_w;

@@ -341,7 +341,8 @@ CTGRAD_API Tensor LBFGS::step(LossClosure closure) {
             const Tensor step = d.mul(t);
             const Tensor ys = dot(y, step);
             if (ys.item<double>() > 1e-10) {
-                if (old_dirs.size() == history_size) {
+                // >=: history_size may have been lowered since the last step
+                while (!old_dirs.empty() && old_dirs.size() >= history_size) {
                     old_dirs.pop_front();
                     old_stps.pop_front();
                     ro.pop_front();
@@ -354,6 +355,7 @@ CTGRAD_API Tensor LBFGS::step(LossClosure closure) {
             const std::size_t num_old = old_dirs.size();
             if (!s.al()) s.al(std::vector<Tensor>(history_size));
             auto& al = *s.al();
+            if (al.size() < num_old) al.resize(num_old);  // history_size may have been raised
             // The two-loop recursion: d = -H g.
             Tensor q = flat_grad.neg();
             for (std::size_t i = num_old; i-- > 0;) {

@@ -50,6 +50,11 @@ private:
         if constexpr (std::is_same_v<T, bool>) return kBool;
         else if constexpr (std::is_floating_point_v<T>) return sizeof(T) == sizeof(float) ? kFloat : kDouble;
         else if constexpr (sizeof(T) == 1) return std::is_unsigned_v<T> ? kByte : kChar;
+        else if constexpr (std::is_unsigned_v<T>) {
+            static_assert(sizeof(T) == 1, "tensor(): unsigned integers wider than uint8_t have no dtype (as in libtorch); "
+                                          "convert the values to a signed type first");
+            return kLong;
+        }
         else if constexpr (sizeof(T) == 2) return kShort;
         else if constexpr (sizeof(T) == 4) return kInt;
         else return kLong;

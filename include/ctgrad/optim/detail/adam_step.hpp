@@ -10,7 +10,7 @@
 
 #include "../../core/error.hpp"
 #include "../../device/kernels.hpp"
-#include "../../tensor/factories.hpp"
+#include "../../tensor/functions.hpp"
 #include "../../tensor/tensor.hpp"
 #include "../optimizer.hpp"
 

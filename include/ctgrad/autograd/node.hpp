@@ -2,7 +2,6 @@
 // A node of the backward graph: it receives the gradients of the outputs of one forward
 // operation and returns the gradients of its inputs, which flow along `next_edges` to the nodes
 // that made those inputs (or to a leaf's AccumulateGrad).
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -11,6 +10,7 @@
 
 #include <boost/container/small_vector.hpp>
 
+#include "../core/config.hpp"
 #include "../tensor/tensor.hpp"
 #include "hooks.hpp"
 
@@ -35,8 +35,7 @@ using shape_list = boost::container::small_vector<std::int64_t, 4>;
 // What a forward output looked like, so that the engine can check (and reduce a broadcast)
 // the gradient arriving for it, and make zeros for an output nobody used.
 struct InputMetadata {
-    InputMetadata(IntArrayRef shape, ScalarType type, Device on)
-        : sizes(shape.begin(), shape.end()), dtype(type), device(on) {}
+    InputMetadata(IntArrayRef shape, ScalarType type, Device on);
     IntArrayRef shape() const { return {sizes.data(), sizes.size()}; }
 
     shape_list sizes;
@@ -45,8 +44,9 @@ struct InputMetadata {
 };
 
 struct Node : std::enable_shared_from_this<Node> {
-    Node() : sequence_nr_(next_sequence_nr()) {}
-    virtual ~Node() = default;
+    Node();
+    // Out of line: the library holds Node's vtable and the one copy of its members' teardown.
+    virtual ~Node();
     Node(const Node&) = delete;
     Node& operator=(const Node&) = delete;
 
@@ -74,10 +74,7 @@ struct Node : std::enable_shared_from_this<Node> {
 
 private:
     // Later nodes run first among those ready, as in PyTorch (deterministic order).
-    static std::uint64_t next_sequence_nr() {
-        static std::atomic<std::uint64_t> counter{0};
-        return counter.fetch_add(1, std::memory_order_relaxed);
-    }
+    static std::uint64_t next_sequence_nr();
     std::uint64_t sequence_nr_;
 };
 
@@ -85,9 +82,7 @@ private:
 // apply() apart, each over every leaf of a pass before the next (autograd/engine.hpp), so that a
 // .grad that cannot take its gradient is found before any leaf's .grad changes.
 struct AccumulateGrad final : Node {
-    explicit AccumulateGrad(std::shared_ptr<TensorImpl> v) : variable(std::move(v)) {
-        input_metadata_.push_back({variable->sizes, variable->dtype, variable->storage->device()});
-    }
+    explicit AccumulateGrad(std::shared_ptr<TensorImpl> v);
     variable_list apply(variable_list&& grads) override;  // autograd/engine.hpp
     std::string name() const override { return "torch::autograd::AccumulateGrad"; }
 
@@ -106,7 +101,31 @@ struct AccumulateGrad final : Node {
 
 // The edge along which a gradient for `t` must flow: its grad_fn, or its leaf accumulator
 // (made on first use and shared by every graph that uses the leaf), or nothing.
-inline Edge gradient_edge(const Tensor& t) {
+Edge gradient_edge(const Tensor& t);
+
+}  // namespace ctgrad::autograd
+
+#if CTGRAD_RUNTIME_DEFINITIONS
+#include <atomic>
+
+namespace ctgrad::autograd {
+
+CTGRAD_API InputMetadata::InputMetadata(IntArrayRef shape, ScalarType type, Device on)
+    : sizes(shape.begin(), shape.end()), dtype(type), device(on) {}
+
+CTGRAD_API Node::Node() : sequence_nr_(next_sequence_nr()) {}
+CTGRAD_API Node::~Node() = default;
+
+CTGRAD_API std::uint64_t Node::next_sequence_nr() {
+    static std::atomic<std::uint64_t> counter{0};
+    return counter.fetch_add(1, std::memory_order_relaxed);
+}
+
+CTGRAD_API AccumulateGrad::AccumulateGrad(std::shared_ptr<TensorImpl> v) : variable(std::move(v)) {
+    input_metadata_.push_back({variable->sizes, variable->dtype, variable->storage->device()});
+}
+
+CTGRAD_API Edge gradient_edge(const Tensor& t) {
     if (!t.defined()) return {};
     TensorImpl& impl = *t.unsafeGetTensorImpl();
     impl.refresh_view();
@@ -121,3 +140,4 @@ inline Edge gradient_edge(const Tensor& t) {
 }
 
 }  // namespace ctgrad::autograd
+#endif  // CTGRAD_RUNTIME_DEFINITIONS

@@ -5,16 +5,12 @@
 #include <sstream>
 #include <string>
 
+#include "config.hpp"
 #include "error.hpp"
 
 namespace ctgrad::detail {
 
-[[noreturn]] inline void check_failed(const char* condition, const char* file, int line, const std::string& message) {
-    std::ostringstream text;
-    text << (message.empty() ? std::string("Expected ") + condition + " to be true, but got false." : message) << " ("
-         << condition << " at " << file << ":" << line << ")";
-    throw Error(text.str());
-}
+[[noreturn]] void check_failed(const char* condition, const char* file, int line, const std::string& message);
 
 // The message parts of TORCH_CHECK, streamed one after another.
 template <class... Parts>
@@ -39,3 +35,16 @@ std::string check_message(const Parts&... parts) {
             ::ctgrad::detail::check_failed(#condition, __FILE__, __LINE__,                          \
                                            ::ctgrad::detail::check_message(__VA_ARGS__));           \
     } while (false)
+
+#if CTGRAD_RUNTIME_DEFINITIONS
+namespace ctgrad::detail {
+
+CTGRAD_API void check_failed(const char* condition, const char* file, int line, const std::string& message) {
+    std::ostringstream text;
+    text << (message.empty() ? std::string("Expected ") + condition + " to be true, but got false." : message) << " ("
+         << condition << " at " << file << ":" << line << ")";
+    throw Error(text.str());
+}
+
+}  // namespace ctgrad::detail
+#endif  // CTGRAD_RUNTIME_DEFINITIONS

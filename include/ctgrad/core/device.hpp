@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "config.hpp"
+
 namespace ctgrad {
 
 enum class DeviceType : std::int8_t { CPU, CUDA };
@@ -26,10 +28,18 @@ struct Device {
         return a.type == b.type && (a.type == kCPU || a.effective_index() == b.effective_index());
     }
     // PyTorch's spelling: "cpu", "cuda:0".
-    std::string str() const {
-        if (type == kCPU) return "cpu";
-        return "cuda:" + std::to_string(effective_index());
-    }
+    std::string str() const;
 };
 
 }  // namespace ctgrad
+
+#if CTGRAD_RUNTIME_DEFINITIONS
+namespace ctgrad {
+
+CTGRAD_API std::string Device::str() const {
+    if (type == kCPU) return "cpu";
+    return "cuda:" + std::to_string(effective_index());
+}
+
+}  // namespace ctgrad
+#endif  // CTGRAD_RUNTIME_DEFINITIONS

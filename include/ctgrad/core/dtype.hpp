@@ -7,6 +7,7 @@
 #include <string>
 #include <type_traits>
 
+#include "config.hpp"
 #include "error.hpp"
 
 namespace ctgrad {
@@ -175,12 +176,7 @@ constexpr TypeMeta scalarTypeToTypeMeta(ScalarType s) { return TypeMeta(s); }
 constexpr ScalarType typeMetaToScalarType(TypeMeta m) { return m.toScalarType(); }
 
 // PyTorch allows only floating-point default dtypes (float and double here).
-inline void set_default_dtype(ScalarType s) {
-    if (!is_floating_point(s))
-        throw Error(std::string("set_default_dtype: only floating-point types are supported as the default type, got ") +
-                    dtype_name(s) + " (expected Float or Double)");
-    detail::default_dtype_slot().store(s, std::memory_order_relaxed);
-}
+void set_default_dtype(ScalarType s);
 inline void set_default_dtype(TypeMeta m) { set_default_dtype(m.toScalarType()); }
 inline TypeMeta get_default_dtype() { return TypeMeta(detail::default_dtype_slot().load(std::memory_order_relaxed)); }
 inline ScalarType get_default_dtype_as_scalartype() { return get_default_dtype().toScalarType(); }
@@ -216,3 +212,16 @@ decltype(auto) dispatch_floating(ScalarType s, const char* op, F&& f) {
 }
 
 }  // namespace ctgrad
+
+#if CTGRAD_RUNTIME_DEFINITIONS
+namespace ctgrad {
+
+CTGRAD_API void set_default_dtype(ScalarType s) {
+    if (!is_floating_point(s))
+        throw Error(std::string("set_default_dtype: only floating-point types are supported as the default type, got ") +
+                    dtype_name(s) + " (expected Float or Double)");
+    detail::default_dtype_slot().store(s, std::memory_order_relaxed);
+}
+
+}  // namespace ctgrad
+#endif  // CTGRAD_RUNTIME_DEFINITIONS

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "config.hpp"
 #include "error.hpp"
 #include "device.hpp"
 
@@ -47,64 +48,16 @@ struct cpu_allocator final : Allocator {
         std::vector<std::vector<void*>> small = std::vector<std::vector<void*>>(small_blocks);
         std::unordered_map<std::size_t, std::vector<void*>> free_blocks;
         std::size_t bytes = 0;
-        std::vector<void*>* blocks_of(std::size_t size, bool create) {
-            if (size <= small_blocks * alignment) return &small[size / alignment - 1];
-            if (!create) {
-                auto it = free_blocks.find(size);
-                return it == free_blocks.end() ? nullptr : &it->second;
-            }
-            return &free_blocks[size];
-        }
-        ~cache() {
-            for (auto& blocks : small)
-                for (void* p : blocks) ::operator delete(p, std::align_val_t(alignment));
-            for (auto& [size, blocks] : free_blocks)
-                for (void* p : blocks) ::operator delete(p, std::align_val_t(alignment));
-            alive() = false;
-        }
-        static bool& alive() {
-            thread_local bool flag = true;
-            return flag;
-        }
+        std::vector<void*>* blocks_of(std::size_t size, bool create);
+        ~cache();
+        static bool& alive();
     };
-    static cache* local() {
-        if (!cache::alive()) return nullptr;  // during thread exit, after the cache is gone
-        thread_local cache c;
-        return &c;
-    }
+    static cache* local();
     static std::size_t rounded(std::size_t nbytes) { return (nbytes + alignment - 1) / alignment * alignment; }
 
-    void* allocate(std::size_t nbytes) override {
-        const std::size_t size = rounded(nbytes);
-        if (size == 0) return nullptr;
-        if (cache* c = local()) {
-            std::vector<void*>* blocks = c->blocks_of(size, false);
-            if (blocks && !blocks->empty()) {
-                void* p = blocks->back();
-                blocks->pop_back();
-                c->bytes -= size;
-                return p;
-            }
-        }
-        // The non-throwing new: a request beyond what the machine has is reported as a
-        // ctgrad::Error by Storage::allocate (and a sanitizer run that allows null returns sees
-        // the same, instead of aborting inside a throwing new).
-        return ::operator new(size, std::align_val_t(alignment), std::nothrow);
-    }
-    void deallocate(void* p, std::size_t nbytes) noexcept override {
-        if (!p) return;
-        const std::size_t size = rounded(nbytes);
-        cache* c = local();
-        if (c && size <= max_cached_block && c->bytes + size <= max_cached_bytes) {
-            try {
-                c->blocks_of(size, true)->push_back(p);
-                c->bytes += size;
-                return;
-            } catch (...) {  // no memory for the bookkeeping: free the block instead
-            }
-        }
-        ::operator delete(p, std::align_val_t(alignment));
-    }
+    // Defined in the library (below), which also holds the vtable: allocate is the key function.
+    void* allocate(std::size_t nbytes) override;
+    void deallocate(void* p, std::size_t nbytes) noexcept override;
 };
 
 inline Allocator*& allocator_slot(DeviceType type) {
@@ -120,41 +73,9 @@ class Storage {
 public:
     // Fresh memory for nbytes on `device`, from the allocator registered for its type; `op`
     // names the operation in the error when there is not that much memory.
-    static std::shared_ptr<Storage> allocate(std::size_t nbytes, Device device, const char* op = "empty") {
-        if (device.is_cuda()) {  // one GPU: "cuda" means cuda:0, and tensors say so
-            if (device.index > 0)
-                throw Error("cannot allocate a tensor on " + device.str() + ": ctgrad uses one GPU, cuda:0");
-            device.index = 0;
-        }
-        Allocator* allocator = detail::allocator_slot(device.type);
-        if (!allocator)
-            throw Error("cannot allocate a tensor on " + device.str() +
-                        ": this program does not link ctgrad's CUDA kernels (build with -Dcuda=enabled and link "
-                        "the ctgrad_cuda library)");
-        auto s = std::make_shared<Storage>();
-        // The storage frees its memory itself (~Storage): no second control block per tensor.
-        try {
-            s->data_ = allocator->allocate(nbytes);
-        } catch (const std::bad_alloc&) {
-            s->data_ = nullptr;
-        }
-        if (!s->data_ && nbytes != 0)
-            throw Error(std::string(op) + ": not enough memory: you tried to allocate " + std::to_string(nbytes) +
-                        " bytes on " + device.str());
-        s->allocator_ = allocator;
-        s->nbytes_ = nbytes;
-        s->device_ = device;
-        return s;
-    }
+    static std::shared_ptr<Storage> allocate(std::size_t nbytes, Device device, const char* op = "empty");
     // Memory owned elsewhere (an xt::xarray, a user buffer): `owner` keeps it alive.
-    static std::shared_ptr<Storage> wrap(void* data, std::size_t nbytes, std::shared_ptr<void> owner, Device device) {
-        auto s = std::make_shared<Storage>();
-        s->owner_ = std::move(owner);
-        s->data_ = data;
-        s->nbytes_ = nbytes;
-        s->device_ = device;
-        return s;
-    }
+    static std::shared_ptr<Storage> wrap(void* data, std::size_t nbytes, std::shared_ptr<void> owner, Device device);
 
     Storage() = default;
     Storage(const Storage&) = delete;
@@ -180,3 +101,112 @@ private:
 };
 
 }  // namespace ctgrad
+
+// The allocator and the bodies that allocate, compiled into the library (see config.hpp).
+#if CTGRAD_RUNTIME_DEFINITIONS
+namespace ctgrad {
+
+namespace detail {
+
+CTGRAD_API std::vector<void*>* cpu_allocator::cache::blocks_of(std::size_t size, bool create) {
+    if (size <= small_blocks * alignment) return &small[size / alignment - 1];
+    if (!create) {
+        auto it = free_blocks.find(size);
+        return it == free_blocks.end() ? nullptr : &it->second;
+    }
+    return &free_blocks[size];
+}
+
+CTGRAD_API cpu_allocator::cache::~cache() {
+    for (auto& blocks : small)
+        for (void* p : blocks) ::operator delete(p, std::align_val_t(alignment));
+    for (auto& [size, blocks] : free_blocks)
+        for (void* p : blocks) ::operator delete(p, std::align_val_t(alignment));
+    alive() = false;
+}
+
+CTGRAD_API bool& cpu_allocator::cache::alive() {
+    thread_local bool flag = true;
+    return flag;
+}
+
+CTGRAD_API cpu_allocator::cache* cpu_allocator::local() {
+    if (!cache::alive()) return nullptr;  // during thread exit, after the cache is gone
+    thread_local cache c;
+    return &c;
+}
+
+CTGRAD_API void* cpu_allocator::allocate(std::size_t nbytes) {
+    const std::size_t size = rounded(nbytes);
+    if (size == 0) return nullptr;
+    if (cache* c = local()) {
+        std::vector<void*>* blocks = c->blocks_of(size, false);
+        if (blocks && !blocks->empty()) {
+            void* p = blocks->back();
+            blocks->pop_back();
+            c->bytes -= size;
+            return p;
+        }
+    }
+    // The non-throwing new: a request beyond what the machine has is reported as a
+    // ctgrad::Error by Storage::allocate (and a sanitizer run that allows null returns sees
+    // the same, instead of aborting inside a throwing new).
+    return ::operator new(size, std::align_val_t(alignment), std::nothrow);
+}
+
+CTGRAD_API void cpu_allocator::deallocate(void* p, std::size_t nbytes) noexcept {
+    if (!p) return;
+    const std::size_t size = rounded(nbytes);
+    cache* c = local();
+    if (c && size <= max_cached_block && c->bytes + size <= max_cached_bytes) {
+        try {
+            c->blocks_of(size, true)->push_back(p);
+            c->bytes += size;
+            return;
+        } catch (...) {  // no memory for the bookkeeping: free the block instead
+        }
+    }
+    ::operator delete(p, std::align_val_t(alignment));
+}
+
+}  // namespace detail
+
+CTGRAD_API std::shared_ptr<Storage> Storage::allocate(std::size_t nbytes, Device device, const char* op) {
+    if (device.is_cuda()) {  // one GPU: "cuda" means cuda:0, and tensors say so
+        if (device.index > 0)
+            throw Error("cannot allocate a tensor on " + device.str() + ": ctgrad uses one GPU, cuda:0");
+        device.index = 0;
+    }
+    Allocator* allocator = detail::allocator_slot(device.type);
+    if (!allocator)
+        throw Error("cannot allocate a tensor on " + device.str() +
+                    ": this program does not link ctgrad's CUDA kernels (build with -Dcuda=enabled and link "
+                    "the ctgrad_cuda library)");
+    auto s = std::make_shared<Storage>();
+    // The storage frees its memory itself (~Storage): no second control block per tensor.
+    try {
+        s->data_ = allocator->allocate(nbytes);
+    } catch (const std::bad_alloc&) {
+        s->data_ = nullptr;
+    }
+    if (!s->data_ && nbytes != 0)
+        throw Error(std::string(op) + ": not enough memory: you tried to allocate " + std::to_string(nbytes) +
+                    " bytes on " + device.str());
+    s->allocator_ = allocator;
+    s->nbytes_ = nbytes;
+    s->device_ = device;
+    return s;
+}
+
+CTGRAD_API std::shared_ptr<Storage> Storage::wrap(void* data, std::size_t nbytes, std::shared_ptr<void> owner,
+                                                  Device device) {
+    auto s = std::make_shared<Storage>();
+    s->owner_ = std::move(owner);
+    s->data_ = data;
+    s->nbytes_ = nbytes;
+    s->device_ = device;
+    return s;
+}
+
+}  // namespace ctgrad
+#endif  // CTGRAD_RUNTIME_DEFINITIONS

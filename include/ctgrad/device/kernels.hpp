@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "../core/config.hpp"
 #include "../core/error.hpp"
 #include "optimizer/scalars.hpp"
 #include "../core/device.hpp"
@@ -228,7 +229,17 @@ inline bool has_device_kernels(DeviceType type) { return type == kCPU || detail:
 
 // The kernels of `device`, for op `op`; an Error naming the op and the device when this build
 // has none.
-inline DeviceKernels& device_kernels(Device device, std::string_view op) {
+DeviceKernels& device_kernels(Device device, std::string_view op);
+
+}  // namespace ctgrad
+
+// The lookup, compiled into the library (see config.hpp), where every op calls it with the
+// definition in sight; the registry above stays inline, as the CUDA backend's objects, compiled
+// apart from the library, register through it.
+#if CTGRAD_RUNTIME_DEFINITIONS
+namespace ctgrad {
+
+CTGRAD_API DeviceKernels& device_kernels(Device device, std::string_view op) {
     DeviceKernels* k = detail::device_kernels_slot(device.type);
     if (k) [[likely]]
         return *k;
@@ -238,3 +249,4 @@ inline DeviceKernels& device_kernels(Device device, std::string_view op) {
 }
 
 }  // namespace ctgrad
+#endif  // CTGRAD_RUNTIME_DEFINITIONS

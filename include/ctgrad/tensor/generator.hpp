@@ -15,7 +15,8 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
-#include <random>
+
+#include "../core/config.hpp"
 
 namespace ctgrad {
 
@@ -33,18 +34,7 @@ public:
         return *this;
     }
 
-    void set_current_seed(std::uint64_t seed) {
-        seed_ = seed;
-        next_double_normal_.reset();
-        next_float_normal_.reset();
-        state_[0] = static_cast<std::uint32_t>(seed);
-        for (std::uint32_t j = 1; j < state_size; ++j) {
-            const std::uint32_t prev = state_[j - 1];
-            state_[j] = 1812433253u * (prev ^ (prev >> 30)) + j;
-        }
-        // Forces a full regeneration of the state before the first word, as the reference does.
-        index_ = state_size;
-    }
+    void set_current_seed(std::uint64_t seed);
     std::uint64_t current_seed() const { return seed_; }
 
     std::uint32_t random() {
@@ -74,23 +64,10 @@ private:
     static constexpr std::uint32_t state_size = 624;
     static constexpr std::uint32_t shift_size = 397;
 
-    void twist() {
-        constexpr std::uint32_t upper = 0x80000000u, lower = 0x7fffffffu, matrix = 0x9908b0dfu;
-        for (std::uint32_t i = 0; i < state_size; ++i) {
-            const std::uint32_t y = (state_[i] & upper) | (state_[(i + 1) % state_size] & lower);
-            state_[i] = state_[(i + shift_size) % state_size] ^ (y >> 1) ^ ((y & 1u) ? matrix : 0u);
-        }
-        index_ = 0;
-    }
+    // Once every state_size words; random() itself stays inline, as the fills draw per element.
+    void twist();
 
-    void copy_state_from(const Generator& other) {
-        std::lock_guard<std::mutex> lock(other.mutex_);
-        seed_ = other.seed_;
-        state_ = other.state_;
-        index_ = other.index_;
-        next_double_normal_ = other.next_double_normal_;
-        next_float_normal_ = other.next_float_normal_;
-    }
+    void copy_state_from(const Generator& other);
 
     std::uint64_t seed_ = default_seed;
     std::array<std::uint32_t, state_size> state_{};
@@ -102,23 +79,72 @@ private:
 
 namespace detail {
 // Like PyTorch, a program that never seeds gets a different stream each run.
-inline std::uint64_t nondeterministic_seed() {
+std::uint64_t nondeterministic_seed();
+}  // namespace detail
+
+// The process-wide generator that ctgrad's factories draw from when given none.
+Generator& default_generator();
+
+void manual_seed(std::uint64_t seed);
+
+}  // namespace ctgrad
+
+// Seeding and the generator's state, compiled into the library (see config.hpp); <random> is
+// needed only here.
+#if CTGRAD_RUNTIME_DEFINITIONS
+#include <random>
+
+namespace ctgrad {
+
+CTGRAD_API void Generator::set_current_seed(std::uint64_t seed) {
+    seed_ = seed;
+    next_double_normal_.reset();
+    next_float_normal_.reset();
+    state_[0] = static_cast<std::uint32_t>(seed);
+    for (std::uint32_t j = 1; j < state_size; ++j) {
+        const std::uint32_t prev = state_[j - 1];
+        state_[j] = 1812433253u * (prev ^ (prev >> 30)) + j;
+    }
+    // Forces a full regeneration of the state before the first word, as the reference does.
+    index_ = state_size;
+}
+
+CTGRAD_API void Generator::twist() {
+    constexpr std::uint32_t upper = 0x80000000u, lower = 0x7fffffffu, matrix = 0x9908b0dfu;
+    for (std::uint32_t i = 0; i < state_size; ++i) {
+        const std::uint32_t y = (state_[i] & upper) | (state_[(i + 1) % state_size] & lower);
+        state_[i] = state_[(i + shift_size) % state_size] ^ (y >> 1) ^ ((y & 1u) ? matrix : 0u);
+    }
+    index_ = 0;
+}
+
+CTGRAD_API void Generator::copy_state_from(const Generator& other) {
+    std::lock_guard<std::mutex> lock(other.mutex_);
+    seed_ = other.seed_;
+    state_ = other.state_;
+    index_ = other.index_;
+    next_double_normal_ = other.next_double_normal_;
+    next_float_normal_ = other.next_float_normal_;
+}
+
+namespace detail {
+CTGRAD_API std::uint64_t nondeterministic_seed() {
     std::random_device device;
     const std::uint64_t a = device(), b = device();
     return ((a << 32) ^ b) & 0x1FFFFFFFFFFFFFULL;
 }
 }  // namespace detail
 
-// The process-wide generator that ctgrad's factories draw from when given none.
-inline Generator& default_generator() {
+CTGRAD_API Generator& default_generator() {
     static Generator generator(detail::nondeterministic_seed());
     return generator;
 }
 
-inline void manual_seed(std::uint64_t seed) {
+CTGRAD_API void manual_seed(std::uint64_t seed) {
     Generator& g = default_generator();
     std::lock_guard<std::mutex> lock(g.mutex());
     g.set_current_seed(seed);
 }
 
 }  // namespace ctgrad
+#endif  // CTGRAD_RUNTIME_DEFINITIONS

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "../core/config.hpp"
+
 namespace ctgrad {
 
 class IntArrayRef {
@@ -57,10 +59,18 @@ private:
 using IntList = std::vector<std::int64_t>;
 
 // "[3, 4]": how shapes appear in error messages (ATen's spelling).
-inline std::string shape_str(IntArrayRef s) {
+std::string shape_str(IntArrayRef s);
+
+}  // namespace ctgrad
+
+#if CTGRAD_RUNTIME_DEFINITIONS
+namespace ctgrad {
+
+CTGRAD_API std::string shape_str(IntArrayRef s) {
     std::string out = "[";
     for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
     return out + "]";
 }
 
 }  // namespace ctgrad
+#endif  // CTGRAD_RUNTIME_DEFINITIONS

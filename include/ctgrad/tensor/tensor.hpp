@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/config.hpp"
 #include "indexing.hpp"
 #include "int_array_ref.hpp"
 #include "options.hpp"
@@ -273,9 +274,11 @@ public:
 
 private:
     const TensorImpl& checked() const {
-        if (!impl_) throw Error(std::string("expected a defined tensor, got ") + undefined_message);
+        if (!impl_) throw_undefined();
         return *impl_;
     }
+    // checked()'s error, out of line: the accessors that check stay a test and a load.
+    [[noreturn]] static void throw_undefined();
     // The autograd state, with a view's history brought up to date (see TensorImpl::view_base).
     const TensorImpl& refreshed() const {
         checked();
@@ -304,11 +307,15 @@ private:
 };
 
 namespace detail {
+// check_defined's error, out of line, so that the check itself stays inline and small.
+[[noreturn]] void throw_undefined_argument(const char* op, const char* argument);
 // An op about to reach into its operands' data or autograd state checks first that they exist:
 // an undefined tensor is an Error naming the op and the argument, never a null dereference.
 inline void check_defined(const Tensor& t, const char* op, const char* argument = "self") {
-    if (!t.defined()) throw Error(std::string(op) + ": " + argument + " is " + Tensor::undefined_message);
+    if (!t.defined()) throw_undefined_argument(op, argument);
 }
+// data_ptr<T>()'s error, out of line: one copy for every T.
+[[noreturn]] void throw_data_ptr_mismatch(ScalarType expected, ScalarType found);
 }  // namespace detail
 
 inline Tensor Tensor::grad() const { return Tensor(checked().grad); }
@@ -330,41 +337,15 @@ unsigned Tensor::register_hook(Hook&& hook) const {
     }
 }
 
-// The view the indices select, written in place: its autograd history is that of the in-place op
-// on a view (the base's gradient stops at the elements written).
-inline Tensor& Tensor::index_put_(const std::vector<indexing::TensorIndex>& indices, const Scalar& value) const {
-    index(indices).fill_(value);
-    return const_cast<Tensor&>(*this);
-}
-inline Tensor& Tensor::index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& src) const {
-    index(indices).copy_(src);
-    return const_cast<Tensor&>(*this);
-}
-inline Tensor& Tensor::index_put_(std::initializer_list<indexing::TensorIndex> indices, const Scalar& value) const {
-    return index_put_(std::vector<indexing::TensorIndex>(indices), value);
-}
-inline Tensor& Tensor::index_put_(std::initializer_list<indexing::TensorIndex> indices, const Tensor& src) const {
-    return index_put_(std::vector<indexing::TensorIndex>(indices), src);
-}
 inline Tensor::GradRef Tensor::mutable_grad() const {
     checked();
     return GradRef(impl_);
 }
 
-inline std::int64_t Tensor::wrap_dim(std::int64_t d, const char* op) const {
-    const std::int64_t n = dim();
-    const std::int64_t lo = n == 0 ? -1 : -n, hi = n == 0 ? 0 : n - 1;
-    if (d < lo || d > hi)
-        throw Error(std::string(op) + ": Dimension out of range (expected to be in range of [" + std::to_string(lo) +
-                    ", " + std::to_string(hi) + "], but got " + std::to_string(d) + ")");
-    return d < 0 ? d + (n == 0 ? 1 : n) : d;
-}
-
 template <class T>
 T* Tensor::data_ptr() const {
     if (dtype_of<std::remove_const_t<T>>() != scalar_type())
-        throw Error(std::string("data_ptr: expected scalar type ") + dtype_name(dtype_of<std::remove_const_t<T>>()) +
-                    " but found " + dtype_name(scalar_type()));
+        detail::throw_data_ptr_mismatch(dtype_of<std::remove_const_t<T>>(), scalar_type());
     return reinterpret_cast<T*>(checked().data());
 }
 
@@ -388,14 +369,71 @@ namespace detail {
 // does not keep small: [0, 2^62, 2^62] has no elements but a stride of 2^124).
 // Whether `scale` times the product of the non-zero dims of `sizes` (none negative)
 // overflows int64.
-inline bool size_product_overflows(IntArrayRef sizes, std::int64_t scale = 1) {
+bool size_product_overflows(IntArrayRef sizes, std::int64_t scale = 1);
+
+std::size_t checked_nbytes(IntArrayRef sizes, ScalarType dtype, const char* op);
+}  // namespace detail
+
+// A new, uninitialised tensor of these sizes (contiguous), the primitive every op allocates with.
+// `op` names the operation in the errors of impossible sizes and of memory that is not there.
+Tensor make_empty(IntArrayRef sizes, ScalarType dtype, Device device = Device(kCPU), const char* op = "empty");
+
+}  // namespace ctgrad
+
+// The bodies that build messages or allocate, compiled into the library (see config.hpp).
+#if CTGRAD_RUNTIME_DEFINITIONS
+namespace ctgrad {
+
+CTGRAD_API void Tensor::throw_undefined() {
+    throw Error(std::string("expected a defined tensor, got ") + undefined_message);
+}
+
+namespace detail {
+CTGRAD_API void throw_undefined_argument(const char* op, const char* argument) {
+    throw Error(std::string(op) + ": " + argument + " is " + Tensor::undefined_message);
+}
+
+CTGRAD_API void throw_data_ptr_mismatch(ScalarType expected, ScalarType found) {
+    throw Error(std::string("data_ptr: expected scalar type ") + dtype_name(expected) + " but found " +
+                dtype_name(found));
+}
+}  // namespace detail
+
+// The view the indices select, written in place: its autograd history is that of the in-place op
+// on a view (the base's gradient stops at the elements written).
+CTGRAD_API Tensor& Tensor::index_put_(const std::vector<indexing::TensorIndex>& indices, const Scalar& value) const {
+    index(indices).fill_(value);
+    return const_cast<Tensor&>(*this);
+}
+CTGRAD_API Tensor& Tensor::index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& src) const {
+    index(indices).copy_(src);
+    return const_cast<Tensor&>(*this);
+}
+CTGRAD_API Tensor& Tensor::index_put_(std::initializer_list<indexing::TensorIndex> indices, const Scalar& value) const {
+    return index_put_(std::vector<indexing::TensorIndex>(indices), value);
+}
+CTGRAD_API Tensor& Tensor::index_put_(std::initializer_list<indexing::TensorIndex> indices, const Tensor& src) const {
+    return index_put_(std::vector<indexing::TensorIndex>(indices), src);
+}
+
+CTGRAD_API std::int64_t Tensor::wrap_dim(std::int64_t d, const char* op) const {
+    const std::int64_t n = dim();
+    const std::int64_t lo = n == 0 ? -1 : -n, hi = n == 0 ? 0 : n - 1;
+    if (d < lo || d > hi)
+        throw Error(std::string(op) + ": Dimension out of range (expected to be in range of [" + std::to_string(lo) +
+                    ", " + std::to_string(hi) + "], but got " + std::to_string(d) + ")");
+    return d < 0 ? d + (n == 0 ? 1 : n) : d;
+}
+
+namespace detail {
+CTGRAD_API bool size_product_overflows(IntArrayRef sizes, std::int64_t scale) {
     bool overflow = false;
     for (auto s : sizes)
         if (s != 0) overflow |= __builtin_mul_overflow(scale, s, &scale);
     return overflow;
 }
 
-inline std::size_t checked_nbytes(IntArrayRef sizes, ScalarType dtype, const char* op) {
+CTGRAD_API std::size_t checked_nbytes(IntArrayRef sizes, ScalarType dtype, const char* op) {
     std::int64_t product = static_cast<std::int64_t>(element_size(dtype));  // of the non-zero dims
     bool overflow = false, empty = false;
     for (auto s : sizes) {
@@ -410,9 +448,7 @@ inline std::size_t checked_nbytes(IntArrayRef sizes, ScalarType dtype, const cha
 }
 }  // namespace detail
 
-// A new, uninitialised tensor of these sizes (contiguous), the primitive every op allocates with.
-// `op` names the operation in the errors of impossible sizes and of memory that is not there.
-inline Tensor make_empty(IntArrayRef sizes, ScalarType dtype, Device device = Device(kCPU), const char* op = "empty") {
+CTGRAD_API Tensor make_empty(IntArrayRef sizes, ScalarType dtype, Device device, const char* op) {
     // The device kernels (CUDA, Thrust) are compiled for bool, int64, float and double only.
     if (!device.is_cpu() && (dtype == kByte || dtype == kChar || dtype == kShort || dtype == kInt))
         throw Error(std::string(op) + ": tensors of dtype " + dtype_name(dtype) + " are supported on the CPU only, not on " +
@@ -426,3 +462,4 @@ inline Tensor make_empty(IntArrayRef sizes, ScalarType dtype, Device device = De
 }
 
 }  // namespace ctgrad
+#endif  // CTGRAD_RUNTIME_DEFINITIONS

@@ -5,6 +5,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "../core/config.hpp"
 #include "../core/error.hpp"
 #include "tensor.hpp"
 
@@ -37,11 +38,7 @@ public:
     Tensor make(const TensorOptions& options) const;
 
     // The dtype the values take without a dtype in the options (libtorch's compute_desired_dtype).
-    ScalarType desired_dtype() const {
-        if (type_ == kInt || type_ == kLong) return kLong;
-        if (is_floating_point(type_)) return get_default_dtype_as_scalartype();
-        return type_;
-    }
+    ScalarType desired_dtype() const;
 
 private:
     // The dtype of the C++ type the values were written in (libtorch's TensorDataContainer
@@ -63,28 +60,7 @@ private:
         doubles_.push_back(static_cast<double>(v));
         longs_.push_back(static_cast<std::int64_t>(v));
     }
-    void init_rows(const TensorData* b, const TensorData* e) {
-        sizes_ = {static_cast<std::int64_t>(e - b)};
-        if (b == e) {  // tensor({}): an empty float tensor, as libtorch's
-            type_ = kFloat;
-            return;
-        }
-        type_ = b->type_;
-        for (const TensorData* r = b; r != e; ++r) {
-            if (r->type_ != type_)
-                throw Error(std::string("tensor: Expected all elements of the tensor to have the same scalar type: ") +
-                            dtype_name(type_) + ", but got element of scalar type: " + dtype_name(r->type_));
-            if (r->sizes_ != b->sizes_)
-                throw Error("tensor: expected all sub-lists to have the same shape " + shape_str(b->sizes_) + ", got " +
-                            shape_str(r->sizes_));
-        }
-        // All checked before anything is copied: an Error leaves nothing half-built.
-        for (const TensorData* r = b; r != e; ++r) {
-            doubles_.insert(doubles_.end(), r->doubles_.begin(), r->doubles_.end());
-            longs_.insert(longs_.end(), r->longs_.begin(), r->longs_.end());
-        }
-        sizes_.insert(sizes_.end(), b->sizes_.begin(), b->sizes_.end());
-    }
+    void init_rows(const TensorData* b, const TensorData* e);
     std::vector<std::int64_t> sizes_;
     ScalarType type_ = kFloat;
     std::vector<double> doubles_;
@@ -95,3 +71,38 @@ private:
 Tensor tensor(const TensorData& data, const TensorOptions& options = {});
 
 }  // namespace ctgrad
+
+#if CTGRAD_RUNTIME_DEFINITIONS
+namespace ctgrad {
+
+CTGRAD_API ScalarType TensorData::desired_dtype() const {
+    if (type_ == kInt || type_ == kLong) return kLong;
+    if (is_floating_point(type_)) return get_default_dtype_as_scalartype();
+    return type_;
+}
+
+CTGRAD_API void TensorData::init_rows(const TensorData* b, const TensorData* e) {
+    sizes_ = {static_cast<std::int64_t>(e - b)};
+    if (b == e) {  // tensor({}): an empty float tensor, as libtorch's
+        type_ = kFloat;
+        return;
+    }
+    type_ = b->type_;
+    for (const TensorData* r = b; r != e; ++r) {
+        if (r->type_ != type_)
+            throw Error(std::string("tensor: Expected all elements of the tensor to have the same scalar type: ") +
+                        dtype_name(type_) + ", but got element of scalar type: " + dtype_name(r->type_));
+        if (r->sizes_ != b->sizes_)
+            throw Error("tensor: expected all sub-lists to have the same shape " + shape_str(b->sizes_) + ", got " +
+                        shape_str(r->sizes_));
+    }
+    // All checked before anything is copied: an Error leaves nothing half-built.
+    for (const TensorData* r = b; r != e; ++r) {
+        doubles_.insert(doubles_.end(), r->doubles_.begin(), r->doubles_.end());
+        longs_.insert(longs_.end(), r->longs_.begin(), r->longs_.end());
+    }
+    sizes_.insert(sizes_.end(), b->sizes_.begin(), b->sizes_.end());
+}
+
+}  // namespace ctgrad
+#endif  // CTGRAD_RUNTIME_DEFINITIONS

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/config.hpp"
 #include "../core/dtype.hpp"
 #include "../core/storage.hpp"
 
@@ -71,7 +72,14 @@ struct TensorImpl {
 };
 
 // Row-major strides of a contiguous tensor of these sizes.
-inline std::vector<std::int64_t> contiguous_strides(const std::vector<std::int64_t>& sizes) {
+std::vector<std::int64_t> contiguous_strides(const std::vector<std::int64_t>& sizes);
+
+}  // namespace ctgrad
+
+#if CTGRAD_RUNTIME_DEFINITIONS
+namespace ctgrad {
+
+CTGRAD_API std::vector<std::int64_t> contiguous_strides(const std::vector<std::int64_t>& sizes) {
     std::vector<std::int64_t> strides(sizes.size());
     std::int64_t s = 1;
     for (std::size_t i = sizes.size(); i-- > 0;) {
@@ -82,3 +90,4 @@ inline std::vector<std::int64_t> contiguous_strides(const std::vector<std::int64
 }
 
 }  // namespace ctgrad
+#endif  // CTGRAD_RUNTIME_DEFINITIONS

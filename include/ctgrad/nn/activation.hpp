@@ -14,11 +14,7 @@ public:
     explicit ReLUImpl(const ReLUOptions& options_ = {}) : options(options_) {}
     void reset() {}
     Tensor forward(Tensor input) { return functional::relu(std::move(input), options); }
-    void pretty_print(std::ostream& stream) const override {
-        stream << "ctgrad::nn::ReLU(";
-        if (options.inplace()) stream << "inplace=true";
-        stream << ")";
-    }
+    void pretty_print(std::ostream& stream) const override;
     ReLUOptions options;
 };
 CTGRAD_MODULE(ReLU);
@@ -28,11 +24,7 @@ public:
     explicit LeakyReLUImpl(const LeakyReLUOptions& options_ = {}) : options(options_) {}
     void reset() {}
     Tensor forward(Tensor input) { return functional::leaky_relu(std::move(input), options); }
-    void pretty_print(std::ostream& stream) const override {
-        stream << "ctgrad::nn::LeakyReLU(negative_slope=" << options.negative_slope();
-        if (options.inplace()) stream << ", inplace=true";
-        stream << ")";
-    }
+    void pretty_print(std::ostream& stream) const override;
     LeakyReLUOptions options;
 };
 CTGRAD_MODULE(LeakyReLU);
@@ -59,7 +51,7 @@ public:
     explicit SoftmaxImpl(const SoftmaxOptions& options_) : options(options_) {}
     void reset() {}
     Tensor forward(const Tensor& input) { return ctgrad::softmax(input, options.dim()); }
-    void pretty_print(std::ostream& stream) const override { stream << "ctgrad::nn::Softmax(dim=" << options.dim() << ")"; }
+    void pretty_print(std::ostream& stream) const override;
     SoftmaxOptions options;
 };
 CTGRAD_MODULE(Softmax);
@@ -70,11 +62,36 @@ public:
     explicit LogSoftmaxImpl(const LogSoftmaxOptions& options_) : options(options_) {}
     void reset() {}
     Tensor forward(const Tensor& input) { return ctgrad::log_softmax(input, options.dim()); }
-    void pretty_print(std::ostream& stream) const override {
-        stream << "ctgrad::nn::LogSoftmax(dim=" << options.dim() << ")";
-    }
+    void pretty_print(std::ostream& stream) const override;
     LogSoftmaxOptions options;
 };
 CTGRAD_MODULE(LogSoftmax);
 
 }  // namespace ctgrad::nn
+
+// The definitions, compiled into the library (see config.hpp).
+#if CTGRAD_RUNTIME_DEFINITIONS
+namespace ctgrad::nn {
+
+CTGRAD_API void ReLUImpl::pretty_print(std::ostream& stream) const {
+    stream << "ctgrad::nn::ReLU(";
+    if (options.inplace()) stream << "inplace=true";
+    stream << ")";
+}
+
+CTGRAD_API void LeakyReLUImpl::pretty_print(std::ostream& stream) const {
+    stream << "ctgrad::nn::LeakyReLU(negative_slope=" << options.negative_slope();
+    if (options.inplace()) stream << ", inplace=true";
+    stream << ")";
+}
+
+CTGRAD_API void SoftmaxImpl::pretty_print(std::ostream& stream) const {
+    stream << "ctgrad::nn::Softmax(dim=" << options.dim() << ")";
+}
+
+CTGRAD_API void LogSoftmaxImpl::pretty_print(std::ostream& stream) const {
+    stream << "ctgrad::nn::LogSoftmax(dim=" << options.dim() << ")";
+}
+
+}  // namespace ctgrad::nn
+#endif  // CTGRAD_RUNTIME_DEFINITIONS

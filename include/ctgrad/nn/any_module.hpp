@@ -20,6 +20,11 @@ concept tensor_to_tensor_module = std::is_base_of_v<Module, M> && requires(M& m,
     { m.forward(x) } -> std::convertible_to<Tensor>;
 };
 
+namespace detail {
+// The error of AnyModule::ptr<T>() on a module of another type, built once in the library.
+[[noreturn]] void throw_bad_module_cast(const std::type_info& from, const std::type_info& to);
+}  // namespace detail
+
 class AnyModule {
 public:
     AnyModule() = default;
@@ -44,9 +49,7 @@ public:
     template <class T>
     std::shared_ptr<T> ptr() const {
         auto p = std::dynamic_pointer_cast<T>(checked());
-        if (!p)
-            throw Error("Attempted to cast module of type " + detail::demangle(type_->name()) + " to type " +
-                        detail::demangle(typeid(T).name()));
+        if (!p) detail::throw_bad_module_cast(*type_, typeid(T));
         return p;
     }
     template <class T>
@@ -76,3 +79,14 @@ private:
 };
 
 }  // namespace ctgrad::nn
+
+// The definitions, compiled into the library (see config.hpp).
+#if CTGRAD_RUNTIME_DEFINITIONS
+namespace ctgrad::nn::detail {
+
+CTGRAD_API void throw_bad_module_cast(const std::type_info& from, const std::type_info& to) {
+    throw Error("Attempted to cast module of type " + demangle(from.name()) + " to type " + demangle(to.name()));
+}
+
+}  // namespace ctgrad::nn::detail
+#endif  // CTGRAD_RUNTIME_DEFINITIONS

@@ -55,7 +55,7 @@ CTGRAD_MODULE(HuberLoss);
 
 class NLLLossImpl : public Module {
 public:
-    explicit NLLLossImpl(const NLLLossOptions& options_ = {}) : options(options_) { reset(); }
+    explicit NLLLossImpl(const NLLLossOptions& options_ = {});
     void reset() { weight = register_buffer("weight", options.weight()); }
     Tensor forward(const Tensor& input, const Tensor& target) {
         return functional::nll_loss(input, target, functional::NLLLossFuncOptions(options).weight(weight));
@@ -68,7 +68,7 @@ CTGRAD_MODULE(NLLLoss);
 
 class CrossEntropyLossImpl : public Module {
 public:
-    explicit CrossEntropyLossImpl(const CrossEntropyLossOptions& options_ = {}) : options(options_) { reset(); }
+    explicit CrossEntropyLossImpl(const CrossEntropyLossOptions& options_ = {});
     void reset() { weight = register_buffer("weight", options.weight()); }
     Tensor forward(const Tensor& input, const Tensor& target) {
         return functional::cross_entropy(input, target, functional::CrossEntropyFuncOptions(options).weight(weight));
@@ -81,7 +81,7 @@ CTGRAD_MODULE(CrossEntropyLoss);
 
 class BCELossImpl : public Module {
 public:
-    explicit BCELossImpl(const BCELossOptions& options_ = {}) : options(options_) { reset(); }
+    explicit BCELossImpl(const BCELossOptions& options_ = {});
     void reset() { weight = register_or_replace_buffer("weight", options.weight()); }
     Tensor forward(const Tensor& input, const Tensor& target) {
         return functional::binary_cross_entropy(input, target,
@@ -95,7 +95,7 @@ CTGRAD_MODULE(BCELoss);
 
 class BCEWithLogitsLossImpl : public Module {
 public:
-    explicit BCEWithLogitsLossImpl(const BCEWithLogitsLossOptions& options_ = {}) : options(options_) { reset(); }
+    explicit BCEWithLogitsLossImpl(const BCEWithLogitsLossOptions& options_ = {});
     void reset() {
         weight = register_or_replace_buffer("weight", options.weight());
         pos_weight = register_or_replace_buffer("pos_weight", options.pos_weight());
@@ -113,3 +113,23 @@ public:
 CTGRAD_MODULE(BCEWithLogitsLoss);
 
 }  // namespace ctgrad::nn
+
+// The definitions, compiled into the library (see config.hpp).
+#if CTGRAD_RUNTIME_DEFINITIONS
+namespace ctgrad::nn {
+
+CTGRAD_API NLLLossImpl::NLLLossImpl(const NLLLossOptions& options_) : options(options_) { reset(); }
+
+CTGRAD_API CrossEntropyLossImpl::CrossEntropyLossImpl(const CrossEntropyLossOptions& options_) : options(options_) {
+    reset();
+}
+
+CTGRAD_API BCELossImpl::BCELossImpl(const BCELossOptions& options_) : options(options_) { reset(); }
+
+CTGRAD_API BCEWithLogitsLossImpl::BCEWithLogitsLossImpl(const BCEWithLogitsLossOptions& options_)
+    : options(options_) {
+    reset();
+}
+
+}  // namespace ctgrad::nn
+#endif  // CTGRAD_RUNTIME_DEFINITIONS

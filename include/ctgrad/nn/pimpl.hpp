@@ -7,6 +7,7 @@
 #include <ostream>
 #include <string>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 #include "module.hpp"
@@ -20,6 +21,10 @@ template <class Arg, class Contained>
 inline constexpr bool adopts_v =
     std::is_base_of_v<ModuleHolder<Contained>, std::decay_t<Arg>> ||
     std::is_convertible_v<std::decay_t<Arg>, std::shared_ptr<Contained>> || std::is_same_v<std::decay_t<Arg>, std::nullptr_t>;
+
+// The error of a ModuleHolder used while empty, built once in the library rather than in every
+// holder type's check().
+[[noreturn]] void throw_empty_holder(const std::type_info& contained);
 }  // namespace detail
 
 template <class Contained>
@@ -75,9 +80,7 @@ protected:
 
 private:
     void check() const {
-        if (!impl_)
-            throw Error("Accessing empty ModuleHolder of " + detail::demangle(typeid(Contained).name()) +
-                        " (it was constructed with nullptr): assign a module to it first");
+        if (!impl_) detail::throw_empty_holder(typeid(Contained));
     }
 };
 
@@ -103,3 +106,15 @@ std::ostream& operator<<(std::ostream& stream, const ModuleHolder<Contained>& mo
 #ifndef TORCH_MODULE_IMPL
 #define TORCH_MODULE_IMPL(Name, ImplType) CTGRAD_MODULE_IMPL(Name, ImplType)
 #endif
+
+// The definitions, compiled into the library (see config.hpp).
+#if CTGRAD_RUNTIME_DEFINITIONS
+namespace ctgrad::nn::detail {
+
+CTGRAD_API void throw_empty_holder(const std::type_info& contained) {
+    throw Error("Accessing empty ModuleHolder of " + demangle(contained.name()) +
+                " (it was constructed with nullptr): assign a module to it first");
+}
+
+}  // namespace ctgrad::nn::detail
+#endif  // CTGRAD_RUNTIME_DEFINITIONS

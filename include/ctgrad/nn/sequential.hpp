@@ -37,16 +37,9 @@ public:
         modules_.push_back(std::move(any));
     }
     // Appends the modules of another Sequential (shared, not copied).
-    void extend(const SequentialImpl& other) {
-        for (const auto& m : other.modules_) push_back(m);
-    }
+    void extend(const SequentialImpl& other);
 
-    Tensor forward(const Tensor& input) {
-        if (modules_.empty()) throw Error("Cannot call forward() on an empty Sequential");
-        Tensor x = modules_.front().forward(input);
-        for (std::size_t i = 1; i < modules_.size(); ++i) x = modules_[i].forward(x);
-        return x;
-    }
+    Tensor forward(const Tensor& input);
 
     std::shared_ptr<Module> ptr(std::size_t index) const { return checked(index).ptr(); }
     template <class T>
@@ -76,12 +69,7 @@ private:
         else if constexpr (detail::module_holder_type<D>) return AnyModule(module.ptr());
         else return AnyModule(std::forward<M>(module));
     }
-    const AnyModule& checked(std::size_t index) const {
-        if (index >= modules_.size())
-            throw Error("Sequential: Index out of range (index " + std::to_string(index) + ", size " +
-                        std::to_string(modules_.size()) + ")");
-        return modules_[index];
-    }
+    const AnyModule& checked(std::size_t index) const;
 
     std::vector<AnyModule> modules_;
 };
@@ -89,3 +77,28 @@ private:
 CTGRAD_MODULE(Sequential);
 
 }  // namespace ctgrad::nn
+
+// The definitions, compiled into the library (see config.hpp).
+#if CTGRAD_RUNTIME_DEFINITIONS
+namespace ctgrad::nn {
+
+CTGRAD_API void SequentialImpl::extend(const SequentialImpl& other) {
+    for (const auto& m : other.modules_) push_back(m);
+}
+
+CTGRAD_API Tensor SequentialImpl::forward(const Tensor& input) {
+    if (modules_.empty()) throw Error("Cannot call forward() on an empty Sequential");
+    Tensor x = modules_.front().forward(input);
+    for (std::size_t i = 1; i < modules_.size(); ++i) x = modules_[i].forward(x);
+    return x;
+}
+
+CTGRAD_API const AnyModule& SequentialImpl::checked(std::size_t index) const {
+    if (index >= modules_.size())
+        throw Error("Sequential: Index out of range (index " + std::to_string(index) + ", size " +
+                    std::to_string(modules_.size()) + ")");
+    return modules_[index];
+}
+
+}  // namespace ctgrad::nn
+#endif  // CTGRAD_RUNTIME_DEFINITIONS

@@ -1,8 +1,9 @@
 #pragma once
 // ctgrad::data, as <torch/data.h> gives torch::data: datasets (MNIST, MapDataset and .map),
 // transforms (Normalize, Stack, Lambda, ...), samplers (Sequential, Random) and data loaders
-// (make_data_loader). docs/data.md. The MNIST reader is compiled into the library; the rest are
-// templates and small classes in these headers.
+// (make_data_loader). docs/data.md. The MNIST reader, the samplers, Stack<>'s collations and
+// the transforms of Example<> (Normalize<>, ...) are compiled into the library; the rest are
+// templates over the program's types, in these headers.
 #include "data/dataloader.hpp"
 #include "data/dataloader/stateless.hpp"
 #include "data/dataloader_options.hpp"

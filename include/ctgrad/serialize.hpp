@@ -28,17 +28,9 @@
 // Loading into a module copies into its existing parameters and buffers (they keep their
 // identity, so an optimizer holding them sees the loaded values); names, dtypes and shapes must
 // match exactly.
-#include <bit>
-#include <cerrno>
-#include <cstdio>
-#include <cstdint>
-#include <cstring>
-#include <fstream>
-#include <functional>
-#include <map>
 #include <memory>
-#include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "autograd/grad_mode.hpp"
@@ -65,6 +57,16 @@ void load(optim::Optimizer& optimizer, const std::string& path);
 
 // The format's reader and writer, compiled into the library (see config.hpp).
 #if CTGRAD_RUNTIME_DEFINITIONS
+#include <bit>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+
 #include <zlib.h>
 
 #include "ops/inplace.hpp"

@@ -38,13 +38,7 @@ struct AdagradOptions : public OptimizerCloneableOptions<AdagradOptions> {
 public:
     double get_lr() const override { return lr(); }
     void set_lr(double lr) override { this->lr(lr); }
-    void visit(OptionVisitor& v) override {
-        v.number("lr", lr_);
-        v.number("lr_decay", lr_decay_);
-        v.number("weight_decay", weight_decay_);
-        v.number("initial_accumulator_value", initial_accumulator_value_);
-        v.number("eps", eps_);
-    }
+    void visit(OptionVisitor& v) override;
     friend bool operator==(const AdagradOptions& a, const AdagradOptions& b) {
         return a.lr() == b.lr() && a.lr_decay() == b.lr_decay() && a.weight_decay() == b.weight_decay() &&
                a.initial_accumulator_value() == b.initial_accumulator_value() && a.eps() == b.eps();
@@ -56,41 +50,26 @@ struct AdagradParamState : public OptimizerCloneableParamState<AdagradParamState
     CTGRAD_OPTIM_ARG(std::int64_t, step) = 0;
 
 public:
-    void visit(StateVisitor& v) override {
-        v.count("step", step_);
-        v.buffer("sum", sum_);
-    }
+    void visit(StateVisitor& v) override;
 };
 
 class Adagrad : public Optimizer {
 public:
-    explicit Adagrad(std::vector<OptimizerParamGroup> param_groups, AdagradOptions defaults = {})
-        : Optimizer(std::make_unique<AdagradOptions>(defaults)) {
-        add_param_groups(std::move(param_groups));
-    }
-    explicit Adagrad(std::vector<Tensor> params, AdagradOptions defaults = {})
-        : Adagrad(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, defaults) {}
+    explicit Adagrad(std::vector<OptimizerParamGroup> param_groups, AdagradOptions defaults = {});
+    explicit Adagrad(std::vector<Tensor> params, AdagradOptions defaults = {});
 
     Tensor step(LossClosure closure = nullptr) override;
 
 protected:
-    std::string name() const override { return "Adagrad"; }
-    void check_options(const OptimizerOptions& options) const override {
-        const auto& o = static_cast<const AdagradOptions&>(options);
-        if (!(o.lr() >= 0)) throw Error("Adagrad: Invalid learning rate: " + number(o.lr()));
-        if (!(o.lr_decay() >= 0)) throw Error("Adagrad: Invalid lr_decay value: " + number(o.lr_decay()));
-        if (!(o.weight_decay() >= 0))
-            throw Error("Adagrad: Invalid weight_decay value: " + number(o.weight_decay()));
-        if (!(o.initial_accumulator_value() >= 0))
-            throw Error("Adagrad: Invalid initial_accumulator_value value: " + number(o.initial_accumulator_value()));
-        if (!(o.eps() >= 0)) throw Error("Adagrad: Invalid epsilon value: " + number(o.eps()));
-    }
-    std::unique_ptr<OptimizerParamState> make_state() const override { return std::make_unique<AdagradParamState>(); }
+    std::string name() const override;
+    void check_options(const OptimizerOptions& options) const override;
+    std::unique_ptr<OptimizerParamState> make_state() const override;
 };
 
 }  // namespace ctgrad::optim
 
-// The update, compiled into the library (see config.hpp).
+// The update, its option checks and save/load's field lists, compiled into the library (see
+// config.hpp).
 #if CTGRAD_RUNTIME_DEFINITIONS
 #include <cmath>
 #include <type_traits>
@@ -98,6 +77,41 @@ protected:
 #include "../device/kernels.hpp"
 
 namespace ctgrad::optim {
+
+CTGRAD_API void AdagradOptions::visit(OptionVisitor& v) {
+    v.number("lr", lr_);
+    v.number("lr_decay", lr_decay_);
+    v.number("weight_decay", weight_decay_);
+    v.number("initial_accumulator_value", initial_accumulator_value_);
+    v.number("eps", eps_);
+}
+
+CTGRAD_API void AdagradParamState::visit(StateVisitor& v) {
+    v.count("step", step_);
+    v.buffer("sum", sum_);
+}
+
+CTGRAD_API Adagrad::Adagrad(std::vector<OptimizerParamGroup> param_groups, AdagradOptions defaults)
+    : Optimizer(std::make_unique<AdagradOptions>(defaults)) {
+    add_param_groups(std::move(param_groups));
+}
+CTGRAD_API Adagrad::Adagrad(std::vector<Tensor> params, AdagradOptions defaults)
+    : Adagrad(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, defaults) {}
+
+CTGRAD_API std::string Adagrad::name() const { return "Adagrad"; }
+CTGRAD_API void Adagrad::check_options(const OptimizerOptions& options) const {
+    const auto& o = static_cast<const AdagradOptions&>(options);
+    if (!(o.lr() >= 0)) throw Error("Adagrad: Invalid learning rate: " + number(o.lr()));
+    if (!(o.lr_decay() >= 0)) throw Error("Adagrad: Invalid lr_decay value: " + number(o.lr_decay()));
+    if (!(o.weight_decay() >= 0))
+        throw Error("Adagrad: Invalid weight_decay value: " + number(o.weight_decay()));
+    if (!(o.initial_accumulator_value() >= 0))
+        throw Error("Adagrad: Invalid initial_accumulator_value value: " + number(o.initial_accumulator_value()));
+    if (!(o.eps() >= 0)) throw Error("Adagrad: Invalid epsilon value: " + number(o.eps()));
+}
+CTGRAD_API std::unique_ptr<OptimizerParamState> Adagrad::make_state() const {
+    return std::make_unique<AdagradParamState>();
+}
 
 CTGRAD_API Tensor Adagrad::step(LossClosure closure) {
     NoGradGuard no_grad;

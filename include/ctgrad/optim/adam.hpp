@@ -32,14 +32,7 @@ struct AdamOptions : public OptimizerCloneableOptions<AdamOptions> {
 public:
     double get_lr() const override { return lr(); }
     void set_lr(double lr) override { this->lr(lr); }
-    void visit(OptionVisitor& v) override {
-        v.number("lr", lr_);
-        v.number("beta1", std::get<0>(betas_));
-        v.number("beta2", std::get<1>(betas_));
-        v.number("eps", eps_);
-        v.number("weight_decay", weight_decay_);
-        v.flag("amsgrad", amsgrad_);
-    }
+    void visit(OptionVisitor& v) override;
     friend bool operator==(const AdamOptions& a, const AdamOptions& b) {
         return a.lr() == b.lr() && a.betas() == b.betas() && a.eps() == b.eps() &&
                a.weight_decay() == b.weight_decay() && a.amsgrad() == b.amsgrad();
@@ -53,33 +46,60 @@ struct AdamParamState : public OptimizerCloneableParamState<AdamParamState> {
     CTGRAD_OPTIM_ARG(Tensor, max_exp_avg_sq) = {};
 
 public:
-    void visit(StateVisitor& v) override {
-        v.count("step", step_);
-        v.buffer("exp_avg", exp_avg_);
-        v.buffer("exp_avg_sq", exp_avg_sq_);
-        v.buffer("max_exp_avg_sq", max_exp_avg_sq_);
-    }
+    void visit(StateVisitor& v) override;
 };
+
+// Adam's base, its step included, is compiled into the library (adam_step.hpp): a program
+// instantiates none of it.
+#if !defined(CTGRAD_HEADER_ONLY) && !defined(CTGRAD_BUILDING_RUNTIME)
+extern template class detail::AdamFamily<AdamOptions, AdamParamState, /*Decoupled=*/false>;
+#endif
 
 class Adam : public detail::AdamFamily<AdamOptions, AdamParamState, /*Decoupled=*/false> {
 public:
-    explicit Adam(std::vector<OptimizerParamGroup> param_groups, AdamOptions defaults = {}) : AdamFamily(defaults) {
-        add_param_groups(std::move(param_groups));
-    }
-    explicit Adam(std::vector<Tensor> params, AdamOptions defaults = {})
-        : Adam(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, defaults) {}
+    explicit Adam(std::vector<OptimizerParamGroup> param_groups, AdamOptions defaults = {});
+    explicit Adam(std::vector<Tensor> params, AdamOptions defaults = {});
 
     Tensor step(LossClosure closure = nullptr) override;
 
 protected:
-    std::string name() const override { return "Adam"; }
+    std::string name() const override;
 };
 
 }  // namespace ctgrad::optim
 
-// The update, compiled into the library (see config.hpp).
+// The update, the constructors and save/load's field lists, compiled into the library (see
+// config.hpp).
 #if CTGRAD_RUNTIME_DEFINITIONS
 namespace ctgrad::optim {
+
+#if defined(CTGRAD_BUILDING_RUNTIME)
+template class detail::AdamFamily<AdamOptions, AdamParamState, /*Decoupled=*/false>;
+#endif
+
+CTGRAD_API void AdamOptions::visit(OptionVisitor& v) {
+    v.number("lr", lr_);
+    v.number("beta1", std::get<0>(betas_));
+    v.number("beta2", std::get<1>(betas_));
+    v.number("eps", eps_);
+    v.number("weight_decay", weight_decay_);
+    v.flag("amsgrad", amsgrad_);
+}
+
+CTGRAD_API void AdamParamState::visit(StateVisitor& v) {
+    v.count("step", step_);
+    v.buffer("exp_avg", exp_avg_);
+    v.buffer("exp_avg_sq", exp_avg_sq_);
+    v.buffer("max_exp_avg_sq", max_exp_avg_sq_);
+}
+
+CTGRAD_API Adam::Adam(std::vector<OptimizerParamGroup> param_groups, AdamOptions defaults) : AdamFamily(defaults) {
+    add_param_groups(std::move(param_groups));
+}
+CTGRAD_API Adam::Adam(std::vector<Tensor> params, AdamOptions defaults)
+    : Adam(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, defaults) {}
+
+CTGRAD_API std::string Adam::name() const { return "Adam"; }
 
 CTGRAD_API Tensor Adam::step(LossClosure closure) { return adam_step(closure); }
 

@@ -71,7 +71,7 @@ public:
     Tensor step(LossClosure closure) override;
 
 protected:
-    std::string name() const override { return "LBFGS"; }
+    std::string name() const override;
     void check_options(const OptimizerOptions& options) const override;
 
 private:
@@ -108,6 +108,8 @@ CTGRAD_API LBFGS::LBFGS(std::vector<Tensor> params, LBFGSOptions defaults)
     }
     add_param_groups({OptimizerParamGroup(std::move(params))});
 }
+
+CTGRAD_API std::string LBFGS::name() const { return "LBFGS"; }
 
 CTGRAD_API void LBFGS::check_options(const OptimizerOptions& options) const {
     const auto& o = static_cast<const LBFGSOptions&>(options);

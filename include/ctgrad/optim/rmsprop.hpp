@@ -32,14 +32,7 @@ struct RMSpropOptions : public OptimizerCloneableOptions<RMSpropOptions> {
 public:
     double get_lr() const override { return lr(); }
     void set_lr(double lr) override { this->lr(lr); }
-    void visit(OptionVisitor& v) override {
-        v.number("lr", lr_);
-        v.number("alpha", alpha_);
-        v.number("eps", eps_);
-        v.number("weight_decay", weight_decay_);
-        v.number("momentum", momentum_);
-        v.flag("centered", centered_);
-    }
+    void visit(OptionVisitor& v) override;
     friend bool operator==(const RMSpropOptions& a, const RMSpropOptions& b) {
         return a.lr() == b.lr() && a.alpha() == b.alpha() && a.eps() == b.eps() &&
                a.weight_decay() == b.weight_decay() && a.momentum() == b.momentum() && a.centered() == b.centered();
@@ -53,46 +46,67 @@ struct RMSpropParamState : public OptimizerCloneableParamState<RMSpropParamState
     CTGRAD_OPTIM_ARG(Tensor, grad_avg) = {};
 
 public:
-    void visit(StateVisitor& v) override {
-        v.count("step", step_);
-        v.buffer("square_avg", square_avg_);
-        v.buffer("momentum_buffer", momentum_buffer_);
-        v.buffer("grad_avg", grad_avg_);
-    }
+    void visit(StateVisitor& v) override;
 };
 
 class RMSprop : public Optimizer {
 public:
-    explicit RMSprop(std::vector<OptimizerParamGroup> param_groups, RMSpropOptions defaults = {})
-        : Optimizer(std::make_unique<RMSpropOptions>(defaults)) {
-        add_param_groups(std::move(param_groups));
-    }
-    explicit RMSprop(std::vector<Tensor> params, RMSpropOptions defaults = {})
-        : RMSprop(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, defaults) {}
+    explicit RMSprop(std::vector<OptimizerParamGroup> param_groups, RMSpropOptions defaults = {});
+    explicit RMSprop(std::vector<Tensor> params, RMSpropOptions defaults = {});
 
     Tensor step(LossClosure closure = nullptr) override;
 
 protected:
-    std::string name() const override { return "RMSprop"; }
-    std::unique_ptr<OptimizerParamState> make_state() const override { return std::make_unique<RMSpropParamState>(); }
-    void check_options(const OptimizerOptions& options) const override {
-        const auto& o = static_cast<const RMSpropOptions&>(options);
-        if (!(o.lr() >= 0)) throw Error("RMSprop: Invalid learning rate: " + number(o.lr()));
-        if (!(o.eps() >= 0)) throw Error("RMSprop: Invalid epsilon value: " + number(o.eps()));
-        if (!(o.momentum() >= 0)) throw Error("RMSprop: Invalid momentum value: " + number(o.momentum()));
-        if (!(o.weight_decay() >= 0))
-            throw Error("RMSprop: Invalid weight_decay value: " + number(o.weight_decay()));
-        if (!(o.alpha() >= 0)) throw Error("RMSprop: Invalid alpha value: " + number(o.alpha()));
-    }
+    std::string name() const override;
+    std::unique_ptr<OptimizerParamState> make_state() const override;
+    void check_options(const OptimizerOptions& options) const override;
 };
 
 }  // namespace ctgrad::optim
 
-// The update, compiled into the library (see config.hpp).
+// The update, its option checks and save/load's field lists, compiled into the library (see
+// config.hpp).
 #if CTGRAD_RUNTIME_DEFINITIONS
 #include "../device/kernels.hpp"
 
 namespace ctgrad::optim {
+
+CTGRAD_API void RMSpropOptions::visit(OptionVisitor& v) {
+    v.number("lr", lr_);
+    v.number("alpha", alpha_);
+    v.number("eps", eps_);
+    v.number("weight_decay", weight_decay_);
+    v.number("momentum", momentum_);
+    v.flag("centered", centered_);
+}
+
+CTGRAD_API void RMSpropParamState::visit(StateVisitor& v) {
+    v.count("step", step_);
+    v.buffer("square_avg", square_avg_);
+    v.buffer("momentum_buffer", momentum_buffer_);
+    v.buffer("grad_avg", grad_avg_);
+}
+
+CTGRAD_API RMSprop::RMSprop(std::vector<OptimizerParamGroup> param_groups, RMSpropOptions defaults)
+    : Optimizer(std::make_unique<RMSpropOptions>(defaults)) {
+    add_param_groups(std::move(param_groups));
+}
+CTGRAD_API RMSprop::RMSprop(std::vector<Tensor> params, RMSpropOptions defaults)
+    : RMSprop(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, defaults) {}
+
+CTGRAD_API std::string RMSprop::name() const { return "RMSprop"; }
+CTGRAD_API std::unique_ptr<OptimizerParamState> RMSprop::make_state() const {
+    return std::make_unique<RMSpropParamState>();
+}
+CTGRAD_API void RMSprop::check_options(const OptimizerOptions& options) const {
+    const auto& o = static_cast<const RMSpropOptions&>(options);
+    if (!(o.lr() >= 0)) throw Error("RMSprop: Invalid learning rate: " + number(o.lr()));
+    if (!(o.eps() >= 0)) throw Error("RMSprop: Invalid epsilon value: " + number(o.eps()));
+    if (!(o.momentum() >= 0)) throw Error("RMSprop: Invalid momentum value: " + number(o.momentum()));
+    if (!(o.weight_decay() >= 0))
+        throw Error("RMSprop: Invalid weight_decay value: " + number(o.weight_decay()));
+    if (!(o.alpha() >= 0)) throw Error("RMSprop: Invalid alpha value: " + number(o.alpha()));
+}
 
 CTGRAD_API Tensor RMSprop::step(LossClosure closure) {
     NoGradGuard no_grad;

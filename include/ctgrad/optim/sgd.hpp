@@ -27,13 +27,7 @@ struct SGDOptions : public OptimizerCloneableOptions<SGDOptions> {
 public:
     double get_lr() const override { return lr(); }
     void set_lr(double lr) override { this->lr(lr); }
-    void visit(OptionVisitor& v) override {
-        v.number("lr", lr_);
-        v.number("momentum", momentum_);
-        v.number("dampening", dampening_);
-        v.number("weight_decay", weight_decay_);
-        v.flag("nesterov", nesterov_);
-    }
+    void visit(OptionVisitor& v) override;
     friend bool operator==(const SGDOptions& a, const SGDOptions& b) {
         return a.lr() == b.lr() && a.momentum() == b.momentum() && a.dampening() == b.dampening() &&
                a.weight_decay() == b.weight_decay() && a.nesterov() == b.nesterov();
@@ -44,40 +38,58 @@ struct SGDParamState : public OptimizerCloneableParamState<SGDParamState> {
     CTGRAD_OPTIM_ARG(Tensor, momentum_buffer);
 
 public:
-    void visit(StateVisitor& v) override { v.buffer("momentum_buffer", momentum_buffer_); }
+    void visit(StateVisitor& v) override;
 };
 
 class SGD : public Optimizer {
 public:
-    explicit SGD(std::vector<OptimizerParamGroup> param_groups, SGDOptions defaults)
-        : Optimizer(std::make_unique<SGDOptions>(defaults)) {
-        add_param_groups(std::move(param_groups));
-    }
-    explicit SGD(std::vector<Tensor> params, SGDOptions defaults)
-        : SGD(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, defaults) {}
+    explicit SGD(std::vector<OptimizerParamGroup> param_groups, SGDOptions defaults);
+    explicit SGD(std::vector<Tensor> params, SGDOptions defaults);
 
     Tensor step(LossClosure closure = nullptr) override;
 
 protected:
-    std::string name() const override { return "SGD"; }
-    std::unique_ptr<OptimizerParamState> make_state() const override { return std::make_unique<SGDParamState>(); }
-    void check_options(const OptimizerOptions& options) const override {
-        const auto& o = static_cast<const SGDOptions&>(options);
-        if (!(o.lr() >= 0)) throw Error("SGD: Invalid learning rate: " + number(o.lr()));
-        if (!(o.momentum() >= 0)) throw Error("SGD: Invalid momentum value: " + number(o.momentum()));
-        if (!(o.weight_decay() >= 0)) throw Error("SGD: Invalid weight_decay value: " + number(o.weight_decay()));
-        if (o.nesterov() && (o.momentum() <= 0 || o.dampening() != 0))
-            throw Error("SGD: Nesterov momentum requires a momentum and zero dampening");
-    }
+    std::string name() const override;
+    std::unique_ptr<OptimizerParamState> make_state() const override;
+    void check_options(const OptimizerOptions& options) const override;
 };
 
 }  // namespace ctgrad::optim
 
-// The update, compiled into the library (see config.hpp).
+// The update, its option checks and save/load's field lists, compiled into the library (see
+// config.hpp).
 #if CTGRAD_RUNTIME_DEFINITIONS
 #include "../device/kernels.hpp"
 
 namespace ctgrad::optim {
+
+CTGRAD_API void SGDOptions::visit(OptionVisitor& v) {
+    v.number("lr", lr_);
+    v.number("momentum", momentum_);
+    v.number("dampening", dampening_);
+    v.number("weight_decay", weight_decay_);
+    v.flag("nesterov", nesterov_);
+}
+
+CTGRAD_API void SGDParamState::visit(StateVisitor& v) { v.buffer("momentum_buffer", momentum_buffer_); }
+
+CTGRAD_API SGD::SGD(std::vector<OptimizerParamGroup> param_groups, SGDOptions defaults)
+    : Optimizer(std::make_unique<SGDOptions>(defaults)) {
+    add_param_groups(std::move(param_groups));
+}
+CTGRAD_API SGD::SGD(std::vector<Tensor> params, SGDOptions defaults)
+    : SGD(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, defaults) {}
+
+CTGRAD_API std::string SGD::name() const { return "SGD"; }
+CTGRAD_API std::unique_ptr<OptimizerParamState> SGD::make_state() const { return std::make_unique<SGDParamState>(); }
+CTGRAD_API void SGD::check_options(const OptimizerOptions& options) const {
+    const auto& o = static_cast<const SGDOptions&>(options);
+    if (!(o.lr() >= 0)) throw Error("SGD: Invalid learning rate: " + number(o.lr()));
+    if (!(o.momentum() >= 0)) throw Error("SGD: Invalid momentum value: " + number(o.momentum()));
+    if (!(o.weight_decay() >= 0)) throw Error("SGD: Invalid weight_decay value: " + number(o.weight_decay()));
+    if (o.nesterov() && (o.momentum() <= 0 || o.dampening() != 0))
+        throw Error("SGD: Nesterov momentum requires a momentum and zero dampening");
+}
 
 CTGRAD_API Tensor SGD::step(LossClosure closure) {
     NoGradGuard no_grad;

@@ -61,12 +61,17 @@ public:
 
     virtual ExampleType get(std::size_t index) = 0;
 
-    std::vector<ExampleType> get_batch(ArrayRef<std::size_t> indices) override {
-        std::vector<ExampleType> batch;
-        batch.reserve(indices.size());
-        for (const std::size_t i : indices) batch.push_back(get(i));
-        return batch;
-    }
+    std::vector<ExampleType> get_batch(ArrayRef<std::size_t> indices) override;
 };
+
+// Defined out of the class, so not inline: a dataset of the library's (MNIST, datasets/mnist.hpp)
+// declares its instantiation extern, and programs use the library's.
+template <class Self, class SingleExample>
+std::vector<SingleExample> Dataset<Self, SingleExample>::get_batch(ArrayRef<std::size_t> indices) {
+    std::vector<ExampleType> batch;
+    batch.reserve(indices.size());
+    for (const std::size_t i : indices) batch.push_back(get(i));
+    return batch;
+}
 
 }  // namespace ctgrad::data::datasets

@@ -33,12 +33,9 @@ public:
 
     explicit MNIST(const std::string& root, Mode mode = Mode::kTrain);
 
-    Example<> get(std::size_t index) override {
-        const auto i = static_cast<std::int64_t>(index);
-        return {images_[i], targets_[i]};
-    }
+    Example<> get(std::size_t index) override;
 
-    std::optional<std::size_t> size() const override { return static_cast<std::size_t>(images_.size(0)); }
+    std::optional<std::size_t> size() const override;
 
     // Whether this is the training set (Mode::kTrain). libtorch answers by the image count.
     bool is_train() const noexcept { return train_; }
@@ -51,9 +48,14 @@ private:
     bool train_;
 };
 
+// Its batches are the library's too (Dataset::get_batch for MNIST).
+#if !defined(CTGRAD_HEADER_ONLY) && !defined(CTGRAD_BUILDING_RUNTIME)
+extern template class Dataset<MNIST>;
+#endif
+
 }  // namespace ctgrad::data::datasets
 
-// The IDX reader, compiled into the library (see config.hpp).
+// The IDX reader and the examples, compiled into the library (see config.hpp).
 #if CTGRAD_RUNTIME_DEFINITIONS
 #include <algorithm>
 #include <cerrno>
@@ -187,6 +189,17 @@ CTGRAD_API MNIST::MNIST(const std::string& root, Mode mode) : train_(mode == Mod
     images_ = std::move(image_tensor);
     targets_ = std::move(target_tensor);
 }
+
+CTGRAD_API Example<> MNIST::get(std::size_t index) {
+    const auto i = static_cast<std::int64_t>(index);
+    return {images_[i], targets_[i]};
+}
+
+CTGRAD_API std::optional<std::size_t> MNIST::size() const { return static_cast<std::size_t>(images_.size(0)); }
+
+#if defined(CTGRAD_BUILDING_RUNTIME)
+template class Dataset<MNIST>;
+#endif
 
 }  // namespace ctgrad::data::datasets
 #endif  // CTGRAD_RUNTIME_DEFINITIONS

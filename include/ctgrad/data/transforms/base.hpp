@@ -31,12 +31,17 @@ public:
 
     virtual OutputType apply(InputType input) = 0;
 
-    std::vector<Output> apply_batch(std::vector<Input> input_batch) override {
-        std::vector<Output> output_batch;
-        output_batch.reserve(input_batch.size());
-        for (auto& input : input_batch) output_batch.push_back(apply(std::move(input)));
-        return output_batch;
-    }
+    std::vector<Output> apply_batch(std::vector<Input> input_batch) override;
 };
+
+// Defined out of the class, so not inline: where a header declares an instantiation extern
+// (Transform<Example<>, Example<>>, transforms/tensor.hpp), programs use the library's.
+template <class Input, class Output>
+std::vector<Output> Transform<Input, Output>::apply_batch(std::vector<Input> input_batch) {
+    std::vector<Output> output_batch;
+    output_batch.reserve(input_batch.size());
+    for (auto& input : input_batch) output_batch.push_back(apply(std::move(input)));
+    return output_batch;
+}
 
 }  // namespace ctgrad::data::transforms

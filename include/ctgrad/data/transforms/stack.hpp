@@ -4,10 +4,9 @@
 // torch::data::transforms::Stack). N examples of data [1, 28, 28] and target [] give data
 // [N, 1, 28, 28] and target [N]. Stack<TensorExample> stacks data only. The tensors of a batch
 // must have one shape (ctgrad::stack's error otherwise).
-#include <utility>
 #include <vector>
 
-#include "../../tensor/functions.hpp"
+#include "../../core/config.hpp"
 #include "../example.hpp"
 #include "collate.hpp"
 
@@ -18,26 +17,41 @@ struct Stack;
 
 template <>
 struct Stack<Example<>> : public Collation<Example<>> {
-    Example<> apply_batch(std::vector<Example<>> examples) override {
-        std::vector<Tensor> data, targets;
-        data.reserve(examples.size());
-        targets.reserve(examples.size());
-        for (auto& example : examples) {
-            data.push_back(std::move(example.data));
-            targets.push_back(std::move(example.target));
-        }
-        return {ctgrad::stack(data), ctgrad::stack(targets)};
-    }
+    Example<> apply_batch(std::vector<Example<>> examples) override;
 };
 
 template <>
 struct Stack<TensorExample> : public Collation<TensorExample> {
-    TensorExample apply_batch(std::vector<TensorExample> examples) override {
-        std::vector<Tensor> data;
-        data.reserve(examples.size());
-        for (auto& example : examples) data.push_back(std::move(example.data));
-        return ctgrad::stack(data);
-    }
+    TensorExample apply_batch(std::vector<TensorExample> examples) override;
 };
 
 }  // namespace ctgrad::data::transforms
+
+// Both collations are of the library's own types: compiled into the library (see config.hpp).
+#if CTGRAD_RUNTIME_DEFINITIONS
+#include <utility>
+
+#include "../../tensor/functions.hpp"
+
+namespace ctgrad::data::transforms {
+
+CTGRAD_API Example<> Stack<Example<>>::apply_batch(std::vector<Example<>> examples) {
+    std::vector<Tensor> data, targets;
+    data.reserve(examples.size());
+    targets.reserve(examples.size());
+    for (auto& example : examples) {
+        data.push_back(std::move(example.data));
+        targets.push_back(std::move(example.target));
+    }
+    return {ctgrad::stack(data), ctgrad::stack(targets)};
+}
+
+CTGRAD_API TensorExample Stack<TensorExample>::apply_batch(std::vector<TensorExample> examples) {
+    std::vector<Tensor> data;
+    data.reserve(examples.size());
+    for (auto& example : examples) data.push_back(std::move(example.data));
+    return ctgrad::stack(data);
+}
+
+}  // namespace ctgrad::data::transforms
+#endif  // CTGRAD_RUNTIME_DEFINITIONS

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "../../core/config.hpp"
 #include "../../core/error.hpp"
 #include "../../tensor/array_ref.hpp"
 #include "../../tensor/functions.hpp"
@@ -36,11 +37,14 @@ public:
 
     virtual Tensor operator()(Tensor input) = 0;
 
-    OutputType apply(InputType input) override {
-        input.data = (*this)(std::move(input.data));
-        return input;
-    }
+    OutputType apply(InputType input) override;
 };
+
+template <class Target>
+typename TensorTransform<Target>::OutputType TensorTransform<Target>::apply(InputType input) {
+    input.data = (*this)(std::move(input.data));
+    return input;
+}
 
 template <class Target = Tensor>
 class TensorLambda : public TensorTransform<Target> {
@@ -57,28 +61,54 @@ private:
 
 template <class Target = Tensor>
 struct Normalize : public TensorTransform<Target> {
-    Normalize(ArrayRef<double> means, ArrayRef<double> stddevs) {
-        if (means.empty() || stddevs.empty() || (means.size() != stddevs.size() && means.size() != 1 && stddevs.size() != 1))
-            throw Error("Normalize: expected one mean and one standard deviation, or one of each per channel; got " +
-                        std::to_string(means.size()) + " means and " + std::to_string(stddevs.size()) +
-                        " standard deviations");
-        mean = ctgrad::tensor(means.vec(), ctgrad::dtype(kFloat));
-        stddev = ctgrad::tensor(stddevs.vec(), ctgrad::dtype(kFloat));
-    }
+    Normalize(ArrayRef<double> means, ArrayRef<double> stddevs);
 
-    Tensor operator()(Tensor input) override {
-        const std::int64_t channels = std::max(mean.numel(), stddev.numel());
-        if (channels == 1) return input.sub(mean).div(stddev);
-        if (input.dim() < 1 || input.size(0) != channels)
-            throw Error("Normalize: " + std::to_string(channels) + " per-channel values for data of shape " +
-                        shape_str(input.sizes()) + ": expected its first dim (channels) to have " +
-                        std::to_string(channels) + " entries");
-        std::vector<std::int64_t> shape(static_cast<std::size_t>(input.dim()), 1);
-        shape[0] = -1;
-        return input.sub(mean.reshape(shape)).div(stddev.reshape(shape));
-    }
+    Tensor operator()(Tensor input) override;
 
     Tensor mean, stddev;
 };
 
+template <class Target>
+Normalize<Target>::Normalize(ArrayRef<double> means, ArrayRef<double> stddevs) {
+    if (means.empty() || stddevs.empty() || (means.size() != stddevs.size() && means.size() != 1 && stddevs.size() != 1))
+        throw Error("Normalize: expected one mean and one standard deviation, or one of each per channel; got " +
+                    std::to_string(means.size()) + " means and " + std::to_string(stddevs.size()) +
+                    " standard deviations");
+    mean = ctgrad::tensor(means.vec(), ctgrad::dtype(kFloat));
+    stddev = ctgrad::tensor(stddevs.vec(), ctgrad::dtype(kFloat));
+}
+
+template <class Target>
+Tensor Normalize<Target>::operator()(Tensor input) {
+    const std::int64_t channels = std::max(mean.numel(), stddev.numel());
+    if (channels == 1) return input.sub(mean).div(stddev);
+    if (input.dim() < 1 || input.size(0) != channels)
+        throw Error("Normalize: " + std::to_string(channels) + " per-channel values for data of shape " +
+                    shape_str(input.sizes()) + ": expected its first dim (channels) to have " +
+                    std::to_string(channels) + " entries");
+    std::vector<std::int64_t> shape(static_cast<std::size_t>(input.dim()), 1);
+    shape[0] = -1;
+    return input.sub(mean.reshape(shape)).div(stddev.reshape(shape));
+}
+
+// The transforms of the usual example, Example<> (a Tensor target), are compiled into the
+// library; the members above are defined out of their classes (not inline) so that a program
+// instantiates none of them for it. Other targets instantiate them in the program, as usual.
+#if !defined(CTGRAD_HEADER_ONLY) && !defined(CTGRAD_BUILDING_RUNTIME)
+extern template class Transform<Example<>, Example<>>;
+extern template class TensorTransform<Tensor>;
+extern template class Normalize<Tensor>;
+#endif
+
 }  // namespace ctgrad::data::transforms
+
+// The library's instantiations for Example<> (declared extern above).
+#if defined(CTGRAD_BUILDING_RUNTIME)
+namespace ctgrad::data::transforms {
+
+template class Transform<Example<>, Example<>>;
+template class TensorTransform<Tensor>;
+template class Normalize<Tensor>;
+
+}  // namespace ctgrad::data::transforms
+#endif

@@ -2,8 +2,35 @@
 // What Adam and AdamW share: their base class (one step, one option check), lazy state, the
 // step count, the bias corrections (computed in double, as Python does), then one pass of the
 // element kernel of p's device.
-#include <cmath>
 #include <memory>
+
+#include "../../core/config.hpp"
+#include "../../tensor/tensor.hpp"
+#include "../optimizer.hpp"
+
+namespace ctgrad::optim::detail {
+
+// The base of Adam (Decoupled = false) and AdamW (true): they differ only in their options' and
+// state's types, their name and where the weight decay goes. adam_step is their step(); it is
+// instantiated where Adam::step and AdamW::step are compiled (the runtime), which also holds
+// both instantiations of the class (adam.hpp, adamw.hpp), so that a program compiles none of
+// the step's code.
+template <class Options, class State, bool Decoupled>
+class AdamFamily : public Optimizer {
+protected:
+    explicit AdamFamily(const Options& defaults) : Optimizer(std::make_unique<Options>(defaults)) {}
+
+    Tensor adam_step(const LossClosure& closure);
+
+    void check_options(const OptimizerOptions& options) const override;
+    std::unique_ptr<OptimizerParamState> make_state() const override;
+};
+
+}  // namespace ctgrad::optim::detail
+
+// The step and its helpers, compiled into the library (see config.hpp).
+#if CTGRAD_RUNTIME_DEFINITIONS
+#include <cmath>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -11,8 +38,6 @@
 #include "../../core/error.hpp"
 #include "../../device/kernels.hpp"
 #include "../../tensor/functions.hpp"
-#include "../../tensor/tensor.hpp"
-#include "../optimizer.hpp"
 
 namespace ctgrad::optim::detail {
 
@@ -79,37 +104,35 @@ void check_adam_options(const Options& o, const std::string& name, std::string (
     if (!(o.weight_decay() >= 0)) throw Error(name + ": Invalid weight_decay value: " + number(o.weight_decay()));
 }
 
-// The base of Adam (Decoupled = false) and AdamW (true): they differ only in their options' and
-// state's types, their name and where the weight decay goes. adam_step is their step(); it is
-// instantiated where Adam::step and AdamW::step are compiled (the runtime).
 template <class Options, class State, bool Decoupled>
-class AdamFamily : public Optimizer {
-protected:
-    explicit AdamFamily(const Options& defaults) : Optimizer(std::make_unique<Options>(defaults)) {}
+Tensor AdamFamily<Options, State, Decoupled>::adam_step(const LossClosure& closure) {
+    NoGradGuard no_grad;
+    Tensor loss = evaluate(closure);
+    update_all<State>(
+        [](const OptimizerOptions&) { return true; },
+        [&](const State& s, const Tensor& p, const OptimizerOptions& o) {
+            return adam_family_lacks_buffers(static_cast<const Options&>(o), s,
+                                             [&](const Tensor& b, const char* what) { this->check_buffer(p, b, what); });
+        },
+        [](State& s, const Tensor& p, const OptimizerOptions& o) {
+            adam_family_make_buffers(static_cast<const Options&>(o), s, p);
+        },
+        [&](typename Optimizer::template PlannedUpdate<State>& u) {
+            adam_family_update(static_cast<const Options&>(u.options), *u.state, Decoupled, u.param, u.grad,
+                               this->name());
+        });
+    return loss;
+}
 
-    Tensor adam_step(const LossClosure& closure) {
-        NoGradGuard no_grad;
-        Tensor loss = evaluate(closure);
-        update_all<State>(
-            [](const OptimizerOptions&) { return true; },
-            [&](const State& s, const Tensor& p, const OptimizerOptions& o) {
-                return adam_family_lacks_buffers(static_cast<const Options&>(o), s,
-                                                 [&](const Tensor& b, const char* what) { this->check_buffer(p, b, what); });
-            },
-            [](State& s, const Tensor& p, const OptimizerOptions& o) {
-                adam_family_make_buffers(static_cast<const Options&>(o), s, p);
-            },
-            [&](typename Optimizer::template PlannedUpdate<State>& u) {
-                adam_family_update(static_cast<const Options&>(u.options), *u.state, Decoupled, u.param, u.grad,
-                                   this->name());
-            });
-        return loss;
-    }
+template <class Options, class State, bool Decoupled>
+void AdamFamily<Options, State, Decoupled>::check_options(const OptimizerOptions& options) const {
+    check_adam_options(static_cast<const Options&>(options), name(), &Optimizer::number);
+}
 
-    void check_options(const OptimizerOptions& options) const override {
-        check_adam_options(static_cast<const Options&>(options), name(), &Optimizer::number);
-    }
-    std::unique_ptr<OptimizerParamState> make_state() const override { return std::make_unique<State>(); }
-};
+template <class Options, class State, bool Decoupled>
+std::unique_ptr<OptimizerParamState> AdamFamily<Options, State, Decoupled>::make_state() const {
+    return std::make_unique<State>();
+}
 
 }  // namespace ctgrad::optim::detail
+#endif  // CTGRAD_RUNTIME_DEFINITIONS

@@ -85,7 +85,7 @@ private:
 namespace ctgrad::nn::detail {
 
 CTGRAD_API void throw_bad_module_cast(const std::type_info& from, const std::type_info& to) {
-    throw Error("Attempted to cast module of type " + demangle(from.name()) + " to type " + demangle(to.name()));
+    throw Error("Attempted to cast module of type " + ctgrad::autograd::detail::demangle_type_name(from.name()) + " to type " + ctgrad::autograd::detail::demangle_type_name(to.name()));
 }
 
 }  // namespace ctgrad::nn::detail

@@ -24,9 +24,6 @@ class ModuleHolder;
 
 namespace detail {
 
-// The C++ name of a type as it is written ("ctgrad::nn::LinearImpl").
-std::string demangle(const char* mangled);
-
 inline std::string join_name(const std::string& prefix, const std::string& name) {
     return prefix.empty() ? name : prefix + "." + name;
 }
@@ -177,22 +174,13 @@ std::ostream& operator<<(std::ostream& stream, const Module& module);
 
 // The module tree's walks, compiled into the library (see config.hpp).
 #if CTGRAD_RUNTIME_DEFINITIONS
-#include <cxxabi.h>
-
-#include <cstdlib>
 #include <typeinfo>
+
+#include "../autograd/function.hpp"
 
 namespace ctgrad::nn {
 
 namespace detail {
-
-CTGRAD_API std::string demangle(const char* mangled) {
-    int status = 0;
-    char* s = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
-    std::string out = status == 0 && s ? s : mangled;
-    std::free(s);
-    return out;
-}
 
 CTGRAD_API void set_data(const Tensor& variable, const Tensor& data) {
     TensorImpl& v = *variable.unsafeGetTensorImpl();
@@ -214,7 +202,7 @@ CTGRAD_API Module::Module() : parameters_("Parameter"), buffers_("Buffer"), chil
 CTGRAD_API Module::~Module() = default;
 
 CTGRAD_API const std::string& Module::name() const {
-    if (!name_) name_ = detail::demangle(typeid(*this).name());
+    if (!name_) name_ = autograd::detail::demangle_type_name(typeid(*this).name());
     return *name_;
 }
 

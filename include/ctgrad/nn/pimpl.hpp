@@ -112,7 +112,7 @@ std::ostream& operator<<(std::ostream& stream, const ModuleHolder<Contained>& mo
 namespace ctgrad::nn::detail {
 
 CTGRAD_API void throw_empty_holder(const std::type_info& contained) {
-    throw Error("Accessing empty ModuleHolder of " + demangle(contained.name()) +
+    throw Error("Accessing empty ModuleHolder of " + ctgrad::autograd::detail::demangle_type_name(contained.name()) +
                 " (it was constructed with nullptr): assign a module to it first");
 }
 

@@ -7,9 +7,10 @@
 #include <tuple>
 #include <type_traits>
 
-#include "kernel.hpp"
-#include "executor.hpp"
 #include "binding.hpp"
+#include "executor.hpp"
+#include "kernel.hpp"
+#include "plan.hpp"
 
 namespace ctgrad::expr {
 
@@ -26,7 +27,6 @@ template <class Shape1, class Shape2> struct fixed_shapes_disagree { static cons
 template <class T1, class T2> struct array_element_types_disagree { static constexpr bool value = false; };
 template <class Var> struct array_variable_outside_a_reduction { static constexpr bool value = false; };
 template <class Var> struct array_in_the_wrong_memory_for_this_backend { static constexpr bool value = false; };
-template <class Reduction> struct reduction_inside_a_reduction { static constexpr bool value = false; };
 
 // Variables read outside any sum()/mean(): in a scalar-valued expression these must be scalars.
 template <class E> struct outer_variables_of { using type = type_list<>; };
@@ -80,15 +80,31 @@ constexpr auto bound_var_name() {
     return B::var_type::name.view();
 }
 
+// The variables bound to arrays.
+template <class... Bs> struct array_variables { using type = type_list<>; };
+template <class B, class... Bs> struct array_variables<B, Bs...> {
+    using rest = typename array_variables<Bs...>::type;
+    using type = std::conditional_t<is_array_binding_v<B>,
+                                    typename ctgrad::detail::merge_unique<type_list<typename B::var_type>, rest>::type, rest>;
+};
+
 template <class Exec, class E, class... Bs>
 struct call {
     using vars = type_list<typename Bs::var_type...>;
+    using arrays = typename array_variables<Bs...>::type;
     using S = typename element_type<Bs...>::type;
-    static constexpr std::size_t R = static_cast<std::size_t>(reduction_count_v<E>);
+    static constexpr bool has_arrays = (is_array_binding_v<Bs> || ...);
+    // What runs: E with the parts that read no array hoisted out of the loops (expr/plan.hpp).
+    // Without arrays there is no loop to hoist from.
+    static constexpr auto planned(const E& e) {
+        if constexpr (has_arrays) return hoist<arrays>(e);
+        else return e;
+    }
+    using planned_type = decltype(planned(std::declval<const E&>()));
+    static constexpr std::size_t R = static_cast<std::size_t>(reduction_count_v<planned_type>);
     using sources = ctgrad::detail::tuple<source_t<S, Bs>...>;
     using context = kernel::context<vars, sources, S, R>;
     using exec = executor<std::remove_cvref_t<Exec>>;
-    static constexpr bool has_arrays = (is_array_binding_v<Bs> || ...);
 
     template <class V>
     static constexpr bool is_array_var = [] {
@@ -139,17 +155,12 @@ struct call {
     static constexpr bool all_bound(type_list<Vs...>) { return ((index_in_v<Vs, vars> >= 0) && ...); }
     // Whether the call can be compiled further; when not, check() has already said why and the
     // entry points stop there instead of piling internal errors on top.
-    static constexpr bool valid =
-        exec::known && all_bound(variables_t<E>{}) && std::is_void_v<nested_reduction_t<E>>;
+    static constexpr bool valid = exec::known && all_bound(variables_t<E>{});
 
     static constexpr bool check() {
         static_assert(exec::known, "the first argument is not a backend: use ctgrad::expr::exec::simd, "
                                    "exec::scalar, or a Thrust execution policy (with ctgrad/backend/thrust.hpp)");
         check_all_bound(variables_t<E>{});
-        static_assert(std::is_void_v<nested_reduction_t<E>> || reduction_inside_a_reduction<nested_reduction_t<E>>::value,
-                      "a sum() or mean() inside another sum() or mean() is not supported: evaluate the inner "
-                      "reduction first and bind its value to a variable (the outer one is named in "
-                      "reduction_inside_a_reduction<...> in the compiler's note)");
         (check_binding<Bs>(), ...);
         (check_fixed_shape<typename first_fixed_shape<Bs...>::type, Bs>(), ...);
         return true;
@@ -208,18 +219,6 @@ auto make_array_grads(const shape_t& shape, type_list<Vs...>) {
     return std::tuple{(static_cast<void>(Vs{}), C::exec::template make_array<typename C::S>(shape))...};
 }
 
-// Runs the reduction pass (values only) and stores each reduction's finished value in ctx.
-template <class Exec, class E, class... Bs>
-void reduce_into_context(const Exec& ex, const E& e, typename call<Exec, E, Bs...>::context& ctx) {
-    using C = call<Exec, E, Bs...>;
-    if constexpr (C::R > 0) {
-        const auto sums = C::exec::template reduce<false, type_list<>>(ex, e, ctx, ctx.count);
-        ctgrad::detail::array<typename C::S, C::R> scale{};
-        kernel::reduction_scales<typename C::S, 0, E>(ctx.count, scale);
-        for (std::size_t k = 0; k < C::R; ++k) ctx.reduced[k] = sums.value[k] * scale[k];
-    }
-}
-
 template <class Exec, class E, class Out, class... Bs>
 void assign_checked(const char* op, const Exec& ex, Out& out, const E& e, const Bs&... bs);
 
@@ -252,8 +251,9 @@ void assign_checked(const char* op, const Exec& ex, Out& out, const E& e, const 
     }
     typename C::context ctx = C::make_context(shape, bs...);
     ctx.count = shape.size();
-    reduce_into_context<Exec, E, Bs...>(ex, e, ctx);
-    C::exec::assign(ex, e, ctx, ctx.count, traits_of<Out>::data(out));
+    const auto p = C::planned(e);
+    kernel::run_passes<false, type_list<>>(ex, p, ctx);
+    C::exec::assign(ex, p, ctx, ctx.count, traits_of<Out>::data(out));
 }
 
 template <class Exec, class E, class... Bs>
@@ -284,9 +284,10 @@ auto eval_checked(const Exec& ex, const E& e, const Bs&... bs) {
     } else {
         const shape_t shape = C::domain("ctgrad::expr::eval", bs...);
         typename C::context ctx = C::make_context(shape, bs...);
-        reduce_into_context<Exec, E, Bs...>(ex, e, ctx);
+        const auto p = C::planned(e);
+        kernel::run_passes<false, type_list<>>(ex, p, ctx);
         ctx.index = 0;
-        return kernel::evaluate<typename C::S, 0>(e, ctx);
+        return kernel::evaluate<typename C::S, 0>(p, ctx);
     }
 }
 
@@ -325,24 +326,20 @@ auto value_and_grad_checked(const Exec& ex, const E& e, wrt_list<Ws...>, const B
 
     const shape_t shape = C::domain("ctgrad::expr::value_and_grad", bs...);
     typename C::context ctx = C::make_context(shape, bs...);
+    const auto p = C::planned(e);
 
-    // 1. The fused pass: every reduction's value and its partials for the scalar targets.
-    kernel::totals<S, R, scalar_targets::size> sums{};
-    ctgrad::detail::array<S, R> scale{};
-    if constexpr (R > 0) {
-        sums = C::exec::template reduce<true, scalar_targets>(ex, e, ctx, ctx.count);
-        kernel::reduction_scales<S, 0, E>(ctx.count, scale);
-        for (std::size_t k = 0; k < R; ++k) ctx.reduced[k] = sums.value[k] * scale[k];
-    }
+    // 1. The fused passes (expr/plan.hpp): every reduction's value and its partials for the
+    //    scalar targets and for the reductions inside it.
+    const auto sums = kernel::run_passes<true, scalar_targets>(ex, p, ctx);
 
-    // 2. The scalar expression around the reductions, forward and backward once.
+    // 2. The scalar expression around the reductions, forward and backward once; then the
+    //    adjoints flow into inner reductions and hoisted values.
     ctx.index = 0;
-    const auto tape = kernel::forward<S, 0>(e, ctx);
+    const auto tape = kernel::forward<S, 0>(p, ctx);
     kernel::sink<S, scalar_targets::size, R> outer{};
     kernel::set_zero(outer);
-    kernel::backward<S, 0, scalar_targets>(e, tape, S(1), ctx, outer);
-    for (std::size_t j = 0; j < scalar_targets::size; ++j)
-        for (std::size_t k = 0; k < R; ++k) outer.partial[j] += outer.reduction[k] * sums.grads[k].partial[j];
+    kernel::backward<S, 0, scalar_targets>(p, tape, S(1), ctx, outer);
+    kernel::finish_backward<scalar_targets>(p, ctx, sums, outer);
 
     // 3. Only when some target is an array: one more pass writing its gradient element by element.
     auto array_grads = make_array_grads<C>(shape, array_targets{});
@@ -351,7 +348,7 @@ auto value_and_grad_checked(const Exec& ex, const E& e, wrt_list<Ws...>, const B
         std::size_t j = 0;
         std::apply([&](auto&... g) { ((outs[j++] = traits_of<std::remove_cvref_t<decltype(g)>>::data(g)), ...); },
                    array_grads);
-        C::exec::template scatter<array_targets>(ex, e, ctx, ctx.count, outer.reduction, outs);
+        C::exec::template scatter<array_targets>(ex, p, ctx, ctx.count, outer.reduction, outs);
     }
 
     auto pick = [&]<class W>(W) {

@@ -1,6 +1,7 @@
 #pragma once
 // Backends are chosen by tag. A backend says what it can do by specialising `executor`:
-//   reduce<Grad, Targets>(e, ctx, n)          -> kernel::totals   (the one fused pass)
+//   reduce<Grad, Targets, Pass>(e, ctx, n)    -> kernel::totals   (one fused pass: the reductions
+//                                              of depth Pass, expr/plan.hpp)
 //   assign(e, ctx, n, out)                    element-wise values into out[0, n)
 //   scatter<Targets>(e, ctx, n, adjoints, outs) per-element gradients of array variables
 //   array<S>(shape)                           a container for results that are arrays

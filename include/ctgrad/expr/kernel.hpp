@@ -48,11 +48,18 @@ struct sink {
     array<T, R> reduction;
 };
 
-template <class T, std::size_t R, std::size_t M>
+// What one pass sums for each reduction: its value and, for value_and_grad, the partials of its
+// operand with respect to the targets and (Inner > 0, when reductions nest) with respect to the
+// reductions inside it, which carry the chain rule from an outer reduction to an inner one.
+template <class T, std::size_t R, std::size_t M, std::size_t Inner = 0>
 struct totals {
     array<T, R> value;
-    array<sink<T, M, 0>, R> grads;
+    array<sink<T, M, Inner>, R> grads;
 };
+// The totals a pass over E for Targets needs: slots for inner reductions only when they nest.
+template <class T, class E, class Targets>
+using totals_for = totals<T, static_cast<std::size_t>(reduction_count_v<E>), Targets::size,
+                          std::is_void_v<nested_reduction_t<E>> ? 0 : static_cast<std::size_t>(reduction_count_v<E>)>;
 
 template <class T, std::size_t M, std::size_t R>
 CTGRAD_INLINE CTGRAD_HOST_DEVICE void set_zero(sink<T, M, R>& s) {
@@ -61,8 +68,8 @@ CTGRAD_INLINE CTGRAD_HOST_DEVICE void set_zero(sink<T, M, R>& s) {
     if constexpr (R > 0)
         for (std::size_t k = 0; k < R; ++k) s.reduction[k] = T(scalar_type_t<T>(0));
 }
-template <class T, std::size_t R, std::size_t M>
-CTGRAD_INLINE CTGRAD_HOST_DEVICE void set_zero(totals<T, R, M>& t) {
+template <class T, std::size_t R, std::size_t M, std::size_t I>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE void set_zero(totals<T, R, M, I>& t) {
     if constexpr (R > 0)
         for (std::size_t k = 0; k < R; ++k) {
             t.value[k] = T(scalar_type_t<T>(0));
@@ -70,14 +77,17 @@ CTGRAD_INLINE CTGRAD_HOST_DEVICE void set_zero(totals<T, R, M>& t) {
         }
 }
 // into += lanes of from (summing SIMD lanes when T is a batch)
-template <class S, class T, std::size_t R, std::size_t M>
-CTGRAD_INLINE CTGRAD_HOST_DEVICE void add_into(totals<S, R, M>& into, const totals<T, R, M>& from) {
+template <class S, class T, std::size_t R, std::size_t M, std::size_t I>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE void add_into(totals<S, R, M, I>& into, const totals<T, R, M, I>& from) {
     if constexpr (R > 0)
         for (std::size_t k = 0; k < R; ++k) {
             into.value[k] += math<T>::sum_lanes(from.value[k]);
             if constexpr (M > 0)
                 for (std::size_t j = 0; j < M; ++j)
                     into.grads[k].partial[j] += math<T>::sum_lanes(from.grads[k].partial[j]);
+            if constexpr (I > 0)
+                for (std::size_t r = 0; r < I; ++r)
+                    into.grads[k].reduction[r] += math<T>::sum_lanes(from.grads[k].reduction[r]);
         }
 }
 
@@ -159,7 +169,8 @@ CTGRAD_INLINE CTGRAD_HOST_DEVICE void backward(const E& e, const Tape& tape, con
         constexpr int j = ctgrad::detail::index_in_v<E, Targets>;
         if constexpr (j >= 0) out.partial[j] += adjoint;
     } else if constexpr (is_reduction_v<E>) {
-        out.reduction[K] += adjoint * T(E::op::template scale<scalar_type_t<T>>(ctx.count));
+        // A reduction is a leaf here (its value is known); its adjoint is collected when asked.
+        if constexpr (R > 0) out.reduction[K] += adjoint * T(E::op::template scale<scalar_type_t<T>>(ctx.count));
     } else if constexpr (is_unary_v<E>) {
         using A = decltype(E::a);
         if constexpr (reaches_v<A, Targets>) {
@@ -178,25 +189,33 @@ CTGRAD_INLINE CTGRAD_HOST_DEVICE void backward(const E& e, const Tape& tape, con
     }
 }
 
-// One element's contribution to every reduction of E: its value and, with Grad, the partials of
-// the reduced expression with respect to the Targets (all from one forward and one backward walk).
-template <class T, int K, class Targets, bool Grad, class E, class Ctx, std::size_t R, std::size_t M>
-CTGRAD_INLINE CTGRAD_HOST_DEVICE void accumulate(const E& e, const Ctx& ctx, totals<T, R, M>& acc) {
+// One element's contribution to the reductions of E summed in pass Pass (those of depth Pass; the
+// ones inside them are finished and read from ctx): each one's value and, with Grad, the partials
+// of its operand with respect to the Targets and to the inner reductions, all from one forward
+// and one backward walk.
+template <class T, int K, class Targets, bool Grad, int Pass = 1, class E, class Ctx, std::size_t R, std::size_t M,
+          std::size_t I>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE void accumulate(const E& e, const Ctx& ctx, totals<T, R, M, I>& acc) {
     if constexpr (is_reduction_v<E>) {
         using Inner = decltype(E::a);
-        static_assert(reduction_count_v<Inner> == 0, "internal: nested reductions reached evaluation");
-        if constexpr (Grad && depends_on_v<Inner, Targets>) {
-            const auto tape = forward<T, 0>(e.a, ctx);
-            acc.value[K] += tape.value;
-            backward<T, 0, Targets>(e.a, tape, T(scalar_type_t<T>(1)), ctx, acc.grads[K]);
-        } else {
-            acc.value[K] += evaluate<T, 0>(e.a, ctx);
+        constexpr int depth = reduction_depth_v<E>;
+        if constexpr (depth == Pass) {
+            constexpr bool inner_adjoints = I > 0 && reduction_count_v<Inner> > 0;
+            if constexpr (Grad && (depends_on_v<Inner, Targets> || inner_adjoints)) {
+                const auto tape = forward<T, K + 1>(e.a, ctx);
+                acc.value[K] += tape.value;
+                backward<T, K + 1, Targets>(e.a, tape, T(scalar_type_t<T>(1)), ctx, acc.grads[K]);
+            } else {
+                acc.value[K] += evaluate<T, K + 1>(e.a, ctx);
+            }
+        } else if constexpr (depth > Pass) {
+            accumulate<T, K + 1, Targets, Grad, Pass>(e.a, ctx, acc);
         }
     } else if constexpr (is_unary_v<E>) {
-        accumulate<T, K, Targets, Grad>(e.a, ctx, acc);
+        accumulate<T, K, Targets, Grad, Pass>(e.a, ctx, acc);
     } else if constexpr (is_binary_v<E>) {
-        accumulate<T, K, Targets, Grad>(e.a, ctx, acc);
-        accumulate<T, K + reduction_count_v<decltype(E::a)>, Targets, Grad>(e.b, ctx, acc);
+        accumulate<T, K, Targets, Grad, Pass>(e.a, ctx, acc);
+        accumulate<T, K + reduction_count_v<decltype(E::a)>, Targets, Grad, Pass>(e.b, ctx, acc);
     }
 }
 
@@ -205,10 +224,13 @@ template <class T, int K, class Targets, class E, class Ctx, std::size_t R, std:
 CTGRAD_INLINE CTGRAD_HOST_DEVICE void scatter(const E& e, const Ctx& ctx, const array<scalar_type_t<T>, R>& adjoints,
                                 sink<T, M, 0>& out) {
     if constexpr (is_reduction_v<E>) {
+        // This reduction's own term (inner reductions held fixed), then theirs: their adjoints
+        // already include what flows to them through this one.
         if constexpr (depends_on_v<decltype(E::a), Targets>) {
-            const auto tape = forward<T, 0>(e.a, ctx);
-            backward<T, 0, Targets>(e.a, tape, T(adjoints[K]), ctx, out);
+            const auto tape = forward<T, K + 1>(e.a, ctx);
+            backward<T, K + 1, Targets>(e.a, tape, T(adjoints[K]), ctx, out);
         }
+        if constexpr (reduction_count_v<decltype(E::a)> > 0) scatter<T, K + 1, Targets>(e.a, ctx, adjoints, out);
     } else if constexpr (is_unary_v<E>) {
         scatter<T, K, Targets>(e.a, ctx, adjoints, out);
     } else if constexpr (is_binary_v<E>) {
@@ -220,11 +242,26 @@ CTGRAD_INLINE CTGRAD_HOST_DEVICE void scatter(const E& e, const Ctx& ctx, const 
 // The scale of each reduction (1 for sum, 1/n for mean), in tree order.
 template <class S, int K, class E, std::size_t R>
 CTGRAD_INLINE CTGRAD_HOST_DEVICE void reduction_scales(std::size_t n, array<S, R>& out) {
-    if constexpr (is_reduction_v<E>) out[K] = E::op::template scale<S>(n);
-    else if constexpr (is_unary_v<E>) reduction_scales<S, K, decltype(E::a)>(n, out);
+    if constexpr (is_reduction_v<E>) {
+        out[K] = E::op::template scale<S>(n);
+        reduction_scales<S, K + 1, decltype(E::a)>(n, out);
+    } else if constexpr (is_unary_v<E>) reduction_scales<S, K, decltype(E::a)>(n, out);
     else if constexpr (is_binary_v<E>) {
         reduction_scales<S, K, decltype(E::a)>(n, out);
         reduction_scales<S, K + reduction_count_v<decltype(E::a)>, decltype(E::b)>(n, out);
+    }
+}
+
+// The depth of each reduction (reduction_depth_v), in reduction order.
+template <int K, class E, std::size_t R>
+constexpr void reduction_depths(array<int, R>& out) {
+    if constexpr (is_reduction_v<E>) {
+        out[K] = reduction_depth_v<E>;
+        reduction_depths<K + 1, decltype(E::a)>(out);
+    } else if constexpr (is_unary_v<E>) reduction_depths<K, decltype(E::a)>(out);
+    else if constexpr (is_binary_v<E>) {
+        reduction_depths<K, decltype(E::a)>(out);
+        reduction_depths<K + reduction_count_v<decltype(E::a)>, decltype(E::b)>(out);
     }
 }
 

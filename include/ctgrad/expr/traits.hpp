@@ -40,9 +40,11 @@ template <class E, class... Vs> struct depends_on<E, detail::type_list<Vs...>> {
 template <class E, class Vars>
 inline constexpr bool depends_on_v = depends_on<E, Vars>::value;
 
+// Reductions are numbered in pre-order: a reduction, then the reductions inside its operand,
+// then its siblings. Every loop and every adjoint array uses these numbers.
 template <class E>
 constexpr int count_reductions() {
-    if constexpr (is_reduction_v<E>) return 1;
+    if constexpr (is_reduction_v<E>) return 1 + count_reductions<decltype(E::a)>();
     else if constexpr (is_unary_v<E>) return count_reductions<decltype(E::a)>();
     else if constexpr (is_binary_v<E>) return count_reductions<decltype(E::a)>() + count_reductions<decltype(E::b)>();
     else return 0;
@@ -50,7 +52,30 @@ constexpr int count_reductions() {
 template <class E>
 inline constexpr int reduction_count_v = count_reductions<E>();
 
-// The first sum()/mean() inside another one, or void.
+// How deeply reductions nest in E: 0 without reductions, 1 for sum(x), 2 for sum(x - mean(x)).
+// A reduction of depth d can only be summed once those of depth d - 1 inside it are known, so
+// it is summed in pass d (expr/plan.hpp).
+// Values computed once before any pass (hoisted_op) have depth 0.
+template <class E>
+inline constexpr bool is_hoisted_v = [] {
+    if constexpr (is_reduction_v<E>) return requires { E::op::once; };
+    else return false;
+}();
+
+template <class E>
+constexpr int reduction_depth() {
+    if constexpr (is_hoisted_v<E>) return 0;
+    else if constexpr (is_reduction_v<E>) return 1 + reduction_depth<decltype(E::a)>();
+    else if constexpr (is_unary_v<E>) return reduction_depth<decltype(E::a)>();
+    else if constexpr (is_binary_v<E>) {
+        constexpr int a = reduction_depth<decltype(E::a)>(), b = reduction_depth<decltype(E::b)>();
+        return a > b ? a : b;
+    } else return 0;
+}
+template <class E>
+inline constexpr int reduction_depth_v = reduction_depth<E>();
+
+// The first sum()/mean() inside another one, or void (for callers that take one level only).
 template <class E>
 constexpr auto nested_reduction() {
     if constexpr (is_reduction_v<E>) {

@@ -656,6 +656,7 @@ Tensor fuse_checked(const E& e, const Bs&... bindings) {
 }
 
 template <class V> struct wrt_variable_is_not_bound_to_a_tensor { static constexpr bool value = false; };
+template <class Reduction> struct reduction_inside_a_reduction { static constexpr bool value = false; };
 
 template <class E, class Targets, class... Bs>
 Tensor fuse_entry(const E& e, const Bs&... bindings) {
@@ -678,9 +679,18 @@ Tensor fuse_entry(const E& e, const Bs&... bindings) {
         }(Targets{});
         static_assert(targets_ok, "ctgrad::fuse(e, wrt(...), ...): every variable of wrt(...) must be bound to a tensor "
                                   "(the variable is named in wrt_variable_is_not_bound_to_a_tensor<...> in the compiler's note)");
+        // The static layer sums nested reductions in several passes (expr/plan.hpp); fuse's
+        // backward keeps one pass, so it takes one level.
+        constexpr bool one_level = std::is_void_v<expr::nested_reduction_t<E>>;
+        static_assert(one_level || reduction_inside_a_reduction<expr::nested_reduction_t<E>>::value,
+                      "ctgrad::fuse: a sum() or mean() inside another sum() or mean() is not supported: fuse the "
+                      "inner reduction first and bind its result (the outer one is named in "
+                      "reduction_inside_a_reduction<...> in the compiler's note), or use ctgrad::expr's "
+                      "value_and_grad, which takes any depth");
         using C = expr::detail::call<expr::exec::simd_t, E, Bs...>;
         static_assert(C::check());
-        if constexpr (C::valid && kinds_ok && has_tensor && targets_ok) return fuse_checked<Targets>(e, bindings...);
+        if constexpr (C::valid && kinds_ok && has_tensor && targets_ok && one_level)
+            return fuse_checked<Targets>(e, bindings...);
         else return Tensor();
     } else {
         return Tensor();

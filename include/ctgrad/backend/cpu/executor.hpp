@@ -47,11 +47,11 @@ struct executor_base {
         return std::min(n, (alignment - offset) / sizeof(S));
     }
 
-    template <bool Grad, class Targets, class E, class Ctx>
+    template <bool Grad, class Targets, int Pass = 1, class E, class Ctx>
     static auto reduce(const Tag&, const E& e, Ctx ctx, std::size_t n) {
         using S = typename Ctx::scalar_type;
         using B = lane_t<Tag, S>;
-        using totals_t = kernel::totals<S, static_cast<std::size_t>(reduction_count_v<E>), Targets::size>;
+        using totals_t = kernel::totals_for<S, E, Targets>;
         constexpr std::size_t W = static_cast<std::size_t>(math<B>::width);
         totals_t total;
         kernel::set_zero(total);
@@ -61,9 +61,9 @@ struct executor_base {
         const std::size_t start = aligned_start<S, W>(kernel::first_array_address(ctx), n);
         for (std::size_t i = 0; i < start; ++i) {
             ctx.index = i;
-            kernel::accumulate<S, 0, Targets, Grad>(e, ctx, total);
+            kernel::accumulate<S, 0, Targets, Grad, Pass>(e, ctx, total);
         }
-        using lanes_t = kernel::totals<B, static_cast<std::size_t>(reduction_count_v<E>), Targets::size>;
+        using lanes_t = kernel::totals_for<B, E, Targets>;
         const std::size_t blocks = (n - start + block_size - 1) / block_size;
         constexpr std::size_t grain_blocks = std::max<std::size_t>(1, ctgrad::detail::parallel_grain / block_size);
         if (blocks < 2 * grain_blocks) {
@@ -76,7 +76,7 @@ struct executor_base {
                 std::size_t i = begin;
                 for (; i + W <= end; i += W) {
                     ctx.index = i;
-                    kernel::accumulate<B, 0, Targets, Grad>(e, ctx, lanes);
+                    kernel::accumulate<B, 0, Targets, Grad, Pass>(e, ctx, lanes);
                 }
                 kernel::add_into(total, lanes);
                 if constexpr (W > 1) {
@@ -84,26 +84,26 @@ struct executor_base {
                     kernel::set_zero(tail);
                     for (; i < end; ++i) {
                         ctx.index = i;
-                        kernel::accumulate<S, 0, Targets, Grad>(e, ctx, tail);
+                        kernel::accumulate<S, 0, Targets, Grad, Pass>(e, ctx, tail);
                     }
                     kernel::add_into(total, tail);
                 }
             }
             return total;
         }
-        return reduce_in_parts<Grad, Targets>(e, ctx, n, start, blocks, total);
+        return reduce_in_parts<Grad, Targets, Pass>(e, ctx, n, start, blocks, total);
     }
 
     // reduce's sum of its `blocks` blocks when they are enough for threads to share. Out of line,
     // so that reduce stays small enough to be inlined into its callers: with this path inside it,
     // the dynamic layer's sum of three elements took 13% longer.
-    template <bool Grad, class Targets, class E, class Ctx, class Totals>
+    template <bool Grad, class Targets, int Pass, class E, class Ctx, class Totals>
     [[gnu::noinline]] static Totals reduce_in_parts(const E& e, Ctx ctx, std::size_t n, std::size_t start, std::size_t blocks,
                                   Totals total) {
         using S = typename Ctx::scalar_type;
         using B = lane_t<Tag, S>;
         using totals_t = Totals;
-        using lanes_t = kernel::totals<B, static_cast<std::size_t>(reduction_count_v<E>), Targets::size>;
+        using lanes_t = kernel::totals_for<B, E, Targets>;
         constexpr std::size_t W = static_cast<std::size_t>(math<B>::width);
         constexpr std::size_t grain_blocks = std::max<std::size_t>(1, ctgrad::detail::parallel_grain / block_size);
         // Blocks are summed apart, then added in order: consecutive blocks into at most
@@ -124,12 +124,12 @@ struct executor_base {
                 std::size_t i = start + b * block_size;
                 for (; i + W <= end; i += W) {
                     at.index = i;
-                    kernel::accumulate<B, 0, Targets, Grad>(e, at, lanes);
+                    kernel::accumulate<B, 0, Targets, Grad, Pass>(e, at, lanes);
                 }
                 kernel::add_into(sum, lanes);
                 for (; i < end; ++i) {
                     at.index = i;
-                    kernel::accumulate<S, 0, Targets, Grad>(e, at, sum);
+                    kernel::accumulate<S, 0, Targets, Grad, Pass>(e, at, sum);
                 }
             }
             return sum;

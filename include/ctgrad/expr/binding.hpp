@@ -2,6 +2,7 @@
 // Binding a value to a variable for one evaluation (`x = xs`), and the container adapters that
 // say how to read a bound value. A binding refers to an lvalue container without copying it; a
 // temporary container lives until the end of the full expression that evaluates it.
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -49,14 +50,44 @@ struct binding {
     Value value;
 };
 
-template <class... Vars>
-struct wrt_list {
-    static_assert((is_var_v<Vars> && ...),
-                  "wrt(...) takes variables declared as var<\"name\">, not expressions or numbers");
+// into(x, out) in wrt(...): the gradient of the array variable x is written into the caller's
+// container out (no array is allocated for it), which must have x's shape or be resizable.
+template <class Var, class Out>
+struct gradient_output {
+    using var_type = Var;
+    Out& out;
 };
 
-// The variables to differentiate with respect to, in the order of the returned partials.
-template <class... Vars>
-constexpr wrt_list<Vars...> wrt(const Vars&...) { return {}; }
+template <class T>
+inline constexpr bool is_gradient_output_v = false;
+template <class Var, class Out>
+inline constexpr bool is_gradient_output_v<gradient_output<Var, Out>> = true;
+
+template <class Var, class Out>
+constexpr gradient_output<Var, Out> into(const Var&, Out& out) {
+    static_assert(is_var_v<Var>, "into(v, out): v must be a variable declared as var<\"name\">");
+    return {out};
+}
+
+// The variable a wrt(...) entry stands for.
+template <class W>
+struct target_variable { using type = W; };
+template <class Var, class Out>
+struct target_variable<gradient_output<Var, Out>> { using type = Var; };
+template <class W>
+using target_variable_t = typename target_variable<W>::type;
+
+template <class... Ws>
+struct wrt_list {
+    static_assert(((is_var_v<Ws> || is_gradient_output_v<Ws>) && ...),
+                  "wrt(...) takes variables declared as var<\"name\">, not expressions or numbers");
+    // The into(...) entries' containers (the variables are empty).
+    std::tuple<Ws...> items;
+};
+
+// The variables to differentiate with respect to, in the order of the returned partials; an
+// entry into(x, out) writes x's gradient into out.
+template <class... Ws>
+constexpr wrt_list<Ws...> wrt(const Ws&... ws) { return {{ws...}}; }
 
 }  // namespace ctgrad::expr

@@ -298,39 +298,119 @@ struct value_and_grad_result {
 };
 
 template <class Exec, class E, class... Ws, class... Bs>
-auto value_and_grad_checked(const Exec& ex, const E& e, wrt_list<Ws...>, const Bs&... bs);
+auto value_and_grad_checked(const Exec& ex, const E& e, const wrt_list<Ws...>& targets, const Bs&... bs);
 
 template <class Exec, class E, class... Ws, class... Bs>
-auto value_and_grad_impl(const Exec& ex, const E& e, wrt_list<Ws...>, const Bs&... bs) {
+auto value_and_grad_impl(const Exec& ex, const E& e, const wrt_list<Ws...>& targets, const Bs&... bs) {
     using C = call<Exec, E, Bs...>;
     using S = typename C::S;
     static_assert(C::check());
-    if constexpr ((is_var_v<Ws> && ...)) (C::template check_bound<Ws>(), ...);
-    if constexpr (!C::valid || !(is_var_v<Ws> && ...) || !C::all_bound(type_list<Ws...>{}))
-        return value_and_grad_result<S, std::tuple<decltype(static_cast<void>(Ws{}), S{})...>>{};
-    else return value_and_grad_checked(ex, e, wrt_list<Ws...>{}, bs...);
+    (C::template check_bound<target_variable_t<Ws>>(), ...);
+    if constexpr (!C::valid || !C::all_bound(type_list<target_variable_t<Ws>...>{}))
+        return value_and_grad_result<S, std::tuple<decltype(static_cast<void>(std::declval<Ws>()), S{})...>>{};
+    else return value_and_grad_checked(ex, e, targets, bs...);
+}
+
+template <class Var> struct into_needs_a_variable_bound_to_an_array { static constexpr bool value = false; };
+template <class Var> struct variable_is_in_wrt_twice { static constexpr bool value = false; };
+
+template <class V, class... Vs>
+constexpr void check_in_wrt_once() {
+    static_assert(((std::is_same_v<V, Vs> ? 1 : 0) + ...) == 1 || variable_is_in_wrt_twice<V>::value,
+                  "a variable appears twice in wrt(...), itself or in into(...) (named in "
+                  "variable_is_in_wrt_twice<...> in the compiler's note)");
+}
+
+// An into(x, out) entry's container, checked before anything runs: its shape must be x's, or it
+// is resized to it (resize is true: the first visit only checks, so that nothing changes when
+// another entry fails).
+template <class C, class W>
+void check_gradient_output(const W& w, const shape_t& shape, bool resize) {
+    if constexpr (is_gradient_output_v<W>) {
+        using V = typename W::var_type;
+        using Out = std::remove_cvref_t<decltype(w.out)>;
+        static_assert(C::template is_array_var<V> || into_needs_a_variable_bound_to_an_array<V>::value,
+                      "into(v, out) writes the gradient of a variable bound to an array: v is bound to a number "
+                      "(named in into_needs_a_variable_bound_to_an_array<...> in the compiler's note)");
+        static_assert(array_like<Out>, "into(v, out): out must be an array container (std::vector, std::span, "
+                                       "xt::xarray, a Thrust vector, ...)");
+        if constexpr (array_like<Out>) {
+            using T = typename traits_of<Out>::value_type;
+            static_assert(std::is_same_v<T, typename C::S> || array_element_types_disagree<T, typename C::S>::value,
+                          "into(v, out): out's element type differs from the bound arrays' (both named in "
+                          "array_element_types_disagree<...> in the compiler's note)");
+            static_assert(traits_of<Out>::space == C::exec::space || array_in_the_wrong_memory_for_this_backend<V>::value,
+                          "into(v, out): out is in memory this backend cannot write");
+            const shape_t out_shape = traits_of<Out>::shape(w.out);
+            if (out_shape == shape) return;
+            if constexpr (requires { traits_of<Out>::resize(w.out, shape); }) {
+                if (resize) traits_of<Out>::resize(w.out, shape);
+            } else {
+                throw Error("ctgrad::expr::value_and_grad: into(" + std::string(V::name.view()) + ", out): out has shape " +
+                            out_shape.str() + " but " + std::string(V::name.view()) + " has shape " + shape.str());
+            }
+        }
+    }
+}
+
+// The position in Ws of the into(...) entry for V, or -1.
+template <class V, class... Ws>
+constexpr int output_index() {
+    int i = 0, found = -1;
+    ((is_gradient_output_v<Ws> && std::is_same_v<target_variable_t<Ws>, V> ? (found = i, ++i) : ++i), ...);
+    return found;
 }
 
 template <class Exec, class E, class... Ws, class... Bs>
-auto value_and_grad_checked(const Exec& ex, const E& e, wrt_list<Ws...>, const Bs&... bs) {
+auto value_and_grad_checked(const Exec& ex, const E& e, const wrt_list<Ws...>& targets, const Bs&... bs) {
     using C = call<Exec, E, Bs...>;
     using S = typename C::S;
     [&]<class... Vs>(type_list<Vs...>) {
         (static_assert_scalar_outer<C, Vs>(), ...);
     }(typename outer_variables_of<E>::type{});
+    (check_in_wrt_once<target_variable_t<Ws>, target_variable_t<Ws>...>(), ...);
 
     // Targets split by what they are bound to: scalars get one number, arrays one per element.
-    using scalar_targets = typename filter_targets<C, false, Ws...>::type;
-    using array_targets = typename filter_targets<C, true, Ws...>::type;
+    using scalar_targets = typename filter_targets<C, false, target_variable_t<Ws>...>::type;
+    using array_targets = typename filter_targets<C, true, target_variable_t<Ws>...>::type;
     constexpr std::size_t R = C::R;
 
     const shape_t shape = C::domain("ctgrad::expr::value_and_grad", bs...);
+    std::apply([&](const auto&... w) { (check_gradient_output<C>(w, shape, false), ...); }, targets.items);
+    std::apply([&](const auto&... w) { (check_gradient_output<C>(w, shape, true), ...); }, targets.items);
     typename C::context ctx = C::make_context(shape, bs...);
     const auto p = C::planned(e);
+    using P = std::remove_cvref_t<decltype(p)>;
+
+    // Where each array target's gradient goes: the caller's container, or one made here.
+    using made_targets = decltype([]<class... Vs>(type_list<Vs...>) {
+        return typename filter_targets<C, true, std::conditional_t<(output_index<Vs, Ws...>() < 0), Vs, void>...>::type{};
+    }(array_targets{}));
+    auto made = make_array_grads<C>(shape, made_targets{});
+    ctgrad::detail::array<S*, array_targets::size> outs{};
+    [&]<class... Vs>(type_list<Vs...>) {
+        std::size_t j = 0;
+        (
+            [&] {
+                constexpr int o = output_index<Vs, Ws...>();
+                if constexpr (o >= 0) outs[j++] = traits_of<std::remove_cvref_t<decltype(std::get<o>(targets.items).out)>>::data(
+                                          std::get<o>(targets.items).out);
+                else {
+                    auto& g = std::get<index_in_v<Vs, made_targets>>(made);
+                    outs[j++] = traits_of<std::remove_cvref_t<decltype(g)>>::data(g);
+                }
+            }(),
+            ...);
+    }(array_targets{});
 
     // 1. The fused passes (expr/plan.hpp): every reduction's value and its partials for the
-    //    scalar targets and for the reductions inside it.
-    const auto sums = kernel::run_passes<true, scalar_targets>(ex, p, ctx);
+    //    scalar targets and for the reductions inside it. When the plan allows (fusable_scatter),
+    //    the last pass also writes the arrays' gradients.
+    constexpr bool fused = array_targets::size > 0 && kernel::scatter_fuses_v<P, array_targets>;
+    const auto sums = [&] {
+        if constexpr (fused) return kernel::run_passes<true, scalar_targets, array_targets>(ex, p, ctx, outs);
+        else return kernel::run_passes<true, scalar_targets>(ex, p, ctx);
+    }();
 
     // 2. The scalar expression around the reductions, forward and backward once; then the
     //    adjoints flow into inner reductions and hoisted values.
@@ -341,21 +421,24 @@ auto value_and_grad_checked(const Exec& ex, const E& e, wrt_list<Ws...>, const B
     kernel::backward<S, 0, scalar_targets>(p, tape, S(1), ctx, outer);
     kernel::finish_backward<scalar_targets>(p, ctx, sums, outer);
 
-    // 3. Only when some target is an array: one more pass writing its gradient element by element.
-    auto array_grads = make_array_grads<C>(shape, array_targets{});
-    if constexpr (array_targets::size > 0) {
-        ctgrad::detail::array<S*, array_targets::size> outs{};
-        std::size_t j = 0;
-        std::apply([&](auto&... g) { ((outs[j++] = traits_of<std::remove_cvref_t<decltype(g)>>::data(g)), ...); },
-                   array_grads);
+    // 3. Unless the last pass wrote them: one more pass writing the arrays' gradients.
+    if constexpr (array_targets::size > 0 && !fused)
         C::exec::template scatter<array_targets>(ex, p, ctx, ctx.count, outer.reduction, outs);
-    }
 
-    auto pick = [&]<class W>(W) {
-        if constexpr (index_in_v<W, scalar_targets> >= 0) return S(outer.partial[index_in_v<W, scalar_targets>]);
-        else return std::move(std::get<index_in_v<W, array_targets>>(array_grads));
+    auto pick = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) -> decltype(auto) {
+        using W = std::tuple_element_t<I, std::tuple<Ws...>>;
+        using V = target_variable_t<W>;
+        if constexpr (index_in_v<V, scalar_targets> >= 0) return S(outer.partial[index_in_v<V, scalar_targets>]);
+        else if constexpr (is_gradient_output_v<W>) return std::get<I>(targets.items).out;
+        else {
+            auto& g = std::get<index_in_v<V, made_targets>>(made);
+            return std::remove_cvref_t<decltype(g)>(std::move(g));
+        }
     };
-    return value_and_grad_result<S, std::tuple<decltype(pick(Ws{}))...>>{tape.value, {pick(Ws{})...}};
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        using grads = std::tuple<decltype(pick(std::integral_constant<std::size_t, I>{}))...>;
+        return value_and_grad_result<S, grads>{tape.value, grads{pick(std::integral_constant<std::size_t, I>{})...}};
+    }(std::index_sequence_for<Ws...>{});
 }
 
 }  // namespace detail

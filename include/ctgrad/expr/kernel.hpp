@@ -219,6 +219,66 @@ CTGRAD_INLINE CTGRAD_HOST_DEVICE void accumulate(const E& e, const Ctx& ctx, tot
     }
 }
 
+// The same element's walk when the pass also writes the gradients of ArrayTargets (their
+// reductions' adjoints are known before the pass, expr/plan.hpp): the backward walk that gives
+// the reductions' partials for the scalar Targets gives the element's partials for the arrays
+// too, which `out` collects weighted by each reduction's adjoint.
+template <class T, int K, class Targets, class ArrayTargets, int Pass, class E, class Ctx, std::size_t R, std::size_t M,
+          std::size_t I, std::size_t MA, class S>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE void accumulate_writing(const E& e, const Ctx& ctx, totals<T, R, M, I>& acc,
+                                                         const array<S, R>& adjoints, sink<T, MA, 0>& out) {
+    if constexpr (is_reduction_v<E>) {
+        using Inner = decltype(E::a);
+        constexpr int depth = reduction_depth_v<E>;
+        if constexpr (depth == Pass) {
+            using All = typename ctgrad::detail::merge_unique<Targets, ArrayTargets>::type;
+            const auto tape = forward<T, K + 1>(e.a, ctx);
+            acc.value[K] += tape.value;
+            sink<T, All::size, I> local;
+            set_zero(local);
+            backward<T, K + 1, All>(e.a, tape, T(scalar_type_t<T>(1)), ctx, local);
+            if constexpr (M > 0)
+                for (std::size_t j = 0; j < M; ++j) acc.grads[K].partial[j] += local.partial[j];
+            if constexpr (I > 0)
+                for (std::size_t r = 0; r < I; ++r) acc.grads[K].reduction[r] += local.reduction[r];
+            for (std::size_t j = 0; j < MA; ++j) out.partial[j] += T(adjoints[K]) * local.partial[M + j];
+        } else if constexpr (depth > Pass) {
+            accumulate_writing<T, K + 1, Targets, ArrayTargets, Pass>(e.a, ctx, acc, adjoints, out);
+        }
+    } else if constexpr (is_unary_v<E>) {
+        accumulate_writing<T, K, Targets, ArrayTargets, Pass>(e.a, ctx, acc, adjoints, out);
+    } else if constexpr (is_binary_v<E>) {
+        accumulate_writing<T, K, Targets, ArrayTargets, Pass>(e.a, ctx, acc, adjoints, out);
+        accumulate_writing<T, K + reduction_count_v<decltype(E::a)>, Targets, ArrayTargets, Pass>(e.b, ctx, acc, adjoints,
+                                                                                                  out);
+    }
+}
+
+// What a reduction pass does per element besides summing: nothing (no_writes), or write the
+// gradients of the arrays (gradient_writer). Backends call accumulate_step at every element.
+struct no_writes {};
+
+template <class S, class ArrayTargets, std::size_t R>
+struct gradient_writer {
+    array<S, R> adjoints;
+    array<S*, ArrayTargets::size> outs;
+
+    template <class T, class Targets, int Pass, class E, class Ctx, class Acc>
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE void step(const E& e, const Ctx& ctx, Acc& acc) const {
+        constexpr std::size_t MA = ArrayTargets::size;
+        sink<T, MA, 0> g;
+        set_zero(g);
+        accumulate_writing<T, 0, Targets, ArrayTargets, Pass>(e, ctx, acc, adjoints, g);
+        for (std::size_t j = 0; j < MA; ++j) math<T>::store(outs[j] + ctx.index, g.partial[j]);
+    }
+};
+
+template <class T, class Targets, bool Grad, int Pass, class E, class Ctx, class Acc, class Writer>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE void accumulate_step(const E& e, const Ctx& ctx, Acc& acc, const Writer& writer) {
+    if constexpr (std::is_same_v<Writer, no_writes>) accumulate<T, 0, Targets, Grad, Pass>(e, ctx, acc);
+    else writer.template step<T, Targets, Pass>(e, ctx, acc);
+}
+
 // One element's gradient with respect to array-valued Targets, given each reduction's adjoint.
 template <class T, int K, class Targets, class E, class Ctx, std::size_t R, std::size_t M>
 CTGRAD_INLINE CTGRAD_HOST_DEVICE void scatter(const E& e, const Ctx& ctx, const array<scalar_type_t<T>, R>& adjoints,

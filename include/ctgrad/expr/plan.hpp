@@ -84,13 +84,55 @@ void backward_hoisted(const E& e, const Ctx& ctx, const array<S, R>& adjoints, s
     }
 }
 
+// Whether E around its reductions of the deepest level D is affine in them (sums, differences,
+// negations, products and quotients by parts without such reductions): then their adjoints do
+// not depend on their values and are known before pass D.
+template <class E>
+constexpr bool affine_in_reductions() {
+    if constexpr (is_reduction_v<E> || reduction_depth_v<E> == 0) return true;
+    else if constexpr (is_unary_op_v<E, neg_op>) return affine_in_reductions<decltype(E::a)>();
+    else if constexpr (is_binary_op_v<E, add_op> || is_binary_op_v<E, sub_op>)
+        return affine_in_reductions<decltype(E::a)>() && affine_in_reductions<decltype(E::b)>();
+    else if constexpr (is_binary_op_v<E, mul_op>)
+        return (reduction_depth_v<decltype(E::a)> == 0 && affine_in_reductions<decltype(E::b)>()) ||
+               (reduction_depth_v<decltype(E::b)> == 0 && affine_in_reductions<decltype(E::a)>());
+    else if constexpr (is_binary_op_v<E, div_op>)
+        return reduction_depth_v<decltype(E::b)> == 0 && affine_in_reductions<decltype(E::a)>();
+    else return false;
+}
+
+// Whether only reductions of depth D read the Arrays (none inside them does).
+template <class E, class Arrays, int D>
+constexpr bool arrays_only_at_depth() {
+    if constexpr (is_hoisted_v<E>) return true;
+    else if constexpr (is_reduction_v<E>) {
+        if constexpr (reduction_depth_v<E> < D) return !depends_on_v<decltype(E::a), Arrays>;
+        else return arrays_only_at_depth<decltype(E::a), Arrays, D>();
+    } else if constexpr (is_unary_v<E>) return arrays_only_at_depth<decltype(E::a), Arrays, D>();
+    else if constexpr (is_binary_v<E>)
+        return arrays_only_at_depth<decltype(E::a), Arrays, D>() && arrays_only_at_depth<decltype(E::b), Arrays, D>();
+    else return true;
+}
+
+// Whether the gradients of Arrays can be written by the last reduction pass instead of a pass
+// of their own: every read of them is in a reduction of the last pass, whose adjoints are known
+// before it. True for sum(f(x, mu, sigma)) or a sum of such sums; false for log(sum(exp(x)))
+// (the adjoint is 1/sum) and for the variance (mean(x) inside it reads x too).
+template <class E, class Arrays>
+inline constexpr bool scatter_fuses_v =
+    reduction_depth_v<E> >= 1 && affine_in_reductions<E>() && arrays_only_at_depth<E, Arrays, reduction_depth_v<E>>();
+
 // Runs passes 0 to reduction_depth_v<E> over ctx.count elements with the backend Exec: every
 // reduction's finished value lands in ctx.reduced, and the sums of each (with Grad, its partials
-// for Targets and for the reductions inside it) come back in reduction order.
-template <bool Grad, class Targets, class Exec, class E, class Ctx>
-auto run_passes(const Exec& ex, const E& e, Ctx& ctx) {
+// for Targets and for the reductions inside it) come back in reduction order. With ArrayTargets
+// (where scatter_fuses_v), the last pass also writes their gradients into outs.
+template <bool Grad, class Targets, class ArrayTargets = type_list<>, class Exec, class E, class Ctx>
+auto run_passes(const Exec& ex, const E& e, Ctx& ctx,
+                const array<typename Ctx::scalar_type*, ArrayTargets::size>& outs = {}) {
     using S = typename Ctx::scalar_type;
     constexpr std::size_t R = static_cast<std::size_t>(reduction_count_v<E>);
+    constexpr int D = reduction_depth_v<E>;
+    static_assert(ArrayTargets::size == 0 || scatter_fuses_v<E, ArrayTargets>, "internal: this scatter cannot fuse");
     totals_for<S, E, Targets> all;
     set_zero(all);
     if constexpr (R > 0) {
@@ -104,8 +146,23 @@ auto run_passes(const Exec& ex, const E& e, Ctx& ctx) {
             (
                 [&] {
                     constexpr int pass = P + 1;
-                    const auto sums =
-                        executor<Exec>::template reduce<Grad, Targets, pass>(ex, e, ctx, ctx.count);
+                    const auto sums = [&] {
+                        if constexpr (ArrayTargets::size > 0 && pass == D) {
+                            // The last pass's adjoints, from the expression around it: affine
+                            // in these reductions, so their (not yet known) values do not matter.
+                            ctx.index = 0;
+                            for (std::size_t k = 0; k < R; ++k)
+                                if (depth[k] == D) ctx.reduced[k] = S(0);
+                            const auto tape = forward<S, 0>(e, ctx);
+                            sink<S, 0, R> adjoint;
+                            set_zero(adjoint);
+                            backward<S, 0, type_list<>>(e, tape, S(1), ctx, adjoint);
+                            const gradient_writer<S, ArrayTargets, R> writer{adjoint.reduction, outs};
+                            return executor<Exec>::template reduce<Grad, Targets, pass>(ex, e, ctx, ctx.count, writer);
+                        } else {
+                            return executor<Exec>::template reduce<Grad, Targets, pass>(ex, e, ctx, ctx.count);
+                        }
+                    }();
                     for (std::size_t k = 0; k < R; ++k)
                         if (depth[k] == pass) {
                             all.value[k] = sums.value[k];
@@ -114,7 +171,7 @@ auto run_passes(const Exec& ex, const E& e, Ctx& ctx) {
                         }
                 }(),
                 ...);
-        }(std::make_integer_sequence<int, reduction_depth_v<E>>{});
+        }(std::make_integer_sequence<int, D>{});
     }
     return all;
 }

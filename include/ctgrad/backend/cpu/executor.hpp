@@ -47,8 +47,10 @@ struct executor_base {
         return std::min(n, (alignment - offset) / sizeof(S));
     }
 
-    template <bool Grad, class Targets, int Pass = 1, class E, class Ctx>
-    static auto reduce(const Tag&, const E& e, Ctx ctx, std::size_t n) {
+    // The pass that sums the reductions of depth Pass; writer (kernel::gradient_writer) also
+    // writes per-element gradients in the same loop.
+    template <bool Grad, class Targets, int Pass = 1, class E, class Ctx, class Writer = kernel::no_writes>
+    static auto reduce(const Tag&, const E& e, Ctx ctx, std::size_t n, const Writer& writer = {}) {
         using S = typename Ctx::scalar_type;
         using B = lane_t<Tag, S>;
         using totals_t = kernel::totals_for<S, E, Targets>;
@@ -61,7 +63,7 @@ struct executor_base {
         const std::size_t start = aligned_start<S, W>(kernel::first_array_address(ctx), n);
         for (std::size_t i = 0; i < start; ++i) {
             ctx.index = i;
-            kernel::accumulate<S, 0, Targets, Grad, Pass>(e, ctx, total);
+            kernel::accumulate_step<S, Targets, Grad, Pass>(e, ctx, total, writer);
         }
         using lanes_t = kernel::totals_for<B, E, Targets>;
         const std::size_t blocks = (n - start + block_size - 1) / block_size;
@@ -76,7 +78,7 @@ struct executor_base {
                 std::size_t i = begin;
                 for (; i + W <= end; i += W) {
                     ctx.index = i;
-                    kernel::accumulate<B, 0, Targets, Grad, Pass>(e, ctx, lanes);
+                    kernel::accumulate_step<B, Targets, Grad, Pass>(e, ctx, lanes, writer);
                 }
                 kernel::add_into(total, lanes);
                 if constexpr (W > 1) {
@@ -84,22 +86,22 @@ struct executor_base {
                     kernel::set_zero(tail);
                     for (; i < end; ++i) {
                         ctx.index = i;
-                        kernel::accumulate<S, 0, Targets, Grad, Pass>(e, ctx, tail);
+                        kernel::accumulate_step<S, Targets, Grad, Pass>(e, ctx, tail, writer);
                     }
                     kernel::add_into(total, tail);
                 }
             }
             return total;
         }
-        return reduce_in_parts<Grad, Targets, Pass>(e, ctx, n, start, blocks, total);
+        return reduce_in_parts<Grad, Targets, Pass>(e, ctx, n, start, blocks, total, writer);
     }
 
     // reduce's sum of its `blocks` blocks when they are enough for threads to share. Out of line,
     // so that reduce stays small enough to be inlined into its callers: with this path inside it,
     // the dynamic layer's sum of three elements took 13% longer.
-    template <bool Grad, class Targets, int Pass, class E, class Ctx, class Totals>
+    template <bool Grad, class Targets, int Pass, class E, class Ctx, class Totals, class Writer>
     [[gnu::noinline]] static Totals reduce_in_parts(const E& e, Ctx ctx, std::size_t n, std::size_t start, std::size_t blocks,
-                                  Totals total) {
+                                  Totals total, const Writer& writer) {
         using S = typename Ctx::scalar_type;
         using B = lane_t<Tag, S>;
         using totals_t = Totals;
@@ -114,7 +116,7 @@ struct executor_base {
         const std::size_t parts = (blocks + blocks_per_part - 1) / blocks_per_part;
         const auto grain = static_cast<std::int64_t>(std::max<std::size_t>(1, grain_blocks / blocks_per_part));
         // The sum of the blocks [first, last): each block's SIMD lanes, then its scalar tail.
-        auto blocks_total = [&e, n, start](Ctx at, std::size_t first, std::size_t last) {
+        auto blocks_total = [&e, &writer, n, start](Ctx at, std::size_t first, std::size_t last) {
             totals_t sum{};
             kernel::set_zero(sum);
             for (std::size_t b = first; b < last; ++b) {
@@ -124,12 +126,12 @@ struct executor_base {
                 std::size_t i = start + b * block_size;
                 for (; i + W <= end; i += W) {
                     at.index = i;
-                    kernel::accumulate<B, 0, Targets, Grad, Pass>(e, at, lanes);
+                    kernel::accumulate_step<B, Targets, Grad, Pass>(e, at, lanes, writer);
                 }
                 kernel::add_into(sum, lanes);
                 for (; i < end; ++i) {
                     at.index = i;
-                    kernel::accumulate<S, 0, Targets, Grad, Pass>(e, at, sum);
+                    kernel::accumulate_step<S, Targets, Grad, Pass>(e, at, sum, writer);
                 }
             }
             return sum;

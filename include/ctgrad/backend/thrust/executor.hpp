@@ -17,17 +17,18 @@ namespace ctgrad::expr {
 
 namespace thrust_backend {
 
-template <class S, class Targets, bool Grad, int Pass, class E, class Ctx>
+template <class S, class Targets, bool Grad, int Pass, class E, class Ctx, class Writer>
 struct accumulate_element {
     E e;
     Ctx ctx;
+    Writer writer;
     using totals = kernel::totals_for<S, E, Targets>;
     CTGRAD_HOST_DEVICE totals operator()(std::size_t i) const {
         Ctx local = ctx;
         local.index = i;
         totals t{};
         kernel::set_zero(t);
-        kernel::accumulate<S, 0, Targets, Grad, Pass>(e, local, t);
+        kernel::accumulate_step<S, Targets, Grad, Pass>(e, local, t, writer);
         return t;
     }
 };
@@ -84,14 +85,14 @@ struct executor<Policy, std::enable_if_t<thrust_backend::is_policy_v<Policy>>> {
         return array_type<S>(shape.size());
     }
 
-    template <bool Grad, class Targets, int Pass = 1, class E, class Ctx>
-    static auto reduce(const Policy& policy, const E& e, const Ctx& ctx, std::size_t n) {
+    template <bool Grad, class Targets, int Pass = 1, class E, class Ctx, class Writer = kernel::no_writes>
+    static auto reduce(const Policy& policy, const E& e, const Ctx& ctx, std::size_t n, const Writer& writer = {}) {
         using S = typename Ctx::scalar_type;
-        using element = thrust_backend::accumulate_element<S, Targets, Grad, Pass, E, Ctx>;
+        using element = thrust_backend::accumulate_element<S, Targets, Grad, Pass, E, Ctx, Writer>;
         using totals = typename element::totals;
         totals zero{};
         return thrust::transform_reduce(policy, thrust::counting_iterator<std::size_t>(0),
-                                        thrust::counting_iterator<std::size_t>(n), element{e, ctx}, zero,
+                                        thrust::counting_iterator<std::size_t>(n), element{e, ctx, writer}, zero,
                                         thrust_backend::add_totals<totals>{});
     }
 

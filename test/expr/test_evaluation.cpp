@@ -416,3 +416,111 @@ TEST_CASE("expressions own their operands") {
     for (std::size_t i = 0; i < xs.size(); ++i)
         CHECK(r(i) == doctest::Approx(2.0 * xs[i] * (std::sin(0.5) + 1.0) - std::pow(2.0 * xs[i], (std::sin(0.5) + 1.0) * 0.5)));
 }
+
+// Reductions inside reductions: one pass per depth (expr/plan.hpp), checked against direct sums
+// and finite differences, on the scalar and SIMD loops (lengths with a SIMD tail).
+TEST_CASE("nested reductions: values and gradients at any depth") {
+    const auto xs = random_vector(37, 11);
+    const double mu0 = 0.4;
+    auto direct = [](const std::vector<double>& xv, double m0) {
+        double m = 0;
+        for (double v : xv) m += v;
+        m /= static_cast<double>(xv.size());
+        double var = 0, cross = 0;
+        for (double v : xv) {
+            var += (v - m) * (v - m);
+            cross += v * m * m0;
+        }
+        return var / static_cast<double>(xv.size()) * cross;  // mean((x - mean(x))^2) * sum(x * mean(x) * mu)
+    };
+    const auto loss = mean(pow<2>(x - mean(x))) * sum(x * mean(x) * a);
+    CHECK(to_string(plan(loss)) ==
+          "pass 1: mean(x), mean(x)\npass 2: mean((x - mean(x))^2), sum(x*mean(x)*a)\n"
+          "once: mean((x - mean(x))^2)*sum(x*mean(x)*a)\n");
+    CTGRAD_CHECK_CLOSE(eval(loss, x = xs, a = mu0), direct(xs, mu0), 1e-12, "value");
+    auto check_backend = [&](auto backend) {
+        auto [v, grads] = value_and_grad(backend, loss, wrt(x, a), x = xs, a = mu0);
+        CTGRAD_CHECK_CLOSE(v, direct(xs, mu0), 1e-12, "value");
+        auto fa = [&](const ctgrad_test::point<1>& p) { return direct(xs, p[0]); };
+        CTGRAD_CHECK_CLOSE(std::get<1>(grads), ctgrad_test::fd_partial(fa, ctgrad_test::point<1>{mu0}, 0), 1e-8, "d/da");
+        for (std::size_t i = 0; i < xs.size(); ++i) {
+            INFO("element ", i);
+            auto fx = [&](const ctgrad_test::point<1>& p) {
+                auto xv = xs;
+                xv[i] = p[0];
+                return direct(xv, mu0);
+            };
+            CTGRAD_CHECK_CLOSE(std::get<0>(grads)(i), ctgrad_test::fd_partial(fx, ctgrad_test::point<1>{xs[i]}, 0), 1e-8,
+                               "d/dx_i");
+        }
+    };
+    SUBCASE("simd") { check_backend(exec::simd); }
+    SUBCASE("scalar") { check_backend(exec::scalar); }
+    SUBCASE("the variance: gradient 2(x - mean), the term through the mean vanishing") {
+        auto [v, grads] = value_and_grad(sum(pow<2>(x - mean(x))), wrt(x), x = xs);
+        double m = 0;
+        for (double xv : xs) m += xv;
+        m /= static_cast<double>(xs.size());
+        for (std::size_t i = 0; i < xs.size(); ++i) CTGRAD_CHECK_CLOSE(std::get<0>(grads)(i), 2 * (xs[i] - m), 1e-12, "grad");
+    }
+    SUBCASE("element-wise results with a nested reduction") {
+        std::vector<double> out;
+        assign(out, (x - mean(x)) / sqrt(mean(pow<2>(x - mean(x)))), x = xs);
+        double m = 0, s = 0;
+        for (double xv : xs) m += xv;
+        m /= static_cast<double>(xs.size());
+        for (double xv : xs) s += (xv - m) * (xv - m);
+        s = std::sqrt(s / static_cast<double>(xs.size()));
+        for (std::size_t i = 0; i < xs.size(); ++i) CTGRAD_CHECK_CLOSE(out[i], (xs[i] - m) / s, 1e-12, "standardised");
+    }
+}
+
+// Parts that read no array are computed once; a division by one becomes a product with its
+// reciprocal; when the adjoints are known before the last pass, it writes the arrays' gradients.
+TEST_CASE("the plan: hoisted parts, fused gradient pass, into(x, out)") {
+    const auto xs = random_vector(29, 5);
+    const double m0 = 0.3, s0 = 1.7;
+    const auto density = sum(-0.5 * pow<2>((x - a) / b) - log(b));
+    using arrays = ctgrad::detail::type_list<var<"x">>;
+    using planned = decltype(hoist<arrays>(density));
+    static_assert(kernel::scatter_fuses_v<planned, arrays>);
+    static_assert(!kernel::scatter_fuses_v<decltype(hoist<arrays>(log(sum(exp(x))))), arrays>);
+    static_assert(!kernel::scatter_fuses_v<decltype(hoist<arrays>(sum(pow<2>(x - mean(x))))), arrays>);
+    static_assert(reduction_count_v<planned> == 3);  // the sum, 1/b and log(b)
+    double value = 0, dmu = 0, dsigma = 0;
+    for (double v : xs) {
+        const double z = (v - m0) / s0;
+        value += -0.5 * z * z - std::log(s0);
+        dmu += z / s0;
+        dsigma += z * z / s0 - 1 / s0;
+    }
+    std::vector<double> gx(3, 99.0);  // resized
+    auto [v, grads] = value_and_grad(density, wrt(into(x, gx), a, b), x = xs, a = m0, b = s0);
+    CHECK(&std::get<0>(grads) == &gx);
+    REQUIRE(gx.size() == xs.size());
+    CTGRAD_CHECK_CLOSE(v, value, 1e-13, "value");
+    CTGRAD_CHECK_CLOSE(std::get<1>(grads), dmu, 1e-13, "d/dmu");
+    CTGRAD_CHECK_CLOSE(std::get<2>(grads), dsigma, 1e-13, "d/dsigma");
+    for (std::size_t i = 0; i < xs.size(); ++i) CTGRAD_CHECK_CLOSE(gx[i], -(xs[i] - m0) / (s0 * s0), 1e-13, "d/dx_i");
+    // The scalar loop runs the same plan: it agrees to rounding.
+    auto [v2, g2] = value_and_grad(exec::scalar, density, wrt(x, a, b), x = xs, a = m0, b = s0);
+    CTGRAD_CHECK_CLOSE(v2, v, 1e-13, "scalar value");
+    for (std::size_t i = 0; i < xs.size(); ++i) CTGRAD_CHECK_CLOSE(std::get<0>(g2)(i), gx[i], 1e-13, "scalar d/dx_i");
+
+    SUBCASE("an output of the wrong fixed size is refused before anything is written") {
+        std::array<double, 3> fixed{1, 2, 3};
+        CHECK_THROWS_WITH_AS(value_and_grad(density, wrt(into(x, fixed)), x = xs, a = m0, b = s0),
+                             "ctgrad::expr::value_and_grad: into(x, out): out has shape (3) but x has shape (29)",
+                             ctgrad::Error);
+        CHECK(fixed == std::array<double, 3>{1, 2, 3});
+    }
+    SUBCASE("log-sum-exp into a span: two passes") {
+        std::vector<double> storage(xs.size());
+        std::span<double> g(storage);
+        auto [lse, gl] = value_and_grad(log(sum(exp(x))), wrt(into(x, g)), x = xs);
+        double s = 0;
+        for (double xv : xs) s += std::exp(xv);
+        CTGRAD_CHECK_CLOSE(lse, std::log(s), 1e-13, "value");
+        for (std::size_t i = 0; i < xs.size(); ++i) CTGRAD_CHECK_CLOSE(storage[i], std::exp(xs[i]) / s, 1e-13, "grad");
+    }
+}

@@ -30,13 +30,28 @@ template <class E, class Arrays>
 inline constexpr bool worth_hoisting_v =
     (is_unary_v<E> || is_binary_v<E>) && !depends_on_v<E, Arrays> && reduction_count_v<E> == 0;
 
+template <class E, class Arrays>
+inline constexpr bool divides_by_invariant_v = [] {
+    if constexpr (is_binary_op_v<E, div_op>)
+        return !depends_on_v<decltype(E::b), Arrays> && reduction_count_v<decltype(E::b)> == 0;
+    else return false;
+}();
+
 }  // namespace detail
 
 // E with every largest part that reads none of Arrays wrapped as a hoisted value.
+//
+// A division by a part that reads no array becomes a product with its reciprocal, computed once
+// (what compilers do under -freciprocal-math): a division costs several multiplications, and its
+// partials divide again. The result may differ from the division in the last bit.
 template <class Arrays, class E>
 constexpr auto hoist(const E& e) {
     if constexpr (detail::worth_hoisting_v<E, Arrays>) {
         return reduction<hoisted_op, E>{e};
+    } else if constexpr (detail::divides_by_invariant_v<E, Arrays>) {
+        using A = decltype(hoist<Arrays>(e.a));
+        using Reciprocal = reduction<hoisted_op, binary<div_op, one_t, decltype(E::b)>>;
+        return binary<mul_op, A, Reciprocal>{hoist<Arrays>(e.a), Reciprocal{{one_t{}, e.b}}};
     } else if constexpr (is_reduction_v<E>) {
         using A = decltype(hoist<Arrays>(e.a));
         return reduction<typename E::op, A>{hoist<Arrays>(e.a)};

@@ -25,6 +25,7 @@ torch.set_default_dtype(torch.float64)
 # derivative wrt the base to 0 and so reports an asymmetric Hessian (d2/dy dx = 0, not 1/x).
 # Points at the kinks (relu, abs at 0;
 # min/max on ties) pin PyTorch's conventions: relu'(0) = 0, abs'(0) = 0, ties split 1/2 : 1/2.
+# lgamma and digamma include a negative point, where both use the reflection formula.
 UNARY = {
     "neg": (lambda x: -x, [-1.25, 0.0, 2.5]),
     "square": (lambda x: x * x, [-1.5, 0.3, 2.0]),
@@ -45,6 +46,13 @@ UNARY = {
     "pow_scalar_exponent": (lambda x: torch.pow(x, 2.5), [0.3, 1.0, 2.6]),
     "pow_scalar_base": (lambda x: torch.pow(1.7, x), [-1.5, 0.0, 2.0]),
     "scalar_mix": (lambda x: 2.5 * x - 1.5 / x + 0.5, [0.5, 1.25, -2.0]),
+    "erf": (torch.erf, [-1.5, 0.0, 0.7, 2.2]),
+    "atan": (torch.atan, [-2.0, 0.0, 0.5, 3.0]),
+    "lgamma": (torch.lgamma, [0.5, 1.5, 3.7, -2.5]),
+    "log1p": (torch.log1p, [-0.5, 0.0, 1e-3, 2.0]),
+    "expm1": (torch.expm1, [-1.0, 0.0, 1e-3, 1.5]),
+    "digamma": (torch.digamma, [0.3, 1.0, 2.5, 7.0, -0.5, -2.7]),
+    "polygamma1": (lambda x: torch.polygamma(1, x), [0.4, 1.0, 3.5, 6.0]),
 }
 
 BINARY = {

@@ -2,8 +2,11 @@
 // and second derivatives against central finite differences at random points of the op's domain,
 // and against PyTorch's float64 values (test/reference/expr_ops.txt, tools/make_reference.py).
 #include <cmath>
+#include <limits>
 #include <random>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "../support/laws.hpp"
 
@@ -30,6 +33,30 @@ law_options<2> on(double xlo, double xhi, double ylo, double yhi) { return {{{{x
 // Finite differences reach 4e-3 from the point in each coordinate: keep kinks 0.05 away.
 bool away_from_zero(const point<1>& p) { return std::abs(p[0]) > 0.05; }
 bool away_from_tie(const point<2>& p) { return std::abs(p[0] - p[1]) > 0.05; }
+
+// Polygamma of order n at x > 0, computed apart from the library: in long double, the recurrence
+// until x >= 40, then five terms of the asymptotic series (their error there is below 1e-19).
+double polygamma_reference(int n, double xd) {
+    long double x = xd, steps = 0;
+    while (x < 40) {
+        steps += 1 / std::pow(x, static_cast<long double>(n + 1));
+        x += 1;
+    }
+    const long double bernoulli[] = {1.0L / 6, -1.0L / 30, 1.0L / 42, -1.0L / 30, 5.0L / 66};
+    auto factorial = [](int k) {
+        long double f = 1;
+        for (int i = 2; i <= k; ++i) f *= i;
+        return f;
+    };
+    long double series = 0;
+    for (int k = 1; k <= 5; ++k)
+        series += bernoulli[k - 1] * factorial(2 * k + n - 1) / factorial(2 * k) / std::pow(x, static_cast<long double>(2 * k + n));
+    if (n == 0) return static_cast<double>(std::log(x) - 1 / (2 * x) - series - steps);
+    const long double tail = factorial(n - 1) / std::pow(x, static_cast<long double>(n)) +
+                             factorial(n) / (2 * std::pow(x, static_cast<long double>(n + 1))) + series;
+    const long double r = factorial(n) * steps + tail;
+    return static_cast<double>(n % 2 == 1 ? r : -r);
+}
 
 
 }  // namespace
@@ -78,6 +105,28 @@ TEST_CASE("every op: value, first and second derivatives vs finite differences a
         auto o = on(-3, 3);
         o.admissible = [](const point<1>& p) { return std::abs(p[0]) > 0.3; };
         check_op<X>("scalar_mix", 2.5 * x - 1.5 / x + 0.5, f1([](double a) { return 2.5 * a - 1.5 / a + 0.5; }), o, rng, g);
+    }
+
+    SUBCASE("erf") { check_op<X>("erf", erf(x), f1([](double a) { return std::erf(a); }), on(-3, 3), rng, g); }
+    SUBCASE("atan") { check_op<X>("atan", atan(x), f1([](double a) { return std::atan(a); }), on(-4, 4), rng, g); }
+    SUBCASE("log1p") { check_op<X>("log1p", log1p(x), f1([](double a) { return std::log1p(a); }), on(-0.8, 4), rng, g); }
+    SUBCASE("expm1") { check_op<X>("expm1", expm1(x), f1([](double a) { return std::expm1(a); }), on(-3, 3), rng, g); }
+    // PyTorch's records of trigamma (lgamma'', digamma', polygamma(1, x)) carry its own error
+    // of up to 3e-10 relative; the finite-difference checks keep the default tolerances.
+    SUBCASE("lgamma") {
+        auto o = on(0.2, 6);
+        o.golden_hessian = 1e-9;
+        check_op<X>("lgamma", lgamma(x), f1([](double a) { return std::lgamma(a); }), o, rng, g);
+    }
+    SUBCASE("digamma") {
+        auto o = on(0.2, 6);
+        o.golden_grad = 1e-9;
+        check_op<X>("digamma", digamma(x), f1([](double a) { return polygamma_reference(0, a); }), o, rng, g);
+    }
+    SUBCASE("polygamma1") {
+        auto o = on(0.3, 6);
+        o.golden_value = 1e-9;
+        check_op<X>("polygamma1", polygamma<1>(x), f1([](double a) { return polygamma_reference(1, a); }), o, rng, g);
     }
 
     SUBCASE("add") { check_op<X, Y>("add", x + y, f2([](double a, double b) { return a + b; }), on(-3, 3, -3, 3), rng, g); }
@@ -135,7 +184,7 @@ TEST_CASE("the law checker fails on a wrong derivative") {
 TEST_CASE("every golden record is used by the op tests") {
     std::set<std::string> known{"neg", "square", "pow3", "pow5", "pow_m1", "pow_m2", "sqrt", "exp", "log", "sin", "cos",
                                 "tan", "tanh", "sigmoid", "relu", "abs", "pow_scalar_exponent", "pow_scalar_base",
-                                "scalar_mix", "add", "sub", "mul", "div", "pow", "min", "max", "chain", "chain2",
+                                "scalar_mix", "erf", "atan", "lgamma", "log1p", "expm1", "digamma", "polygamma1", "add", "sub", "mul", "div", "pow", "min", "max", "chain", "chain2",
                                 "sum_sin", "mean_square", "sum_square_over_mean"};
     for (const auto& [name, records] : goldens()) {
         CHECK_MESSAGE(known.count(name) == 1, "golden op ", name, " has no test");
@@ -247,4 +296,91 @@ TEST_CASE("reductions with scalar variables vs finite differences") {
     CTGRAD_CHECK_CLOSE(hv, ctgrad_test::fd_partial(f, p, 1), 1e-9, "value of dL/db");
     CTGRAD_CHECK_CLOSE(std::get<0>(hgrads), ctgrad_test::fd_second(f, p, 1, 0), 1e-6, "d2L/db da");
     CTGRAD_CHECK_CLOSE(std::get<1>(hgrads), ctgrad_test::fd_second(f, p, 1, 1), 1e-6, "d2L/db2");
+}
+
+// The special functions on the SIMD path (xsimd's erf, atan, lgamma, log1p, expm1; polygamma's
+// selects over lanes) against the scalar loop (the C library), element by element: 37 values, so
+// both full batches and the scalar tail run, in double and in float.
+TEST_CASE("special functions: SIMD batches agree with the scalar loop") {
+    auto compare = [](const char* name, const auto& e, const auto& xs, double tol) {
+        INFO(name, ": ", to_string(e));
+        const auto s = eval(exec::scalar, e, x = xs);
+        const auto v = eval(exec::simd, e, x = xs);
+        REQUIRE(s.size() == xs.size());
+        REQUIRE(v.size() == xs.size());
+        for (std::size_t i = 0; i < xs.size(); ++i)
+            CTGRAD_CHECK_CLOSE(v(i), s(i), tol, "at x = " + std::to_string(static_cast<double>(xs[i])));
+    };
+    auto run = [&](auto zero, double tol) {
+        using T = decltype(zero);
+        std::vector<T> wide(37), positive(37);
+        // -3.71 + 0.2713 i stays 0.01 or more away from every integer; 0.05 + 0.163 i is positive.
+        for (std::size_t i = 0; i < 37; ++i) {
+            wide[i] = static_cast<T>(-3.71 + 0.2713 * static_cast<double>(i));
+            positive[i] = static_cast<T>(0.05 + 0.163 * static_cast<double>(i));
+        }
+        std::vector<T> above_minus_one(37);
+        for (std::size_t i = 0; i < 37; ++i) above_minus_one[i] = static_cast<T>(-0.95 + 0.13 * static_cast<double>(i));
+        compare("erf", erf(x), wide, tol);
+        compare("atan", atan(x), wide, tol);
+        compare("expm1", expm1(x), wide, tol);
+        compare("log1p", log1p(x), above_minus_one, tol);
+        compare("lgamma", lgamma(x), wide, tol);
+        compare("digamma", digamma(x), wide, tol);
+        compare("polygamma<1>", polygamma<1>(x), wide, tol);
+        compare("polygamma<2>", polygamma<2>(x), positive, tol);
+        compare("d2 lgamma", derivative(derivative(lgamma(x), x), x), positive, tol);
+        compare("d2 erf", derivative(derivative(erf(x), x), x), wide, tol);
+    };
+    run(0.0, 1e-14);
+    run(0.0f, 1e-5);
+}
+
+// IEEE results at the edges of the domains, as PyTorch gives them, on both paths (the values are
+// repeated so that they fill whole batches as well as the tail).
+TEST_CASE("special functions at the edges of their domains follow PyTorch") {
+    const double inf = std::numeric_limits<double>::infinity();
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    auto both = [](const char* name, const auto& e, double at, double expected) {
+        INFO(name, " at ", at);
+        std::vector<double> xs(19, at);
+        const auto s = eval(exec::scalar, e, x = xs);
+        const auto v = eval(exec::simd, e, x = xs);
+        for (std::size_t i = 0; i < xs.size(); ++i) {
+            CTGRAD_CHECK_CLOSE(s(i), expected, 0, "scalar loop");
+            CTGRAD_CHECK_CLOSE(v(i), expected, 0, "SIMD");
+        }
+        CTGRAD_CHECK_CLOSE(eval(e, x = at), expected, 0, "scalar binding");
+    };
+    both("digamma", digamma(x), 0.0, -inf);
+    both("digamma", digamma(x), -0.0, inf);
+    both("digamma", digamma(x), -1.0, nan);
+    both("digamma", digamma(x), -7.0, nan);
+    both("digamma", digamma(x), inf, inf);
+    both("digamma", digamma(x), -inf, nan);
+    both("digamma", digamma(x), nan, nan);
+    both("polygamma<1>", polygamma<1>(x), 0.0, inf);
+    both("polygamma<1>", polygamma<1>(x), inf, 0.0);
+    both("polygamma<2>", polygamma<2>(x), 0.0, -inf);
+    both("lgamma", lgamma(x), 0.0, inf);
+    both("lgamma", lgamma(x), -2.0, inf);
+    both("lgamma", lgamma(x), inf, inf);
+    both("log1p", log1p(x), -1.0, -inf);
+    both("log1p", log1p(x), -2.0, nan);
+    both("expm1", expm1(x), -inf, -1.0);
+    both("expm1", expm1(x), inf, inf);
+    both("erf", erf(x), inf, 1.0);
+    both("erf", erf(x), -inf, -1.0);
+    both("atan", atan(x), inf, std::atan(inf));
+    both("atan", atan(x), -inf, -std::atan(inf));
+}
+
+TEST_CASE("special functions print as functions") {
+    CHECK(to_string(derivative(atan(x), x)) == "1/(x^2 + 1)");
+    CHECK(to_string(derivative(log1p(x), x)) == "1/(x + 1)");
+    CHECK(to_string(derivative(expm1(x), x)) == "expm1(x) + 1");
+    CHECK(to_string(derivative(lgamma(x), x)) == "digamma(x)");
+    CHECK(to_string(derivative(derivative(lgamma(x), x), x)) == "polygamma<1>(x)");
+    CHECK(to_string(derivative(polygamma<1>(x), x)) == "polygamma<2>(x)");
+    CHECK(to_string(derivative(erf(x), x)).find("exp(-x^2)") != std::string::npos);
 }

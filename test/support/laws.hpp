@@ -122,6 +122,12 @@ struct law_options {
     double tol_value = 1e-13;
     double tol_grad = 1e-8;
     double tol_hessian = 1e-6;
+    // Against PyTorch's records: both sides are float64 library code, so the default is tight. An
+    // op may loosen one where PyTorch itself is less accurate (its trigamma truncates its series
+    // early: about 3e-10 relative error near x = 1).
+    double golden_value = 1e-13;
+    double golden_grad = 1e-12;
+    double golden_hessian = 1e-12;
 };
 
 template <std::size_t K>
@@ -321,12 +327,12 @@ void check_op(const char* name, const E& e, const F& f, const law_options<sizeof
         golden.push_back(from_record<K>(r));
         // The reference function itself agrees with PyTorch (both float64; libm and Sleef may
         // differ in the last bits).
-        CTGRAD_CHECK_CLOSE(f(p), r.value, 1e-13, "reference function vs PyTorch");
+        CTGRAD_CHECK_CLOSE(f(p), r.value, opt.golden_value, "reference function vs PyTorch");
     }
     INFO("golden (PyTorch) points");
     for (std::size_t k = 0; k < golden_points.size(); ++k)
-        check_at_point<Vars>(e, golden_points[k], golden[k], 1e-13, 1e-12, 1e-12);
-    check_on_arrays<Vars>(e, golden_points, golden, 1e-13, 1e-12, 1e-12);
+        check_at_point<Vars>(e, golden_points[k], golden[k], opt.golden_value, opt.golden_grad, opt.golden_hessian);
+    check_on_arrays<Vars>(e, golden_points, golden, opt.golden_value, opt.golden_grad, opt.golden_hessian);
 }
 
 }  // namespace ctgrad_test

@@ -27,6 +27,12 @@ struct cos_op;
 struct tan_op;
 struct tanh_op;
 struct sigmoid_op;
+struct atan_op;
+struct log1p_op;
+struct expm1_op;
+struct erf_op;
+struct lgamma_op;
+template <int N> struct polygamma_op;  // N = 0: digamma
 struct relu_op;
 struct abs_op;
 struct heaviside_op;  // derivative of relu: 1 where x > 0

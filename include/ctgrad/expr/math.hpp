@@ -33,6 +33,15 @@ struct math<T, std::enable_if_t<std::is_floating_point_v<T>>> {
     CTGRAD_INLINE CTGRAD_HOST_DEVICE static T tanh(T a) { if constexpr (std::is_same_v<T, float>) return ::tanhf(a); else return ::tanh(a); }
     CTGRAD_INLINE CTGRAD_HOST_DEVICE static T abs(T a) { if constexpr (std::is_same_v<T, float>) return ::fabsf(a); else return ::fabs(a); }
     CTGRAD_INLINE CTGRAD_HOST_DEVICE static T pow(T a, T b) { if constexpr (std::is_same_v<T, float>) return ::powf(a, b); else return ::pow(a, b); }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T atan(T a) { if constexpr (std::is_same_v<T, float>) return ::atanf(a); else return ::atan(a); }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T erf(T a) { if constexpr (std::is_same_v<T, float>) return ::erff(a); else return ::erf(a); }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T lgamma(T a) { if constexpr (std::is_same_v<T, float>) return ::lgammaf(a); else return ::lgamma(a); }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T log1p(T a) { if constexpr (std::is_same_v<T, float>) return ::log1pf(a); else return ::log1p(a); }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T expm1(T a) { if constexpr (std::is_same_v<T, float>) return ::expm1f(a); else return ::expm1(a); }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T trunc(T a) { if constexpr (std::is_same_v<T, float>) return ::truncf(a); else return ::trunc(a); }
+    // Picks per element without a branch in the op bodies: a bool here, a batch_bool for batches,
+    // as the comparisons of each value type give.
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T select(bool c, T a, T b) { return c ? a : b; }
 
     // Comparisons follow PyTorch's conventions for NaN (it propagates through min/max/relu).
     CTGRAD_INLINE CTGRAD_HOST_DEVICE static T relu(T a) { return a < T(0) ? T(0) : a; }

@@ -6,6 +6,7 @@
 #include "ops/piecewise.hpp"
 #include "ops/power.hpp"
 #include "ops/reductions.hpp"
+#include "ops/special.hpp"
 #include "ops/trigonometric.hpp"
 
 namespace ctgrad::expr {
@@ -45,6 +46,14 @@ template <expression A> CTGRAD_HOST_DEVICE constexpr auto tanh(const A& a) { ret
 template <expression A> CTGRAD_HOST_DEVICE constexpr auto sigmoid(const A& a) { return make_unary<sigmoid_op>(a); }
 template <expression A> CTGRAD_HOST_DEVICE constexpr auto relu(const A& a) { return make_unary<relu_op>(a); }
 template <expression A> CTGRAD_HOST_DEVICE constexpr auto abs(const A& a) { return make_unary<abs_op>(a); }
+template <expression A> CTGRAD_HOST_DEVICE constexpr auto atan(const A& a) { return make_unary<atan_op>(a); }
+template <expression A> CTGRAD_HOST_DEVICE constexpr auto log1p(const A& a) { return make_unary<log1p_op>(a); }
+template <expression A> CTGRAD_HOST_DEVICE constexpr auto expm1(const A& a) { return make_unary<expm1_op>(a); }
+template <expression A> CTGRAD_HOST_DEVICE constexpr auto erf(const A& a) { return make_unary<erf_op>(a); }
+template <expression A> CTGRAD_HOST_DEVICE constexpr auto lgamma(const A& a) { return make_unary<lgamma_op>(a); }
+template <expression A> CTGRAD_HOST_DEVICE constexpr auto digamma(const A& a) { return make_unary<polygamma_op<0>>(a); }
+// polygamma<N>(e): the N-th derivative of digamma (polygamma<0> is digamma).
+template <int N, expression A> CTGRAD_HOST_DEVICE constexpr auto polygamma(const A& a) { return make_unary<polygamma_op<N>>(a); }
 
 template <class A, class B> requires operand_pair<A, B>
 CTGRAD_HOST_DEVICE constexpr auto min(const A& a, const B& b) { return make_binary<min_op>(as_expr(a), as_expr(b)); }

@@ -2,6 +2,7 @@
 // xsimd batches as a value type of the static layer: the same op bodies run on 4, 8 or 16 lanes.
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include <xsimd/xsimd.hpp>
 
@@ -28,6 +29,24 @@ struct math<xsimd::batch<T, Arch>> {
     CTGRAD_INLINE static B tan(const B& a) { return xsimd::tan(a); }
     CTGRAD_INLINE static B tanh(const B& a) { return xsimd::tanh(a); }
     CTGRAD_INLINE static B abs(const B& a) { return xsimd::abs(a); }
+    CTGRAD_INLINE static B atan(const B& a) { return xsimd::atan(a); }
+    CTGRAD_INLINE static B erf(const B& a) { return xsimd::erf(a); }
+    // xsimd 8.1's float lgamma is wrong on part of (-2, 3) (it gives 1.84 for lgamma(1.9873f),
+    // whose value is -0.0053): float batches go through the C library lane by lane.
+    CTGRAD_INLINE static B lgamma(const B& a) {
+        if constexpr (std::is_same_v<T, float>) {
+            alignas(B::arch_type::alignment()) T lanes[B::size];
+            a.store_aligned(lanes);
+            for (std::size_t i = 0; i < B::size; ++i) lanes[i] = std::lgamma(lanes[i]);
+            return B::load_aligned(lanes);
+        } else {
+            return xsimd::lgamma(a);
+        }
+    }
+    CTGRAD_INLINE static B log1p(const B& a) { return xsimd::log1p(a); }
+    CTGRAD_INLINE static B expm1(const B& a) { return xsimd::expm1(a); }
+    CTGRAD_INLINE static B trunc(const B& a) { return xsimd::trunc(a); }
+    CTGRAD_INLINE static B select(const typename B::batch_bool_type& c, const B& a, const B& b) { return xsimd::select(c, a, b); }
     // xsimd's pow misses IEEE's special cases (0^-1 = inf, x^0 = 1, 1^nan = 1, (-1)^inf = 1, and
     // negative bases): lanes that meet one are recomputed with the C library's pow.
     CTGRAD_INLINE static B pow(const B& a, const B& b) {

@@ -1,6 +1,7 @@
 #pragma once
 // exp, log, and the functions built on exp: tanh and sigmoid (whose derivatives are cheapest
-// written with their own value).
+// written with their own value), and log1p/expm1, which keep full precision for arguments near 0
+// where log(1 + a) and exp(a) - 1 would cancel.
 #include "../simplify.hpp"
 #include "op_traits.hpp"
 
@@ -40,6 +41,25 @@ struct sigmoid_op {
     }
     template <class A, class Out> CTGRAD_INLINE CTGRAD_HOST_DEVICE static constexpr auto partial(const A&, const Out& out) {
         return make_mul(out, make_sub(one_t{}, out));
+    }
+};
+
+struct log1p_op {
+    static constexpr print_style style = print_style::function;
+    static constexpr const char* symbol = "log1p";
+    template <class T> CTGRAD_INLINE CTGRAD_HOST_DEVICE static T apply(const T& a) { return math<T>::log1p(a); }
+    template <class A, class Out> CTGRAD_INLINE CTGRAD_HOST_DEVICE static constexpr auto partial(const A& a, const Out&) {
+        return make_div(one_t{}, make_add(a, one_t{}));
+    }
+};
+
+// expm1' = exp(a), written as out + 1 so that the gradient reuses the value instead of a second exp.
+struct expm1_op {
+    static constexpr print_style style = print_style::function;
+    static constexpr const char* symbol = "expm1";
+    template <class T> CTGRAD_INLINE CTGRAD_HOST_DEVICE static T apply(const T& a) { return math<T>::expm1(a); }
+    template <class A, class Out> CTGRAD_INLINE CTGRAD_HOST_DEVICE static constexpr auto partial(const A&, const Out& out) {
+        return make_add(out, one_t{});
     }
 };
 

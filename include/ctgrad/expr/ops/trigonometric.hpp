@@ -31,4 +31,13 @@ struct tan_op {
     }
 };
 
+struct atan_op {
+    static constexpr print_style style = print_style::function;
+    static constexpr const char* symbol = "atan";
+    template <class T> CTGRAD_INLINE CTGRAD_HOST_DEVICE static T apply(const T& a) { return math<T>::atan(a); }
+    template <class A, class Out> CTGRAD_INLINE CTGRAD_HOST_DEVICE static constexpr auto partial(const A& a, const Out&) {
+        return make_div(one_t{}, make_add(one_t{}, make_pow<2>(a)));
+    }
+};
+
 }  // namespace ctgrad::expr

@@ -73,6 +73,12 @@ REDUCTIONS = {
     "sum_sin": (lambda x: torch.sin(x).sum(), [[0.3, -1.2, 2.0, 0.7, -0.1]]),
     "mean_square": (lambda x: (x * x).mean(), [[0.3, -1.2, 2.0, 0.7, -0.1, 1.9, 4.0]]),
     "sum_square_over_mean": (lambda x: (x * x).sum() / x.mean(), [[0.5, 1.2, 2.0, 0.7]]),
+    # Reductions inside reductions (one pass per depth in ctgrad): a variance, a skewness (three
+    # levels) and log-sum-exp.
+    "variance": (lambda x: ((x - x.mean()) ** 2).sum(), [[0.3, -1.2, 2.0, 0.7, -0.1, 1.9]]),
+    "skewness": (lambda x: (((x - x.mean()) / torch.sqrt(((x - x.mean()) ** 2).mean())) ** 3).mean(),
+                 [[0.3, -1.2, 2.0, 0.7, -0.1, 1.9, 4.0]]),
+    "log_sum_exp": (lambda x: torch.log(torch.exp(x).sum()), [[0.3, -1.2, 2.0, 0.7, -0.1]]),
 }
 
 

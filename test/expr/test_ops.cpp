@@ -185,7 +185,8 @@ TEST_CASE("every golden record is used by the op tests") {
     std::set<std::string> known{"neg", "square", "pow3", "pow5", "pow_m1", "pow_m2", "sqrt", "exp", "log", "sin", "cos",
                                 "tan", "tanh", "sigmoid", "relu", "abs", "pow_scalar_exponent", "pow_scalar_base",
                                 "scalar_mix", "erf", "atan", "lgamma", "log1p", "expm1", "digamma", "polygamma1", "add", "sub", "mul", "div", "pow", "min", "max", "chain", "chain2",
-                                "sum_sin", "mean_square", "sum_square_over_mean"};
+                                "sum_sin", "mean_square", "sum_square_over_mean", "variance", "skewness",
+                                "log_sum_exp"};
     for (const auto& [name, records] : goldens()) {
         CHECK_MESSAGE(known.count(name) == 1, "golden op ", name, " has no test");
         CHECK(!records.empty());
@@ -263,6 +264,9 @@ TEST_CASE("reductions vs PyTorch") {
     check("sum_sin", sum(sin(x)));
     check("mean_square", mean(x * x));
     check("sum_square_over_mean", sum(x * x) / mean(x));
+    check("variance", sum(pow<2>(x - mean(x))));
+    check("skewness", mean(pow<3>((x - mean(x)) / sqrt(mean(pow<2>(x - mean(x)))))));
+    check("log_sum_exp", log(sum(exp(x))));
 }
 
 // A reduction with scalar variables around and inside it: the fused pass and the backward walk

@@ -79,6 +79,14 @@ REDUCTIONS = {
     "skewness": (lambda x: (((x - x.mean()) / torch.sqrt(((x - x.mean()) ** 2).mean())) ** 3).mean(),
                  [[0.3, -1.2, 2.0, 0.7, -0.1, 1.9, 4.0]]),
     "log_sum_exp": (lambda x: torch.log(torch.exp(x).sum()), [[0.3, -1.2, 2.0, 0.7, -0.1]]),
+    # max/min over every element: the gradient split evenly among ties (the first point has
+    # three); logsumexp and log_softmax at magnitudes where exp alone overflows.
+    "amax": (lambda x: torch.amax(x), [[0.5, 3.0, -1.0, 3.0, 2.0, 3.0], [0.25, -1.5, 2.0]]),
+    "amin_scaled": (lambda x: torch.amin(x * x - x), [[0.5, 3.0, -1.0, 0.5, 2.0]]),
+    "centred_by_max": (lambda x: (torch.exp(x - torch.amax(x))).sum(), [[0.3, -1.2, 2.0, 0.7, 2.0]]),
+    "logsumexp": (lambda x: torch.logsumexp(x, 0), [[1000.0, 1001.0, 999.5, 998.0], [0.3, -1.2, 2.0]]),
+    "neg_entropy": (lambda x: (torch.softmax(x, 0) * torch.log_softmax(x, 0)).sum(),
+                    [[700.0, 701.5, 699.0, 702.0], [0.3, -1.2, 2.0]]),
 }
 
 
@@ -105,6 +113,9 @@ def derivatives_of_array(f, xs):
     (grad,) = torch.autograd.grad(value, x, create_graph=True)
     hessian = []
     for i in range(len(xs)):
+        if not grad.requires_grad:  # piecewise linear (amax): the Hessian is zero
+            hessian.append([0.0] * len(xs))
+            continue
         (row,) = torch.autograd.grad(grad[i], x, retain_graph=True, allow_unused=True)
         hessian.append([float(r) for r in (row if row is not None else torch.zeros(len(xs)))])
     return float(value), [float(g) for g in grad], hessian

@@ -186,7 +186,8 @@ TEST_CASE("every golden record is used by the op tests") {
                                 "tan", "tanh", "sigmoid", "relu", "abs", "pow_scalar_exponent", "pow_scalar_base",
                                 "scalar_mix", "erf", "atan", "lgamma", "log1p", "expm1", "digamma", "polygamma1", "add", "sub", "mul", "div", "pow", "min", "max", "chain", "chain2",
                                 "sum_sin", "mean_square", "sum_square_over_mean", "variance", "skewness",
-                                "log_sum_exp"};
+                                "log_sum_exp", "amax", "amin_scaled", "centred_by_max", "logsumexp",
+                                "neg_entropy"};
     for (const auto& [name, records] : goldens()) {
         CHECK_MESSAGE(known.count(name) == 1, "golden op ", name, " has no test");
         CHECK(!records.empty());
@@ -267,6 +268,35 @@ TEST_CASE("reductions vs PyTorch") {
     check("variance", sum(pow<2>(x - mean(x))));
     check("skewness", mean(pow<3>((x - mean(x)) / sqrt(mean(pow<2>(x - mean(x)))))));
     check("log_sum_exp", log(sum(exp(x))));
+}
+
+// max and min over every element (the gradient split among ties) and logsumexp / log_softmax at
+// magnitudes where exp alone overflows, on the SIMD and scalar loops. (No symbolic derivative:
+// a max's depends on which elements tie.)
+TEST_CASE("max, min and logsumexp reductions vs PyTorch") {
+    auto check = [](const char* name, const auto& loss) {
+        INFO("reduction ", name, ": ", to_string(loss));
+        const auto it = goldens().find(name);
+        REQUIRE(it != goldens().end());
+        for (const auto& r : it->second) {
+            const std::vector<double>& xs = r.inputs;
+            CTGRAD_CHECK_CLOSE(eval(loss, x = xs), r.value, 1e-13, "eval");
+            CTGRAD_CHECK_CLOSE(eval(exec::scalar, loss, x = xs), r.value, 1e-13, "eval (scalar loop)");
+            auto [v, grads] = value_and_grad(loss, wrt(x), x = xs);
+            auto [sv, sgrads] = value_and_grad(exec::scalar, loss, wrt(x), x = xs);
+            CTGRAD_CHECK_CLOSE(v, r.value, 1e-13, "value_and_grad value");
+            CTGRAD_CHECK_CLOSE(sv, r.value, 1e-13, "value_and_grad value (scalar loop)");
+            for (std::size_t i = 0; i < xs.size(); ++i) {
+                CTGRAD_CHECK_CLOSE(std::get<0>(grads)(i), r.grad[i], 1e-12, "element gradient");
+                CTGRAD_CHECK_CLOSE(std::get<0>(sgrads)(i), r.grad[i], 1e-12, "element gradient (scalar loop)");
+            }
+        }
+    };
+    check("amax", max(x));
+    check("amin_scaled", min(x * x - x));
+    check("centred_by_max", sum(exp(x - max(x))));
+    check("logsumexp", logsumexp(x));
+    check("neg_entropy", sum(softmax(x) * log_softmax(x)));
 }
 
 // A reduction with scalar variables around and inside it: the fused pass and the backward walk

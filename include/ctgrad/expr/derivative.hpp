@@ -42,7 +42,12 @@ CTGRAD_HOST_DEVICE constexpr auto derivative(const E& e, const V& v) {
         return make_add(lhs, rhs);
     } else {
         static_assert(is_reduction_v<E>);
-        return make_reduction<typename E::op>(derivative(e.a, v));
+        constexpr reduction_kind kind = E::op::kind;
+        static_assert(kind != reduction_kind::max && kind != reduction_kind::min,
+                      "derivative(e, v) of a max() or min() reduction has no expression here (it depends on which "
+                      "elements tie): value_and_grad computes its gradient");
+        if constexpr (kind == reduction_kind::shift) return zero_t{};  // logsumexp's shift is a constant
+        else return make_reduction<typename E::op>(derivative(e.a, v));
     }
 }
 

@@ -423,7 +423,8 @@ auto value_and_grad_checked(const Exec& ex, const E& e, const wrt_list<Ws...>& t
 
     // 3. Unless the last pass wrote them: one more pass writing the arrays' gradients.
     if constexpr (array_targets::size > 0 && !fused)
-        C::exec::template scatter<array_targets>(ex, p, ctx, ctx.count, outer.reduction, outs);
+        C::exec::template scatter<array_targets>(ex, p, ctx, ctx.count, kernel::element_adjoints(sums, outer.reduction),
+                                                 outs);
 
     auto pick = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) -> decltype(auto) {
         using W = std::tuple_element_t<I, std::tuple<Ws...>>;

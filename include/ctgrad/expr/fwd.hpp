@@ -47,5 +47,8 @@ struct max_op;
 struct above_op;      // derivative of min/max: 1 where a > b, 1/2 on ties, else 0
 struct sum_op;
 struct mean_op;
+struct amax_op;
+struct amin_op;
+struct max_shift_op;
 
 }  // namespace ctgrad::expr

@@ -8,6 +8,7 @@
 //             each op's local partials (evaluated from the kept values, never recomputed)
 //   accumulate / scatter  the reduction pass and the pass that writes per-element gradients
 #include <cstdint>
+#include <limits>
 
 #include "../detail/type_list.hpp"
 #include "derivative.hpp"
@@ -51,15 +52,29 @@ struct sink {
 // What one pass sums for each reduction: its value and, for value_and_grad, the partials of its
 // operand with respect to the targets and (Inner > 0, when reductions nest) with respect to the
 // reductions inside it, which carry the chain rule from an outer reduction to an inner one.
-template <class T, std::size_t R, std::size_t M, std::size_t Inner = 0>
+// Kinds (kinds_list, or void for all sums) says how each value combines; a max() or min() also
+// counts its ties (the elements equal to it), over which its gradient is split.
+template <class T, std::size_t R, std::size_t M, std::size_t Inner = 0, class Kinds = void>
 struct totals {
+    static constexpr bool counts_ties = [] {
+        if constexpr (std::is_void_v<Kinds>) return false;
+        else return Kinds::has_ties;
+    }();
     array<T, R> value;
     array<sink<T, M, Inner>, R> grads;
+    array<T, counts_ties ? R : 0> ties;
 };
 // The totals a pass over E for Targets needs: slots for inner reductions only when they nest.
 template <class T, class E, class Targets>
 using totals_for = totals<T, static_cast<std::size_t>(reduction_count_v<E>), Targets::size,
-                          std::is_void_v<nested_reduction_t<E>> ? 0 : static_cast<std::size_t>(reduction_count_v<E>)>;
+                          std::is_void_v<nested_reduction_t<E>> ? 0 : static_cast<std::size_t>(reduction_count_v<E>),
+                          std::conditional_t<reduction_kinds_t<E>::all_sums, void, reduction_kinds_t<E>>>;
+
+template <class Kinds>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE constexpr reduction_kind kind_at(std::size_t k) {
+    if constexpr (std::is_void_v<Kinds>) return reduction_kind::sum;
+    else return Kinds::values[k];
+}
 
 template <class T, std::size_t M, std::size_t R>
 CTGRAD_INLINE CTGRAD_HOST_DEVICE void set_zero(sink<T, M, R>& s) {
@@ -68,20 +83,31 @@ CTGRAD_INLINE CTGRAD_HOST_DEVICE void set_zero(sink<T, M, R>& s) {
     if constexpr (R > 0)
         for (std::size_t k = 0; k < R; ++k) s.reduction[k] = T(scalar_type_t<T>(0));
 }
-template <class T, std::size_t R, std::size_t M, std::size_t I>
-CTGRAD_INLINE CTGRAD_HOST_DEVICE void set_zero(totals<T, R, M, I>& t) {
+// Each value starts at its combination's identity: 0 for a sum, -inf for a max, +inf for a min.
+template <class T, std::size_t R, std::size_t M, std::size_t I, class K>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE void set_zero(totals<T, R, M, I, K>& t) {
+    using S = scalar_type_t<T>;
     if constexpr (R > 0)
         for (std::size_t k = 0; k < R; ++k) {
-            t.value[k] = T(scalar_type_t<T>(0));
+            const reduction_kind kind = kind_at<K>(k);
+            t.value[k] = kind == reduction_kind::sum   ? T(S(0))
+                         : kind == reduction_kind::min ? T(std::numeric_limits<S>::infinity())
+                                                       : T(-std::numeric_limits<S>::infinity());
             set_zero(t.grads[k]);
+            if constexpr (totals<T, R, M, I, K>::counts_ties) t.ties[k] = T(S(0));
         }
 }
-// into += lanes of from (summing SIMD lanes when T is a batch)
-template <class S, class T, std::size_t R, std::size_t M, std::size_t I>
-CTGRAD_INLINE CTGRAD_HOST_DEVICE void add_into(totals<S, R, M, I>& into, const totals<T, R, M, I>& from) {
+// into += lanes of from (summing SIMD lanes when T is a batch; keeping the largest or smallest
+// lane for a max or min)
+template <class S, class T, std::size_t R, std::size_t M, std::size_t I, class K>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE void add_into(totals<S, R, M, I, K>& into, const totals<T, R, M, I, K>& from) {
     if constexpr (R > 0)
         for (std::size_t k = 0; k < R; ++k) {
-            into.value[k] += math<T>::sum_lanes(from.value[k]);
+            const reduction_kind kind = kind_at<K>(k);
+            if (kind == reduction_kind::sum) into.value[k] += math<T>::sum_lanes(from.value[k]);
+            else if (kind == reduction_kind::min) into.value[k] = math<S>::min(into.value[k], math<T>::min_lanes(from.value[k]));
+            else into.value[k] = math<S>::max(into.value[k], math<T>::max_lanes(from.value[k]));
+            if constexpr (totals<S, R, M, I, K>::counts_ties) into.ties[k] += math<T>::sum_lanes(from.ties[k]);
             if constexpr (M > 0)
                 for (std::size_t j = 0; j < M; ++j)
                     into.grads[k].partial[j] += math<T>::sum_lanes(from.grads[k].partial[j]);
@@ -170,7 +196,8 @@ CTGRAD_INLINE CTGRAD_HOST_DEVICE void backward(const E& e, const Tape& tape, con
         if constexpr (j >= 0) out.partial[j] += adjoint;
     } else if constexpr (is_reduction_v<E>) {
         // A reduction is a leaf here (its value is known); its adjoint is collected when asked.
-        if constexpr (R > 0) out.reduction[K] += adjoint * T(E::op::template scale<scalar_type_t<T>>(ctx.count));
+        if constexpr (R > 0 && E::op::kind != reduction_kind::shift)
+            out.reduction[K] += adjoint * T(E::op::template scale<scalar_type_t<T>>(ctx.count));
     } else if constexpr (is_unary_v<E>) {
         using A = decltype(E::a);
         if constexpr (reaches_v<A, Targets>) {
@@ -194,13 +221,25 @@ CTGRAD_INLINE CTGRAD_HOST_DEVICE void backward(const E& e, const Tape& tape, con
 // of its operand with respect to the Targets and to the inner reductions, all from one forward
 // and one backward walk.
 template <class T, int K, class Targets, bool Grad, int Pass = 1, class E, class Ctx, std::size_t R, std::size_t M,
-          std::size_t I>
-CTGRAD_INLINE CTGRAD_HOST_DEVICE void accumulate(const E& e, const Ctx& ctx, totals<T, R, M, I>& acc) {
+          std::size_t I, class Kinds>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE void accumulate(const E& e, const Ctx& ctx, totals<T, R, M, I, Kinds>& acc) {
     if constexpr (is_reduction_v<E>) {
         using Inner = decltype(E::a);
         constexpr int depth = reduction_depth_v<E>;
-        if constexpr (depth == Pass) {
-            constexpr bool inner_adjoints = I > 0 && reduction_count_v<Inner> > 0;
+        constexpr reduction_kind kind = E::op::kind;
+        constexpr bool inner_adjoints = I > 0 && reduction_count_v<Inner> > 0;
+        if constexpr (depth == Pass && kind == reduction_kind::min) {
+            acc.value[K] = math<T>::min(acc.value[K], evaluate<T, K + 1>(e.a, ctx));
+        } else if constexpr (depth == Pass && kind != reduction_kind::sum) {
+            acc.value[K] = math<T>::max(acc.value[K], evaluate<T, K + 1>(e.a, ctx));
+        } else if constexpr (Grad && has_ties_v<E> && depth + 1 == Pass) {
+            // The pass after a max's or min's value: the partials of the elements that equal it.
+            const auto tape = forward<T, K + 1>(e.a, ctx);
+            const T tie = math<T>::equal(tape.value, T(ctx.reduced[K]));
+            acc.ties[K] += tie;
+            if constexpr (depends_on_v<Inner, Targets> || inner_adjoints)
+                backward<T, K + 1, Targets>(e.a, tape, tie, ctx, acc.grads[K]);
+        } else if constexpr (depth == Pass) {
             if constexpr (Grad && (depends_on_v<Inner, Targets> || inner_adjoints)) {
                 const auto tape = forward<T, K + 1>(e.a, ctx);
                 acc.value[K] += tape.value;
@@ -208,6 +247,9 @@ CTGRAD_INLINE CTGRAD_HOST_DEVICE void accumulate(const E& e, const Ctx& ctx, tot
             } else {
                 acc.value[K] += evaluate<T, K + 1>(e.a, ctx);
             }
+            // A max or min inside, found in the pass before, has its ties counted in this one.
+            if constexpr (Grad && totals<T, R, M, I, Kinds>::counts_ties && reduction_count_v<Inner> > 0)
+                accumulate<T, K + 1, Targets, Grad, Pass>(e.a, ctx, acc);
         } else if constexpr (depth > Pass) {
             accumulate<T, K + 1, Targets, Grad, Pass>(e.a, ctx, acc);
         }
@@ -224,12 +266,12 @@ CTGRAD_INLINE CTGRAD_HOST_DEVICE void accumulate(const E& e, const Ctx& ctx, tot
 // the reductions' partials for the scalar Targets gives the element's partials for the arrays
 // too, which `out` collects weighted by each reduction's adjoint.
 template <class T, int K, class Targets, class ArrayTargets, int Pass, class E, class Ctx, std::size_t R, std::size_t M,
-          std::size_t I, std::size_t MA, class S>
-CTGRAD_INLINE CTGRAD_HOST_DEVICE void accumulate_writing(const E& e, const Ctx& ctx, totals<T, R, M, I>& acc,
+          std::size_t I, class Kinds, std::size_t MA, class S>
+CTGRAD_INLINE CTGRAD_HOST_DEVICE void accumulate_writing(const E& e, const Ctx& ctx, totals<T, R, M, I, Kinds>& acc,
                                                          const array<S, R>& adjoints, sink<T, MA, 0>& out) {
     if constexpr (is_reduction_v<E>) {
-        using Inner = decltype(E::a);
         constexpr int depth = reduction_depth_v<E>;
+        static_assert(E::op::kind == reduction_kind::sum || depth < Pass, "internal: only sums write gradients in their pass");
         if constexpr (depth == Pass) {
             using All = typename ctgrad::detail::merge_unique<Targets, ArrayTargets>::type;
             const auto tape = forward<T, K + 1>(e.a, ctx);
@@ -286,11 +328,20 @@ CTGRAD_INLINE CTGRAD_HOST_DEVICE void scatter(const E& e, const Ctx& ctx, const 
     if constexpr (is_reduction_v<E>) {
         // This reduction's own term (inner reductions held fixed), then theirs: their adjoints
         // already include what flows to them through this one.
-        if constexpr (depends_on_v<decltype(E::a), Targets>) {
-            const auto tape = forward<T, K + 1>(e.a, ctx);
-            backward<T, K + 1, Targets>(e.a, tape, T(adjoints[K]), ctx, out);
+        // A max's or min's adjoint (already divided by its ties) goes to the elements equal to it;
+        // a shift carries none, to it or to the reductions inside it.
+        constexpr reduction_kind kind = E::op::kind;
+        if constexpr (kind != reduction_kind::shift) {
+            if constexpr (depends_on_v<decltype(E::a), Targets>) {
+                const auto tape = forward<T, K + 1>(e.a, ctx);
+                if constexpr (kind == reduction_kind::sum)
+                    backward<T, K + 1, Targets>(e.a, tape, T(adjoints[K]), ctx, out);
+                else
+                    backward<T, K + 1, Targets>(e.a, tape, math<T>::equal(tape.value, T(ctx.reduced[K])) * T(adjoints[K]),
+                                                ctx, out);
+            }
+            if constexpr (reduction_count_v<decltype(E::a)> > 0) scatter<T, K + 1, Targets>(e.a, ctx, adjoints, out);
         }
-        if constexpr (reduction_count_v<decltype(E::a)> > 0) scatter<T, K + 1, Targets>(e.a, ctx, adjoints, out);
     } else if constexpr (is_unary_v<E>) {
         scatter<T, K, Targets>(e.a, ctx, adjoints, out);
     } else if constexpr (is_binary_v<E>) {

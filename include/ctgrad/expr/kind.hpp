@@ -12,6 +12,11 @@ namespace ctgrad::expr {
 
 enum class node_kind { variable, constant, scalar, unary, binary, reduction };
 
+// How a pass combines one reduction's elements (each reduction op names its kind): summed (sum,
+// mean), the largest or smallest kept (max, min), or the largest kept as a shift that carries
+// no gradient (logsumexp's).
+enum class reduction_kind { sum, max, min, shift };
+
 template <class T>
 concept expression = requires {
     { std::remove_cvref_t<T>::kind } -> std::convertible_to<node_kind>;

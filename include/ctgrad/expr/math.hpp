@@ -48,6 +48,11 @@ struct math<T, std::enable_if_t<std::is_floating_point_v<T>>> {
     CTGRAD_INLINE CTGRAD_HOST_DEVICE static T heaviside(T a) { return a <= T(0) ? T(0) : T(1); }
     CTGRAD_INLINE CTGRAD_HOST_DEVICE static T sign(T a) { return T(a > T(0)) - T(a < T(0)); }
     CTGRAD_INLINE CTGRAD_HOST_DEVICE static T max(T a, T b) { return (a > b || a != a) ? a : b; }
+    // 1 where a is b (NaN matching NaN: the element a max() reduction picked), else 0.
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T equal(T a, T b) { return (a == b || (a != a && b != b)) ? T(1) : T(0); }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T max_lanes(T v) { return v; }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static T min_lanes(T v) { return v; }
+    CTGRAD_INLINE CTGRAD_HOST_DEVICE static bool finite(T a) { return a - a == T(0); }
     CTGRAD_INLINE CTGRAD_HOST_DEVICE static T min(T a, T b) { return (a < b || a != a) ? a : b; }
     CTGRAD_INLINE CTGRAD_HOST_DEVICE static T above(T a, T b) { return a > b ? T(1) : (a == b ? T(0.5) : T(0)); }
 };

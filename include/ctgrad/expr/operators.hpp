@@ -63,5 +63,21 @@ CTGRAD_HOST_DEVICE constexpr auto max(const A& a, const B& b) { return make_bina
 // Reductions over all elements of the evaluation.
 template <expression A> CTGRAD_HOST_DEVICE constexpr auto sum(const A& a) { return reduction<sum_op, A>{a}; }
 template <expression A> CTGRAD_HOST_DEVICE constexpr auto mean(const A& a) { return reduction<mean_op, A>{a}; }
+// The largest and smallest element (torch.amax / amin over every element); max(a, b) and
+// min(a, b) with two operands are element-wise.
+template <expression A> CTGRAD_HOST_DEVICE constexpr auto max(const A& a) { return reduction<amax_op, A>{a}; }
+template <expression A> CTGRAD_HOST_DEVICE constexpr auto min(const A& a) { return reduction<amin_op, A>{a}; }
+template <expression A> CTGRAD_HOST_DEVICE constexpr auto amax(const A& a) { return reduction<amax_op, A>{a}; }
+template <expression A> CTGRAD_HOST_DEVICE constexpr auto amin(const A& a) { return reduction<amin_op, A>{a}; }
+// log(sum(exp(e))) without overflow, as torch.logsumexp: the largest element is subtracted
+// before exp and added back, as a constant (the shift changes no derivative).
+template <expression A> CTGRAD_HOST_DEVICE constexpr auto logsumexp(const A& a) {
+    const reduction<max_shift_op, A> shift{a};
+    return make_add(shift, make_unary<log_op>(reduction<sum_op, decltype(make_unary<exp_op>(make_sub(a, shift)))>{
+                               make_unary<exp_op>(make_sub(a, shift))}));
+}
+// Over every element: e - logsumexp(e), and its exp.
+template <expression A> CTGRAD_HOST_DEVICE constexpr auto log_softmax(const A& a) { return make_sub(a, logsumexp(a)); }
+template <expression A> CTGRAD_HOST_DEVICE constexpr auto softmax(const A& a) { return make_unary<exp_op>(log_softmax(a)); }
 
 }  // namespace ctgrad::expr

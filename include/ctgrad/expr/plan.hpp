@@ -134,8 +134,8 @@ constexpr bool arrays_only_at_depth() {
 // before it. True for sum(f(x, mu, sigma)) or a sum of such sums; false for log(sum(exp(x)))
 // (the adjoint is 1/sum) and for the variance (mean(x) inside it reads x too).
 template <class E, class Arrays>
-inline constexpr bool scatter_fuses_v =
-    reduction_depth_v<E> >= 1 && affine_in_reductions<E>() && arrays_only_at_depth<E, Arrays, reduction_depth_v<E>>();
+inline constexpr bool scatter_fuses_v = reduction_depth_v<E> >= 1 && reduction_kinds_t<E>::all_sums &&
+                                        affine_in_reductions<E>() && arrays_only_at_depth<E, Arrays, reduction_depth_v<E>>();
 
 // Runs passes 0 to reduction_depth_v<E> over ctx.count elements with the backend Exec: every
 // reduction's finished value lands in ctx.reduced, and the sums of each (with Grad, its partials
@@ -148,7 +148,9 @@ auto run_passes(const Exec& ex, const E& e, Ctx& ctx,
     constexpr std::size_t R = static_cast<std::size_t>(reduction_count_v<E>);
     constexpr int D = reduction_depth_v<E>;
     static_assert(ArrayTargets::size == 0 || scatter_fuses_v<E, ArrayTargets>, "internal: this scatter cannot fuse");
-    totals_for<S, E, Targets> all;
+    using all_totals = totals_for<S, E, Targets>;
+    using kinds = reduction_kinds_t<E>;
+    all_totals all;
     set_zero(all);
     if constexpr (R > 0) {
         ctx.index = 0;
@@ -178,15 +180,33 @@ auto run_passes(const Exec& ex, const E& e, Ctx& ctx,
                             return executor<Exec>::template reduce<Grad, Targets, pass>(ex, e, ctx, ctx.count);
                         }
                     }();
-                    for (std::size_t k = 0; k < R; ++k)
+                    for (std::size_t k = 0; k < R; ++k) {
+                        const reduction_kind kind = kinds::values[k];
                         if (depth[k] == pass) {
                             all.value[k] = sums.value[k];
-                            all.grads[k] = sums.grads[k];
-                            ctx.reduced[k] = sums.value[k] * scale[k];
+                            if (kind == reduction_kind::sum) {
+                                all.grads[k] = sums.grads[k];
+                                ctx.reduced[k] = sums.value[k] * scale[k];
+                            } else if (kind == reduction_kind::shift) {
+                                // torch.logsumexp's rule: an infinite maximum shifts by 0.
+                                ctx.reduced[k] = math<S>::finite(sums.value[k]) ? sums.value[k] : S(0);
+                            } else {
+                                ctx.reduced[k] = sums.value[k];
+                            }
                         }
+                        if constexpr (Grad && all_totals::counts_ties) {
+                            if ((kind == reduction_kind::max || kind == reduction_kind::min) && depth[k] + 1 == pass) {
+                                // The ties' partials, pass depth + 1: split evenly among them.
+                                all.ties[k] = sums.ties[k];
+                                all.grads[k] = sums.grads[k];
+                                for (auto& p : all.grads[k].partial.items) p /= sums.ties[k];
+                                for (auto& r : all.grads[k].reduction.items) r /= sums.ties[k];
+                            }
+                        }
+                    }
                 }(),
                 ...);
-        }(std::make_integer_sequence<int, D>{});
+        }(std::make_integer_sequence<int, pass_count<E, Grad>()>{});
     }
     return all;
 }
@@ -197,8 +217,8 @@ auto run_passes(const Exec& ex, const E& e, Ctx& ctx,
 // added, weighted by its adjoint, and the hoisted values are walked back once. On return
 // outer.reduction holds every reduction's whole adjoint (what a per-element gradient pass
 // needs) and outer.partial the partials of the expression.
-template <class Targets, class E, class Ctx, class S, std::size_t R, std::size_t M, std::size_t I>
-void finish_backward(const E& e, const Ctx& ctx, const totals<S, R, M, I>& all, sink<S, M, R>& outer) {
+template <class Targets, class E, class Ctx, class S, std::size_t R, std::size_t M, std::size_t I, class K>
+void finish_backward(const E& e, const Ctx& ctx, const totals<S, R, M, I, K>& all, sink<S, M, R>& outer) {
     if constexpr (R > 0) {
         if constexpr (I > 0)
             for (std::size_t k = 0; k < R; ++k)
@@ -212,6 +232,16 @@ void finish_backward(const E& e, const Ctx& ctx, const totals<S, R, M, I>& all, 
             for (std::size_t j = 0; j < M; ++j) outer.partial[j] += through_hoisted.partial[j];
         }
     }
+}
+
+// The adjoints a per-element gradient pass applies: a max's or min's divided among its ties.
+template <class S, std::size_t R, std::size_t M, std::size_t I, class K>
+array<S, R> element_adjoints(const totals<S, R, M, I, K>& all, const array<S, R>& adjoints) {
+    array<S, R> out = adjoints;
+    if constexpr (totals<S, R, M, I, K>::counts_ties)
+        for (std::size_t k = 0; k < R; ++k)
+            if (K::values[k] == reduction_kind::max || K::values[k] == reduction_kind::min) out[k] /= all.ties[k];
+    return out;
 }
 
 }  // namespace kernel

@@ -75,6 +75,57 @@ constexpr int reduction_depth() {
 template <class E>
 inline constexpr int reduction_depth_v = reduction_depth<E>();
 
+// The kinds of E's reductions, in reduction order.
+template <reduction_kind... K>
+struct kinds_list {
+    static constexpr reduction_kind values[sizeof...(K) == 0 ? 1 : sizeof...(K)] = {K...};
+    // Whether a max() or min() is among them: its gradient needs the count of its ties.
+    static constexpr bool has_ties = ((K == reduction_kind::max || K == reduction_kind::min) || ...);
+    static constexpr bool all_sums = ((K == reduction_kind::sum) && ...);
+};
+
+namespace detail {
+template <class A, class B> struct concat_kinds;
+template <reduction_kind... A, reduction_kind... B>
+struct concat_kinds<kinds_list<A...>, kinds_list<B...>> { using type = kinds_list<A..., B...>; };
+
+template <class E> struct kinds_of { using type = kinds_list<>; };
+template <class E> requires is_reduction_v<E>
+struct kinds_of<E> {
+    using type = typename concat_kinds<kinds_list<E::op::kind>, typename kinds_of<decltype(E::a)>::type>::type;
+};
+template <class E> requires is_unary_v<E>
+struct kinds_of<E> { using type = typename kinds_of<decltype(E::a)>::type; };
+template <class E> requires is_binary_v<E>
+struct kinds_of<E> {
+    using type = typename concat_kinds<typename kinds_of<decltype(E::a)>::type, typename kinds_of<decltype(E::b)>::type>::type;
+};
+}  // namespace detail
+
+template <class E>
+using reduction_kinds_t = typename detail::kinds_of<E>::type;
+
+template <class E>
+inline constexpr bool has_ties_v = [] {
+    if constexpr (is_reduction_v<E>) return E::op::kind == reduction_kind::max || E::op::kind == reduction_kind::min;
+    else return false;
+}();
+
+// The passes over the data that E takes: one per depth, and with Grad one more after a max() or
+// min() of the deepest level (its ties are found once its value is known).
+template <class E, bool Grad>
+constexpr int pass_count() {
+    if constexpr (is_reduction_v<E>) {
+        constexpr int own = reduction_depth_v<E> + (Grad && has_ties_v<E> ? 1 : 0);
+        constexpr int inner = pass_count<decltype(E::a), Grad>();
+        return own > inner ? own : inner;
+    } else if constexpr (is_unary_v<E>) return pass_count<decltype(E::a), Grad>();
+    else if constexpr (is_binary_v<E>) {
+        constexpr int a = pass_count<decltype(E::a), Grad>(), b = pass_count<decltype(E::b), Grad>();
+        return a > b ? a : b;
+    } else return 0;
+}
+
 // The first sum()/mean() inside another one, or void (for callers that take one level only).
 template <class E>
 constexpr auto nested_reduction() {

@@ -687,9 +687,12 @@ Tensor fuse_entry(const E& e, const Bs&... bindings) {
                       "inner reduction first and bind its result (the outer one is named in "
                       "reduction_inside_a_reduction<...> in the compiler's note), or use ctgrad::expr's "
                       "value_and_grad, which takes any depth");
+        constexpr bool sums_only = expr::reduction_kinds_t<E>::all_sums;
+        static_assert(sums_only, "ctgrad::fuse takes sum() and mean(); max(), min() and logsumexp() reductions are "
+                                 "evaluated by ctgrad::expr's eval and value_and_grad");
         using C = expr::detail::call<expr::exec::simd_t, E, Bs...>;
         static_assert(C::check());
-        if constexpr (C::valid && kinds_ok && has_tensor && targets_ok && one_level)
+        if constexpr (C::valid && kinds_ok && has_tensor && targets_ok && one_level && sums_only)
             return fuse_checked<Targets>(e, bindings...);
         else return Tensor();
     } else {

@@ -16,4 +16,9 @@ cubic_fit_result cubic_fit_value_and_grad(const thrust::device_vector<float>& xs
 cubic_fit_result cubic_fit_value_and_grad(const float* xs, const float* ys, std::size_t n,
                                           const float (&coefficients)[4]);
 
+// sum((x - mean(x))^2) + max(x) and its gradient, written into grad (resized to x's length):
+// a nested reduction and a max with its ties, each pass one kernel (the plan of
+// ctgrad/expr/plan.hpp as nvcc compiles it).
+float variance_plus_max_value_and_grad(const thrust::device_vector<float>& xs, thrust::device_vector<float>& grad);
+
 }  // namespace ctgrad::kernels

@@ -35,4 +35,9 @@ cubic_fit_result cubic_fit_value_and_grad(const float* xs, const float* ys, std:
     return {loss, {std::get<0>(grads), std::get<1>(grads), std::get<2>(grads), std::get<3>(grads)}};
 }
 
+float variance_plus_max_value_and_grad(const thrust::device_vector<float>& xs, thrust::device_vector<float>& grad) {
+    auto [value, grads] = value_and_grad(thrust::device, sum(pow<2>(x - mean(x))) + max(x), wrt(into(x, grad)), x = xs);
+    return value;
+}
+
 }  // namespace ctgrad::kernels

@@ -361,6 +361,13 @@ constexpr int output_index() {
     return found;
 }
 
+// The array targets without an into(...) entry: their gradients go into arrays made here.
+template <class C, class Arrays, class... Ws> struct arrays_to_make;
+template <class C, class... Vs, class... Ws>
+struct arrays_to_make<C, type_list<Vs...>, Ws...> {
+    using type = typename filter_targets<C, true, std::conditional_t<(output_index<Vs, Ws...>() < 0), Vs, void>...>::type;
+};
+
 template <class Exec, class E, class... Ws, class... Bs>
 auto value_and_grad_checked(const Exec& ex, const E& e, const wrt_list<Ws...>& targets, const Bs&... bs) {
     using C = call<Exec, E, Bs...>;
@@ -383,20 +390,18 @@ auto value_and_grad_checked(const Exec& ex, const E& e, const wrt_list<Ws...>& t
     using P = std::remove_cvref_t<decltype(p)>;
 
     // Where each array target's gradient goes: the caller's container, or one made here.
-    using made_targets = decltype([]<class... Vs>(type_list<Vs...>) {
-        return typename filter_targets<C, true, std::conditional_t<(output_index<Vs, Ws...>() < 0), Vs, void>...>::type{};
-    }(array_targets{}));
+    using made_targets = typename arrays_to_make<C, array_targets, Ws...>::type;
     auto made = make_array_grads<C>(shape, made_targets{});
     ctgrad::detail::array<S*, array_targets::size> outs{};
-    [&]<class... Vs>(type_list<Vs...>) {
+    [&]<class... Us>(type_list<Us...>) {
         std::size_t j = 0;
         (
             [&] {
-                constexpr int o = output_index<Vs, Ws...>();
+                constexpr int o = output_index<Us, Ws...>();
                 if constexpr (o >= 0) outs[j++] = traits_of<std::remove_cvref_t<decltype(std::get<o>(targets.items).out)>>::data(
                                           std::get<o>(targets.items).out);
                 else {
-                    auto& g = std::get<index_in_v<Vs, made_targets>>(made);
+                    auto& g = std::get<index_in_v<Us, made_targets>>(made);
                     outs[j++] = traits_of<std::remove_cvref_t<decltype(g)>>::data(g);
                 }
             }(),

@@ -73,7 +73,7 @@ using totals_for = totals<T, static_cast<std::size_t>(reduction_count_v<E>), Tar
 template <class Kinds>
 CTGRAD_INLINE CTGRAD_HOST_DEVICE constexpr reduction_kind kind_at(std::size_t k) {
     if constexpr (std::is_void_v<Kinds>) return reduction_kind::sum;
-    else return Kinds::values[k];
+    else return Kinds::at(k);
 }
 
 template <class T, std::size_t M, std::size_t R>

@@ -181,7 +181,7 @@ auto run_passes(const Exec& ex, const E& e, Ctx& ctx,
                         }
                     }();
                     for (std::size_t k = 0; k < R; ++k) {
-                        const reduction_kind kind = kinds::values[k];
+                        const reduction_kind kind = kinds::at(k);
                         if (depth[k] == pass) {
                             all.value[k] = sums.value[k];
                             if (kind == reduction_kind::sum) {
@@ -223,9 +223,9 @@ void finish_backward(const E& e, const Ctx& ctx, const totals<S, R, M, I, K>& al
         if constexpr (I > 0)
             for (std::size_t k = 0; k < R; ++k)
                 for (std::size_t r = k + 1; r < R; ++r) outer.reduction[r] += outer.reduction[k] * all.grads[k].reduction[r];
-        for (std::size_t j = 0; j < M; ++j)
-            for (std::size_t k = 0; k < R; ++k) outer.partial[j] += outer.reduction[k] * all.grads[k].partial[j];
         if constexpr (M > 0) {
+            for (std::size_t j = 0; j < M; ++j)
+                for (std::size_t k = 0; k < R; ++k) outer.partial[j] += outer.reduction[k] * all.grads[k].partial[j];
             sink<S, M, 0> through_hoisted;
             set_zero(through_hoisted);
             backward_hoisted<0, Targets>(e, ctx, outer.reduction, through_hoisted);
@@ -240,7 +240,7 @@ array<S, R> element_adjoints(const totals<S, R, M, I, K>& all, const array<S, R>
     array<S, R> out = adjoints;
     if constexpr (totals<S, R, M, I, K>::counts_ties)
         for (std::size_t k = 0; k < R; ++k)
-            if (K::values[k] == reduction_kind::max || K::values[k] == reduction_kind::min) out[k] /= all.ties[k];
+            if (K::at(k) == reduction_kind::max || K::at(k) == reduction_kind::min) out[k] /= all.ties[k];
     return out;
 }
 

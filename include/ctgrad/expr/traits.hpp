@@ -78,7 +78,13 @@ inline constexpr int reduction_depth_v = reduction_depth<E>();
 // The kinds of E's reductions, in reduction order.
 template <reduction_kind... K>
 struct kinds_list {
-    static constexpr reduction_kind values[sizeof...(K) == 0 ? 1 : sizeof...(K)] = {K...};
+    // The k-th kind (a fold, not an array member: CUDA device code cannot read those).
+    CTGRAD_HOST_DEVICE static constexpr reduction_kind at(std::size_t k) {
+        reduction_kind found = reduction_kind::sum;
+        std::size_t i = 0;
+        ((i++ == k ? (found = K, 0) : 0), ...);
+        return found;
+    }
     // Whether a max() or min() is among them: its gradient needs the count of its ties.
     static constexpr bool has_ties = ((K == reduction_kind::max || K == reduction_kind::min) || ...);
     static constexpr bool all_sums = ((K == reduction_kind::sum) && ...);

@@ -50,8 +50,12 @@ struct executor_base {
     // The pass that sums the reductions of depth Pass; writer (kernel::gradient_writer) also
     // writes per-element gradients in the same loop.
     template <bool Grad, class Targets, int Pass = 1, class E, class Ctx, class Writer = kernel::no_writes>
-    static auto reduce(const Tag&, const E& e, Ctx ctx, std::size_t n, const Writer& writer = {}) {
+    static auto reduce(const Tag&, const E& e_in, Ctx ctx, std::size_t n, const Writer& writer_in = {}) {
         using S = typename Ctx::scalar_type;
+        // Local copies: a loop that stores (a gradient writer) could otherwise alias the
+        // expression's run-time numbers and reload them at every element.
+        const E e = e_in;
+        const Writer writer = writer_in;
         using B = lane_t<Tag, S>;
         using totals_t = kernel::totals_for<S, E, Targets>;
         constexpr std::size_t W = static_cast<std::size_t>(math<B>::width);
@@ -116,7 +120,9 @@ struct executor_base {
         const std::size_t parts = (blocks + blocks_per_part - 1) / blocks_per_part;
         const auto grain = static_cast<std::int64_t>(std::max<std::size_t>(1, grain_blocks / blocks_per_part));
         // The sum of the blocks [first, last): each block's SIMD lanes, then its scalar tail.
-        auto blocks_total = [&e, &writer, n, start](Ctx at, std::size_t first, std::size_t last) {
+        auto blocks_total = [&e_in = e, &writer_in = writer, n, start](Ctx at, std::size_t first, std::size_t last) {
+            const E e = e_in;  // local copies, as in reduce
+            const Writer writer = writer_in;
             totals_t sum{};
             kernel::set_zero(sum);
             for (std::size_t b = first; b < last; ++b) {
@@ -152,12 +158,13 @@ struct executor_base {
     }
 
     template <class E, class Ctx, class S>
-    static void assign(const Tag&, const E& e, Ctx ctx, std::size_t n, S* out) {
+    static void assign(const Tag&, const E& e_in, Ctx ctx, std::size_t n, S* out) {
         using B = lane_t<Tag, S>;
         constexpr std::size_t W = static_cast<std::size_t>(math<B>::width);
         // Whole blocks to each thread; only the last block has a scalar tail.
         ctgrad::detail::parallel_for_blocks(static_cast<std::int64_t>(n), block_size, [&](std::int64_t first, std::int64_t last) {
             Ctx at = ctx;
+            const E e = e_in;  // a local copy: the stores to out cannot alias its numbers
             auto i = static_cast<std::size_t>(first);
             const auto end = static_cast<std::size_t>(last);
             for (; i + W <= end; i += W) {
@@ -172,12 +179,16 @@ struct executor_base {
     }
 
     template <class Targets, class E, class Ctx, class S, std::size_t R, std::size_t M>
-    static void scatter(const Tag&, const E& e, Ctx ctx, std::size_t n, const ctgrad::detail::array<S, R>& adjoints,
-                        const ctgrad::detail::array<S*, M>& outs) {
+    static void scatter(const Tag&, const E& e_in, Ctx ctx, std::size_t n, const ctgrad::detail::array<S, R>& adjoints_in,
+                        const ctgrad::detail::array<S*, M>& outs_in) {
         using B = lane_t<Tag, S>;
         constexpr std::size_t W = static_cast<std::size_t>(math<B>::width);
         ctgrad::detail::parallel_for_blocks(static_cast<std::int64_t>(n), block_size, [&](std::int64_t first, std::int64_t last) {
             Ctx at = ctx;
+            // Local copies: the stores to the gradients cannot alias them.
+            const E e = e_in;
+            const ctgrad::detail::array<S, R> adjoints = adjoints_in;
+            const ctgrad::detail::array<S*, M> outs = outs_in;
             auto step = [&]<class T>(T, std::size_t i) {
                 at.index = i;
                 kernel::sink<T, M, 0> g;

@@ -220,4 +220,23 @@ TEST_CASE("Thrust backend: results are Thrust vectors and shape errors are repor
     }
     for (double v : out) CHECK(v == -1.0);
 }
+
+// The multi-pass plan on Thrust: a nested reduction, logsumexp's shift and a max with ties (its
+// transform_reduce starts at -inf, not 0), against the scalar loop.
+TEST_CASE("Thrust backend: nested reductions, max and logsumexp agree with the scalar loop") {
+    std::vector<double> xs(301), ys(301);
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+        xs[i] = std::sin(0.37 * static_cast<double>(i)) * 3;
+        ys[i] = i % 50 == 7 ? 2.0 : 0.5;  // all positive: a min started at 0 would be caught
+    }
+    const auto loss = logsumexp(x - mean(x)) + max(x * y) - 0.5 * min(y);
+    auto [v, g] = value_and_grad(thrust::omp::par, loss, wrt(x, y), x = xs, y = ys);
+    auto [sv, sg] = value_and_grad(ctgrad::expr::exec::scalar, loss, wrt(x, y), x = xs, y = ys);
+    CHECK(v == doctest::Approx(sv).epsilon(1e-13));
+    REQUIRE(std::get<0>(g).size() == xs.size());
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+        CHECK(std::get<0>(g)[i] == doctest::Approx(std::get<0>(sg)(i)).epsilon(1e-12));
+        CHECK(std::get<1>(g)[i] == doctest::Approx(std::get<1>(sg)(i)).epsilon(1e-12));
+    }
+}
 #endif

@@ -91,7 +91,7 @@ struct executor<Policy, std::enable_if_t<thrust_backend::is_policy_v<Policy>>> {
         using element = thrust_backend::accumulate_element<S, Targets, Grad, Pass, E, Ctx, Writer>;
         using totals = typename element::totals;
         totals zero{};
-        kernel::set_zero(zero);  // a max starts at -inf, not 0
+        kernel::set_zero(zero);  // a max starts at -inf and a min at +inf, not 0
         return thrust::transform_reduce(policy, thrust::counting_iterator<std::size_t>(0),
                                         thrust::counting_iterator<std::size_t>(n), element{e, ctx, writer}, zero,
                                         thrust_backend::add_totals<totals>{});

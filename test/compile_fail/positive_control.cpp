@@ -21,6 +21,7 @@ int main() {
     total += eval(sum(x - mean(x)), x = v);  // reductions nest in the static layer (not in fuse)
     total += eval(x * x, x = 1.0);                                        // bound_twice
     total += to_string(derivative(sum(x * x), x)).size();                 // derivative_of_max
+    total += value_and_jacobian(x * mean(y), wrt(x), x = v, y = v).value.size();  // jacobian_*
     std::vector<float> gv;                                                // into_number, wrt_twice
     total += std::get<0>(value_and_grad(sum(a * x), wrt(into(x, gv), a), x = v, a = 2.f).grads).size();
     ctgrad::Tensor t = ctgrad::zeros({2}, ctgrad::requires_grad());      // tensor_assign_number

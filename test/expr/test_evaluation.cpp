@@ -524,3 +524,28 @@ TEST_CASE("the plan: hoisted parts, fused gradient pass, into(x, out)") {
         for (std::size_t i = 0; i < xs.size(); ++i) CTGRAD_CHECK_CLOSE(storage[i], std::exp(xs[i]) / s, 1e-13, "grad");
     }
 }
+
+// value_and_jacobian: the residuals of an exponential model and their Jacobian (what a
+// Gauss-Newton step needs), against the hand-derived columns, with a reduction of the data inside.
+TEST_CASE("value_and_jacobian of an element-wise expression") {
+    const auto xs = random_vector(19, 8);
+    const auto ys = random_vector(19, 9, 0.5, 2);
+    double my = 0;
+    for (double v : ys) my += v;
+    my /= static_cast<double>(ys.size());
+    const auto residual = a * exp(b * x) - y / mean(y);
+    auto check_backend = [&](auto backend) {
+        auto [values, columns] = value_and_jacobian(backend, residual, wrt(a, b, x), x = xs, y = ys, a = 1.5, b = -0.7);
+        REQUIRE(values.size() == xs.size());
+        REQUIRE(std::get<0>(columns).size() == xs.size());
+        for (std::size_t i = 0; i < xs.size(); ++i) {
+            const double e = std::exp(-0.7 * xs[i]);
+            CTGRAD_CHECK_CLOSE(values(i), 1.5 * e - ys[i] / my, 1e-13, "value");
+            CTGRAD_CHECK_CLOSE(std::get<0>(columns)(i), e, 1e-13, "d r_i / d a");
+            CTGRAD_CHECK_CLOSE(std::get<1>(columns)(i), 1.5 * xs[i] * e, 1e-13, "d r_i / d b");
+            CTGRAD_CHECK_CLOSE(std::get<2>(columns)(i), 1.5 * -0.7 * e, 1e-13, "d r_i / d x_i");
+        }
+    };
+    SUBCASE("simd") { check_backend(exec::simd); }
+    SUBCASE("scalar") { check_backend(exec::scalar); }
+}

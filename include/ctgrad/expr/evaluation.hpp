@@ -447,6 +447,92 @@ auto value_and_grad_checked(const Exec& ex, const E& e, const wrt_list<Ws...>& t
     }(std::index_sequence_for<Ws...>{});
 }
 
+template <class V, class J>
+struct value_and_jacobian_result {
+    V value;
+    J jacobian;
+};
+
+template <class E> struct jacobian_needs_an_element_wise_expression { static constexpr bool value = false; };
+template <class Reduction> struct reduction_reads_a_wrt_variable { static constexpr bool value = false; };
+template <class W> struct jacobian_takes_variables_not_into { static constexpr bool value = false; };
+
+// The first reduction of E whose operand reads one of Vars, or void.
+template <class E, class Vars>
+constexpr auto reduction_reading() {
+    if constexpr (is_reduction_v<E>) {
+        if constexpr (depends_on_v<decltype(E::a), Vars>) return static_cast<E*>(nullptr);
+        else return static_cast<void*>(nullptr);
+    } else if constexpr (is_unary_v<E>) return reduction_reading<decltype(E::a), Vars>();
+    else if constexpr (is_binary_v<E>) {
+        if constexpr (!std::is_void_v<std::remove_pointer_t<decltype(reduction_reading<decltype(E::a), Vars>())>>)
+            return reduction_reading<decltype(E::a), Vars>();
+        else return reduction_reading<decltype(E::b), Vars>();
+    } else return static_cast<void*>(nullptr);
+}
+
+template <class W>
+constexpr void check_jacobian_target() {
+    static_assert(is_var_v<W> || jacobian_takes_variables_not_into<W>::value,
+                  "value_and_jacobian(e, wrt(...), ...): wrt takes variables here (the Jacobian's columns are "
+                  "returned; into(...) is value_and_grad's)");
+}
+
+template <class Exec, class E, class... Ws, class... Bs>
+auto value_and_jacobian_impl(const Exec& ex, const E& e, const wrt_list<Ws...>&, const Bs&... bs) {
+    using C = call<Exec, E, Bs...>;
+    using S = typename C::S;
+    using targets = type_list<Ws...>;
+    static_assert(C::check());
+    (check_jacobian_target<Ws>(), ...);
+    (C::template check_bound<target_variable_t<Ws>>(), ...);
+    constexpr bool element_wise = [] {
+        bool any = false;
+        [&]<class... Vs>(type_list<Vs...>) { any = (C::template is_array_var<Vs> || ...); }(
+            typename outer_variables_of<E>::type{});
+        return any;
+    }();
+    static_assert(element_wise || jacobian_needs_an_element_wise_expression<E>::value,
+                  "value_and_jacobian needs an element-wise expression (an array outside every reduction); for a "
+                  "scalar-valued one, its gradient is value_and_grad's");
+    using reading = std::remove_pointer_t<decltype(reduction_reading<E, targets>())>;
+    static_assert(std::is_void_v<reading> || reduction_reads_a_wrt_variable<reading>::value,
+                  "value_and_jacobian: a reduction inside the expression reads a variable of wrt(...), which makes "
+                  "every element depend on every other (a dense Jacobian, not computed here; the reduction is "
+                  "named in reduction_reads_a_wrt_variable<...> in the compiler's note)");
+    using result = value_and_jacobian_result<decltype(C::exec::template make_array<S>(shape_t{})),
+                                             std::tuple<decltype(static_cast<void>(std::declval<Ws>()),
+                                                                 C::exec::template make_array<S>(shape_t{}))...>>;
+    if constexpr (!C::valid || !element_wise || !std::is_void_v<reading> || !(is_var_v<Ws> && ...) ||
+                  !C::all_bound(type_list<target_variable_t<Ws>...>{})) {
+        return result{};
+    } else {
+        const shape_t shape = C::domain("ctgrad::expr::value_and_jacobian", bs...);
+        typename C::context ctx = C::make_context(shape, bs...);
+        ctx.count = shape.size();
+        const auto p = C::planned(e);
+        kernel::run_passes<false, type_list<>>(ex, p, ctx);
+        result out{C::exec::template make_array<S>(shape),
+                   {(static_cast<void>(Ws{}), C::exec::template make_array<S>(shape))...}};
+        C::exec::assign(ex, p, ctx, ctx.count, traits_of<decltype(out.value)>::data(out.value));
+        // Each element's partials are the per-element gradient of sum(e): the gradient pass of
+        // value_and_grad with the sum's adjoint 1, writing a column per variable (a variable
+        // bound to a number gets its partial at every element).
+        const reduction<sum_op, std::remove_cvref_t<decltype(p)>> whole{p};
+        constexpr std::size_t R = C::R + 1;
+        kernel::context<typename C::vars, typename C::sources, S, R> whole_ctx{ctx.sources, {}, 0, ctx.count};
+        for (std::size_t k = 1; k < R; ++k) whole_ctx.reduced[k] = ctx.reduced[k - 1];
+        ctgrad::detail::array<S, R> adjoints{};
+        adjoints[0] = S(1);
+        ctgrad::detail::array<S*, sizeof...(Ws)> columns{};
+        std::size_t j = 0;
+        std::apply([&](auto&... c) { ((columns[j++] = traits_of<std::remove_cvref_t<decltype(c)>>::data(c)), ...); },
+                   out.jacobian);
+        C::exec::template scatter<targets>(ex, whole, whole_ctx, whole_ctx.count, adjoints, columns);
+        return out;
+    }
+}
+
 }  // namespace detail
 
 // eval(e, x = ..., ...): the value of e. A number when e is scalar-valued (every array is inside
@@ -459,13 +545,26 @@ auto eval(const First& first, const Rest&... rest) {
 }
 
 // value_and_grad(e, wrt(a, b, ...), x = ..., ...): the value of a scalar-valued e and its partial
-// derivatives, computed together: one fused pass over the data for the value and the partials of
-// every scalar variable, plus one pass writing the gradient of array variables if any are asked.
-// `auto [value, grads] = ...; std::get<i>(grads)` is the partial for the i-th variable of wrt.
+// derivatives, computed together: one fused pass over the data per depth of nested reductions
+// for the value and the partials of every scalar variable, plus one pass writing the gradient of
+// array variables unless the last pass can (expr/plan.hpp). `auto [value, grads] = ...;
+// std::get<i>(grads)` is the partial for the i-th variable of wrt; an entry into(x, out) writes
+// x's gradient into out.
 template <class First, class... Rest>
 auto value_and_grad(const First& first, const Rest&... rest) {
     if constexpr (execution_backend<First>) return detail::value_and_grad_impl(first, rest...);
     else return detail::value_and_grad_impl(exec::simd, first, rest...);
+}
+
+// value_and_jacobian(e, wrt(a, x, ...), bindings...): for an element-wise e, its values and the
+// Jacobian's columns, one array per variable of wrt: element i of column j is d e_i / d v_j (for
+// a variable bound to an array, d e_i / d x_i, the diagonal: the rest of the row is zero). Two
+// passes, values then partials (plus the passes of any reduction inside, which may not read a
+// variable of wrt). `auto [values, columns] = ...; std::get<j>(columns)`.
+template <class First, class... Rest>
+auto value_and_jacobian(const First& first, const Rest&... rest) {
+    if constexpr (execution_backend<First>) return detail::value_and_jacobian_impl(first, rest...);
+    else return detail::value_and_jacobian_impl(exec::simd, first, rest...);
 }
 
 // assign(out, e, x = ..., ...): writes the element-wise expression e into out in one pass (plus

@@ -1,4 +1,5 @@
 #pragma once
+#include "../kind.hpp"
 #include "op_traits.hpp"
 
 namespace ctgrad::expr {

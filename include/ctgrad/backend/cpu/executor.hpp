@@ -52,10 +52,12 @@ struct executor_base {
     template <bool Grad, class Targets, int Pass = 1, class E, class Ctx, class Writer = kernel::no_writes>
     static auto reduce(const Tag&, const E& e_in, Ctx ctx, std::size_t n, const Writer& writer_in = {}) {
         using S = typename Ctx::scalar_type;
-        // Local copies: a loop that stores (a gradient writer) could otherwise alias the
-        // expression's run-time numbers and reload them at every element.
-        const E e = e_in;
-        const Writer writer = writer_in;
+        // With a gradient writer, local copies: a loop that stores could otherwise alias the
+        // expression's run-time numbers and reload them at every element. Without one, the
+        // references (a copy made the dynamic layer's sum of three elements 25% slower).
+        constexpr bool writes = !std::is_same_v<Writer, kernel::no_writes>;
+        std::conditional_t<writes, const E, const E&> e = e_in;
+        std::conditional_t<writes, const Writer, const Writer&> writer = writer_in;
         using B = lane_t<Tag, S>;
         using totals_t = kernel::totals_for<S, E, Targets>;
         constexpr std::size_t W = static_cast<std::size_t>(math<B>::width);

@@ -137,6 +137,11 @@ template <class E, class Arrays>
 inline constexpr bool scatter_fuses_v = reduction_depth_v<E> >= 1 && reduction_kinds_t<E>::all_sums &&
                                         affine_in_reductions<E>() && arrays_only_at_depth<E, Arrays, reduction_depth_v<E>>();
 
+// How many inner-reduction slots each reduction's partials have in Totals.
+template <class Totals> inline constexpr std::size_t inner_slots_v = 0;
+template <class T, std::size_t R, std::size_t M, std::size_t I, class K>
+inline constexpr std::size_t inner_slots_v<totals<T, R, M, I, K>> = I;
+
 // Runs passes 0 to reduction_depth_v<E> over ctx.count elements with the backend Exec: every
 // reduction's finished value lands in ctx.reduced, and the sums of each (with Grad, its partials
 // for Targets and for the reductions inside it) come back in reduction order. With ArrayTargets
@@ -199,8 +204,11 @@ auto run_passes(const Exec& ex, const E& e, Ctx& ctx,
                                 // The ties' partials, pass depth + 1: split evenly among them.
                                 all.ties[k] = sums.ties[k];
                                 all.grads[k] = sums.grads[k];
-                                for (auto& p : all.grads[k].partial.items) p /= sums.ties[k];
-                                for (auto& r : all.grads[k].reduction.items) r /= sums.ties[k];
+                                constexpr std::size_t M = Targets::size, I = inner_slots_v<all_totals>;
+                                if constexpr (M > 0)
+                                    for (std::size_t j = 0; j < M; ++j) all.grads[k].partial[j] /= sums.ties[k];
+                                if constexpr (I > 0)
+                                    for (std::size_t r = 0; r < I; ++r) all.grads[k].reduction[r] /= sums.ties[k];
                             }
                         }
                     }

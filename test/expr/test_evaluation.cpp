@@ -514,6 +514,20 @@ TEST_CASE("the plan: hoisted parts, fused gradient pass, into(x, out)") {
                              ctgrad::Error);
         CHECK(fixed == std::array<double, 3>{1, 2, 3});
     }
+    SUBCASE("a max of no elements is refused, and nothing is written") {
+        const std::vector<double> none;
+        std::vector<double> g{7.0};
+        std::array<double, 1> fixed{7.0};
+        CHECK_THROWS_WITH_AS(eval(max(x), x = none), "ctgrad::expr::eval: max() or min() over no elements: x has shape (0)",
+                             ctgrad::Error);
+        CHECK_THROWS_WITH_AS(value_and_grad(min(x * a), wrt(into(x, fixed)), x = none, a = 1.0),
+                             "ctgrad::expr::value_and_grad: max() or min() over no elements: x has shape (0)",
+                             ctgrad::Error);
+        CHECK_THROWS_AS(value_and_grad(sum(x) + max(x), wrt(into(x, g)), x = none), ctgrad::Error);
+        CHECK(g == std::vector<double>{7.0});
+        CHECK(fixed == std::array<double, 1>{7.0});
+        CHECK(eval(logsumexp(x), x = none) == -std::numeric_limits<double>::infinity());  // torch.logsumexp's value
+    }
     SUBCASE("log-sum-exp into a span: two passes") {
         std::vector<double> storage(xs.size());
         std::span<double> g(storage);

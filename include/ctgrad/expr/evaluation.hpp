@@ -187,6 +187,11 @@ struct call {
             }
         };
         (visit(bs), ...);
+        // A max or min of nothing has no value (torch.amax refuses an empty tensor too).
+        if constexpr (reduction_kinds_t<E>::has_ties)
+            if (seen && shape.size() == 0)
+                throw Error(std::string(op) + ": max() or min() over no elements: " + std::string(first_name) +
+                            " has shape " + shape.str());
         return shape;
     }
 

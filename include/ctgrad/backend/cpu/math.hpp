@@ -78,18 +78,14 @@ struct math<xsimd::batch<T, Arch>> {
         return xsimd::select((a == b) || (xsimd::isnan(a) && xsimd::isnan(b)), B(T(1)), B(T(0)));
     }
     // Through the scalar max/min, so that a NaN lane wins as it does element by element.
-    CTGRAD_INLINE static T max_lanes(const B& v) {
+    CTGRAD_INLINE static T max_lanes(const B& v) { return fold_lanes(v, [](T a, T b) { return math<T>::max(a, b); }); }
+    CTGRAD_INLINE static T min_lanes(const B& v) { return fold_lanes(v, [](T a, T b) { return math<T>::min(a, b); }); }
+    template <class Combine>
+    CTGRAD_INLINE static T fold_lanes(const B& v, Combine combine) {
         alignas(B::arch_type::alignment()) T lanes[B::size];
         v.store_aligned(lanes);
         T m = lanes[0];
-        for (std::size_t i = 1; i < B::size; ++i) m = math<T>::max(m, lanes[i]);
-        return m;
-    }
-    CTGRAD_INLINE static T min_lanes(const B& v) {
-        alignas(B::arch_type::alignment()) T lanes[B::size];
-        v.store_aligned(lanes);
-        T m = lanes[0];
-        for (std::size_t i = 1; i < B::size; ++i) m = math<T>::min(m, lanes[i]);
+        for (std::size_t i = 1; i < B::size; ++i) m = combine(m, lanes[i]);
         return m;
     }
     CTGRAD_INLINE static B above(const B& a, const B& b) {

@@ -232,25 +232,35 @@ TEST_CASE("derivatives at kinks follow PyTorch") {
 
 // sum and mean over arrays against PyTorch, including a quotient of two reductions whose
 // Hessian is dense: value_and_grad(derivative(L, x)) per element is a row sum of the Hessian.
+// One golden record of a reduction over x: the value by eval and value_and_grad and the gradient,
+// on the SIMD and the scalar loops.
+template <class E, class Record>
+void check_value_and_gradient(const E& loss, const Record& r) {
+    const std::vector<double>& xs = r.inputs;
+    CTGRAD_CHECK_CLOSE(eval(loss, x = xs), r.value, 1e-13, "eval");
+    CTGRAD_CHECK_CLOSE(eval(exec::scalar, loss, x = xs), r.value, 1e-13, "eval (scalar loop)");
+    auto [v, grads] = value_and_grad(loss, wrt(x), x = xs);
+    auto [sv, sgrads] = value_and_grad(exec::scalar, loss, wrt(x), x = xs);
+    CTGRAD_CHECK_CLOSE(v, r.value, 1e-13, "value_and_grad value");
+    CTGRAD_CHECK_CLOSE(sv, r.value, 1e-13, "value_and_grad value (scalar loop)");
+    REQUIRE(std::get<0>(grads).size() == xs.size());
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+        CTGRAD_CHECK_CLOSE(std::get<0>(grads)(i), r.grad[i], 1e-12, "element gradient");
+        CTGRAD_CHECK_CLOSE(std::get<0>(sgrads)(i), r.grad[i], 1e-12, "element gradient (scalar loop)");
+    }
+}
+
 TEST_CASE("reductions vs PyTorch") {
     auto check = [](const char* name, const auto& loss) {
         INFO("reduction ", name, ": ", to_string(loss));
         const auto it = goldens().find(name);
         REQUIRE(it != goldens().end());
         for (const auto& r : it->second) {
+            check_value_and_gradient(loss, r);
             const std::vector<double>& xs = r.inputs;
             const std::size_t n = xs.size();
-            CTGRAD_CHECK_CLOSE(eval(loss, x = xs), r.value, 1e-13, "eval");
-            CTGRAD_CHECK_CLOSE(eval(exec::scalar, loss, x = xs), r.value, 1e-13, "eval (scalar loop)");
-            auto [v, grads] = value_and_grad(loss, wrt(x), x = xs);
-            CTGRAD_CHECK_CLOSE(v, r.value, 1e-13, "value_and_grad value");
-            const auto& gx = std::get<0>(grads);
-            REQUIRE(gx.size() == n);
             double gsum = 0;
-            for (std::size_t i = 0; i < n; ++i) {
-                CTGRAD_CHECK_CLOSE(gx(i), r.grad[i], 1e-12, "element gradient");
-                gsum += r.grad[i];
-            }
+            for (std::size_t i = 0; i < n; ++i) gsum += r.grad[i];
             const auto dloss = derivative(loss, x);
             CTGRAD_CHECK_CLOSE(eval(dloss, x = xs), gsum, 1e-12, "eval(derivative(L, x)) = sum of the gradient");
             auto [dv, dgrads] = value_and_grad(dloss, wrt(x), x = xs);
@@ -278,19 +288,7 @@ TEST_CASE("max, min and logsumexp reductions vs PyTorch") {
         INFO("reduction ", name, ": ", to_string(loss));
         const auto it = goldens().find(name);
         REQUIRE(it != goldens().end());
-        for (const auto& r : it->second) {
-            const std::vector<double>& xs = r.inputs;
-            CTGRAD_CHECK_CLOSE(eval(loss, x = xs), r.value, 1e-13, "eval");
-            CTGRAD_CHECK_CLOSE(eval(exec::scalar, loss, x = xs), r.value, 1e-13, "eval (scalar loop)");
-            auto [v, grads] = value_and_grad(loss, wrt(x), x = xs);
-            auto [sv, sgrads] = value_and_grad(exec::scalar, loss, wrt(x), x = xs);
-            CTGRAD_CHECK_CLOSE(v, r.value, 1e-13, "value_and_grad value");
-            CTGRAD_CHECK_CLOSE(sv, r.value, 1e-13, "value_and_grad value (scalar loop)");
-            for (std::size_t i = 0; i < xs.size(); ++i) {
-                CTGRAD_CHECK_CLOSE(std::get<0>(grads)(i), r.grad[i], 1e-12, "element gradient");
-                CTGRAD_CHECK_CLOSE(std::get<0>(sgrads)(i), r.grad[i], 1e-12, "element gradient (scalar loop)");
-            }
-        }
+        for (const auto& r : it->second) check_value_and_gradient(loss, r);
     };
     check("amax", max(x));
     check("amin_scaled", min(x * x - x));
